@@ -1,0 +1,281 @@
+//! Thin wrappers over aws-sdk-iam for access keys: error mapping, pagination,
+//! and the one deliberate retry loop (CreateAccessKey, which is not idempotent).
+//!
+//! Rules kept here:
+//! - CreateAccessKey is sent with SDK retries off. Only an answer that proves the
+//!   call did nothing (throttling) is retried. When the call may have executed
+//!   but its answer was lost, the user's keys are listed to find the new one.
+//! - Every other call uses the SDK's retry policy, configured by the provider.
+//! - Errors carry the operation, IAM's code and message; never a request or
+//!   response body, so never a secret.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::types::StatusType;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::retry::RetryConfig;
+use tokio_util::sync::CancellationToken;
+
+use crate::secret::Secret;
+
+/// Error codes with which IAM says it refused a call without executing it.
+const THROTTLING_CODES: &[&str] = &["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum IamError {
+    #[error("IAM {operation} failed: {code}: {message}")]
+    Service { operation: &'static str, code: String, message: String },
+    #[error("IAM {operation} failed: {reason}")]
+    Transport { operation: &'static str, reason: String, maybe_executed: bool },
+    #[error("IAM {operation} was not sent: Terraform asked the provider to stop")]
+    Cancelled { operation: &'static str },
+}
+
+impl IamError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            IamError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn is_no_such_entity(&self) -> bool {
+        self.code() == Some("NoSuchEntity")
+    }
+
+    pub fn is_limit_exceeded(&self) -> bool {
+        self.code() == Some("LimitExceeded")
+    }
+
+    fn is_throttling(&self) -> bool {
+        self.code().is_some_and(|c| THROTTLING_CODES.contains(&c))
+    }
+
+    fn from_sdk<E: ProvideErrorMetadata, R: std::fmt::Debug>(operation: &'static str, err: SdkError<E, R>) -> Self {
+        match &err {
+            SdkError::ServiceError(_) => IamError::Service {
+                operation,
+                code: err.code().unwrap_or("Unknown").to_string(),
+                message: err.message().unwrap_or("no message").to_string(),
+            },
+            SdkError::ConstructionFailure(_) => IamError::Transport {
+                operation,
+                reason: "the request could not be built".into(),
+                maybe_executed: false,
+            },
+            SdkError::TimeoutError(_) => IamError::Transport {
+                operation,
+                reason: "timed out waiting for IAM".into(),
+                maybe_executed: true,
+            },
+            SdkError::DispatchFailure(failure) => IamError::Transport {
+                operation,
+                reason: if failure.is_timeout() {
+                    "timed out connecting to IAM".into()
+                } else {
+                    "the connection to IAM failed".into()
+                },
+                // A connection that failed after the request was written may have
+                // reached IAM; only a failed connect proves it did not.
+                maybe_executed: !failure.is_timeout(),
+            },
+            SdkError::ResponseError(_) => IamError::Transport {
+                operation,
+                reason: "IAM's response could not be read".into(),
+                maybe_executed: true,
+            },
+            _ => IamError::Transport { operation, reason: "unexpected SDK error".into(), maybe_executed: true },
+        }
+    }
+
+    /// A failure after which the call may have been carried out by IAM.
+    fn maybe_executed(&self) -> bool {
+        match self {
+            IamError::Transport { maybe_executed, .. } => *maybe_executed,
+            IamError::Service { code, .. } => code == "ServiceFailure" || code == "InternalFailure",
+            IamError::Cancelled { .. } => false,
+        }
+    }
+}
+
+/// An access key as IAM lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyMetadata {
+    pub access_key_id: String,
+    pub user_name: String,
+    /// As IAM reports it: `Active`, `Inactive`, or a value this provider doesn't know.
+    pub status: String,
+    /// RFC 3339, whole seconds.
+    pub create_date: Option<String>,
+    create_secs: Option<i64>,
+}
+
+/// A key just created, with its secret.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub metadata: KeyMetadata,
+    pub secret: Secret,
+}
+
+/// The outcome of a CreateAccessKey whose answer was lost.
+#[derive(Debug)]
+pub enum CreateFailure {
+    /// Nothing was created.
+    NotCreated(IamError),
+    /// IAM created this key but its secret never arrived.
+    CreatedWithoutSecret { key: KeyMetadata, cause: IamError },
+}
+
+fn rfc3339(date: &aws_smithy_types::DateTime) -> Option<String> {
+    aws_smithy_types::DateTime::from_secs(date.secs()).fmt(Format::DateTime).ok()
+}
+
+#[derive(Clone, Debug)]
+pub struct Iam {
+    client: aws_sdk_iam::Client,
+    max_attempts: u32,
+}
+
+impl Iam {
+    pub fn new(client: aws_sdk_iam::Client, max_attempts: u32) -> Self {
+        Iam { client, max_attempts: max_attempts.max(1) }
+    }
+
+    /// Creates a key for `user`, or for the calling identity when `user` is None.
+    pub async fn create_access_key(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
+        const OP: &str = "CreateAccessKey";
+        let started = SystemTime::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if cancel.is_cancelled() {
+                return Err(CreateFailure::NotCreated(IamError::Cancelled { operation: OP }));
+            }
+            let sent = self
+                .client
+                .create_access_key()
+                .set_user_name(user.map(str::to_string))
+                .customize()
+                .config_override(aws_sdk_iam::config::Config::builder().retry_config(RetryConfig::disabled()))
+                .send()
+                .await;
+            let err = match sent {
+                Ok(output) => {
+                    let Some(key) = output.access_key() else {
+                        let cause = IamError::Service { operation: OP, code: "EmptyResponse".into(), message: "no key in the response".into() };
+                        return Err(self.reconcile_lost_create(user, started, cause).await);
+                    };
+                    return Ok(CreatedKey {
+                        metadata: KeyMetadata {
+                            access_key_id: key.access_key_id().to_string(),
+                            user_name: key.user_name().to_string(),
+                            status: key.status().as_str().to_string(),
+                            create_date: key.create_date().and_then(rfc3339),
+                            create_secs: key.create_date().map(|d| d.secs()),
+                        },
+                        secret: Secret::new(key.secret_access_key()),
+                    });
+                }
+                Err(e) => IamError::from_sdk(OP, e),
+            };
+            if err.is_throttling() && attempt < self.max_attempts {
+                tokio::time::sleep(backoff(attempt)).await;
+                continue;
+            }
+            if err.maybe_executed() {
+                return Err(self.reconcile_lost_create(user, started, err).await);
+            }
+            return Err(CreateFailure::NotCreated(err));
+        }
+    }
+
+    /// After a CreateAccessKey that may have executed: a key of the user created
+    /// since the call started (allowing for clock skew) is the one it made.
+    async fn reconcile_lost_create(&self, user: Option<&str>, started: SystemTime, cause: IamError) -> CreateFailure {
+        const SKEW: Duration = Duration::from_secs(300);
+        let since = started
+            .checked_sub(SKEW)
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as i64);
+        match self.list_access_keys(user).await {
+            Ok(keys) => match keys.into_iter().filter(|k| k.create_secs.is_some_and(|s| s >= since)).max_by_key(|k| k.create_secs) {
+                Some(key) => CreateFailure::CreatedWithoutSecret { key, cause },
+                None => CreateFailure::NotCreated(cause),
+            },
+            Err(list_error) => {
+                tracing::warn!("could not list keys after a lost CreateAccessKey response: {list_error}");
+                CreateFailure::NotCreated(cause)
+            }
+        }
+    }
+
+    /// Every key of `user` (or of the caller), all pages.
+    pub async fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<KeyMetadata>, IamError> {
+        let mut keys = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_access_keys()
+                .set_user_name(user.map(str::to_string))
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| IamError::from_sdk("ListAccessKeys", e))?;
+            keys.extend(page.access_key_metadata().iter().map(|k| KeyMetadata {
+                access_key_id: k.access_key_id().unwrap_or_default().to_string(),
+                user_name: k.user_name().or(user).unwrap_or_default().to_string(),
+                status: k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                create_date: k.create_date().and_then(rfc3339),
+                create_secs: k.create_date().map(|d| d.secs()),
+            }));
+            match page.marker() {
+                Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    pub async fn update_access_key(&self, user: &str, access_key_id: &str, status: &str) -> Result<(), IamError> {
+        self.client
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(access_key_id)
+            .status(StatusType::from(status))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| IamError::from_sdk("UpdateAccessKey", e))
+    }
+
+    /// Deletes a key; a key (or user) that is already gone counts as deleted.
+    pub async fn delete_access_key(&self, user: &str, access_key_id: &str) -> Result<(), IamError> {
+        match self.client.delete_access_key().user_name(user).access_key_id(access_key_id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match IamError::from_sdk("DeleteAccessKey", e) {
+                err if err.is_no_such_entity() => Ok(()),
+                err => Err(err),
+            },
+        }
+    }
+
+    /// The user that owns a key (GetAccessKeyLastUsed, which needs no user name).
+    pub async fn owner_of(&self, access_key_id: &str) -> Result<Option<String>, IamError> {
+        let output = self
+            .client
+            .get_access_key_last_used()
+            .access_key_id(access_key_id)
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk("GetAccessKeyLastUsed", e))?;
+        Ok(output.user_name().map(str::to_string))
+    }
+}
+
+/// Exponential backoff from 100 ms, capped at 5 s, with jitter from the clock.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(5));
+    let jitter = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) % 100;
+    base + Duration::from_millis(u64::from(jitter))
+}

@@ -1,0 +1,78 @@
+//! Generates the registry-format `docs/` from the provider's own schema and the
+//! files under `examples/`: one source of truth. `--check` fails when the
+//! committed docs differ from what the schema says now.
+
+use std::path::{Path, PathBuf};
+
+use crate::framework::docs::render_schema;
+use crate::framework::Provider;
+use crate::provider::IamKeyProvider;
+
+/// One generated page: where it goes and what it says.
+pub struct Page {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+fn read_example(root: &Path, relative: &str) -> String {
+    std::fs::read_to_string(root.join(relative)).unwrap_or_else(|_| format!("# missing example: {relative}\n"))
+}
+
+fn front_matter(title: &str, description: &str) -> String {
+    format!("---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n  {description}\n---\n\n")
+}
+
+/// Every page of `docs/`, from the schema and `examples/` under `root`.
+pub fn pages(root: &Path) -> Vec<Page> {
+    let provider = IamKeyProvider::new();
+    let mut pages = Vec::new();
+    let index = format!(
+        "{}# iamkey Provider\n\n{}\n\nIt is a plugin for Terraform (1.6 and later) and OpenTofu that speaks plugin protocol 6.\n\n\
+         ## Example Usage\n\n```terraform\n{}```\n\n{}",
+        front_matter("iamkey Provider", "Manages AWS IAM access keys."),
+        provider.schema().block.description,
+        read_example(root, "examples/provider/provider.tf"),
+        render_schema(provider.schema()),
+    );
+    pages.push(Page { path: "docs/index.md".into(), content: index });
+    for resource in provider.resources() {
+        let name = resource.type_name();
+        let short = name.trim_start_matches("iamkey_");
+        let dir = format!("examples/resources/{name}");
+        let content = format!(
+            "{}# {name} (Resource)\n\n{}\n\n~> **Secrets in state.** Unless `pgp_key` is set, `secret` and `ses_smtp_password_v4` are \
+             stored in the Terraform state in plain text (marked sensitive, so never printed). Protect the state backend, or set \
+             `pgp_key`.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n## Import\n\nImport by access key ID, or by `USER/ACCESS_KEY_ID` \
+             (which saves one IAM call). IAM returns a key's secret only when the key is created, so after import `secret`, \
+             `ses_smtp_password_v4`, `encrypted_secret`, `encrypted_ses_smtp_password_v4` and `key_fingerprint` are null.\n\n\
+             ```shell\n{}```\n",
+            front_matter(&format!("{name} Resource - iamkey"), resource.schema().block.description),
+            resource.schema().block.description,
+            read_example(root, &format!("{dir}/resource.tf")),
+            render_schema(resource.schema()),
+            read_example(root, &format!("{dir}/import.sh")),
+        );
+        pages.push(Page { path: format!("docs/resources/{short}.md").into(), content });
+    }
+    pages
+}
+
+/// Writes the pages; with `check`, writes nothing and lists the stale ones.
+pub fn generate(root: &Path, check: bool) -> Result<Vec<PathBuf>, std::io::Error> {
+    let mut stale = Vec::new();
+    for page in pages(root) {
+        let target = root.join(&page.path);
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current == page.content {
+            continue;
+        }
+        stale.push(page.path.clone());
+        if !check {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&target, page.content)?;
+        }
+    }
+    Ok(stale)
+}

@@ -1,0 +1,110 @@
+//! A small provider framework: schemas as data, plan rules, and the traits a
+//! provider and its resources implement. Nothing here knows about IAM or about the
+//! wire format; the protocol layer calls in, resources plug in.
+
+pub mod docs;
+pub mod plan;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::diagnostics::Diagnostics;
+use crate::protocol::value::Value;
+use schema::Schema;
+
+/// What every operation is given: a token cancelled when Terraform asks the
+/// provider to stop (StopProvider), and a slot for state that must survive a
+/// failure of the operation.
+#[derive(Clone, Default)]
+pub struct OpContext {
+    pub cancel: CancellationToken,
+    pub partial_state: StateSlot,
+}
+
+/// State an operation records as soon as a remote object exists, so that every
+/// exit path (error, cancellation, panic) can still hand it to Terraform.
+#[derive(Clone, Default)]
+pub struct StateSlot(Arc<Mutex<Option<Value>>>);
+
+impl StateSlot {
+    pub fn record(&self, state: Value) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(state);
+    }
+
+    pub fn take(&self) -> Option<Value> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+    }
+}
+
+/// The outcome of an apply: the new state (which may be present even with errors:
+/// Terraform then keeps it, tainted on create) and the diagnostics.
+pub struct ApplyOutcome {
+    pub state: Value,
+    pub diagnostics: Diagnostics,
+}
+
+impl ApplyOutcome {
+    pub fn ok(state: Value) -> Self {
+        ApplyOutcome { state, diagnostics: Diagnostics::new() }
+    }
+
+    pub fn failed(state: Value, diagnostics: Diagnostics) -> Self {
+        ApplyOutcome { state, diagnostics }
+    }
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+
+    /// Checks beyond what the schema's validators express. Runs without AWS calls.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Adjusts the schema's plan for this resource's rules (which computed values
+    /// stay null, which become unknown).
+    fn modify_plan(&self, _prior: &Value, _config: &Value, _planned: &mut Value) {}
+
+    async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome;
+    /// Reads the remote object; `Ok(None)` when it is gone.
+    async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics>;
+    async fn update(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome;
+    async fn delete(&self, ctx: &OpContext, prior: &Value) -> Diagnostics;
+    /// Builds the state stub for `terraform import`; Terraform reads it right after.
+    async fn import(&self, ctx: &OpContext, id: &str) -> Result<Value, Diagnostics>;
+}
+
+/// A data source type.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    async fn read(&self, ctx: &OpContext, config: &Value) -> Result<Value, Diagnostics>;
+}
+
+/// A provider: its configuration and the types it serves.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider's local name (`iamkey`), also the prefix of its type names.
+    fn name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    fn resources(&self) -> &[Arc<dyn Resource>];
+    fn data_sources(&self) -> &[Arc<dyn DataSource>];
+
+    /// Checks beyond the schema's validators. Unknown values must pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    async fn configure(&self, ctx: &OpContext, config: &Value, terraform_version: &str) -> Diagnostics;
+
+    fn resource(&self, type_name: &str) -> Option<&Arc<dyn Resource>> {
+        self.resources().iter().find(|r| r.type_name() == type_name)
+    }
+
+    fn data_source(&self, type_name: &str) -> Option<&Arc<dyn DataSource>> {
+        self.data_sources().iter().find(|d| d.type_name() == type_name)
+    }
+}

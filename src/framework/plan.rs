@@ -1,0 +1,150 @@
+//! Plan rules that follow from a schema alone: defaults, unknown computed values on
+//! create, prior values kept on update, and replace-on-change.
+//!
+//! The rules keep Terraform's planning contract: a non-null configured value is
+//! planned unchanged; a computed value is unknown only where it will change, so an
+//! in-place update shows no "(known after apply)" noise.
+
+use crate::protocol::diagnostics::AttributePath;
+use crate::protocol::value::Value;
+
+use super::schema::{Mode, Schema};
+
+/// What the schema says a change will be.
+#[derive(Debug, PartialEq)]
+pub struct Planned {
+    pub state: Value,
+    pub requires_replace: Vec<AttributePath>,
+}
+
+impl Planned {
+    pub fn is_create(prior: &Value) -> bool {
+        prior.is_null()
+    }
+}
+
+/// Plans the new state from the prior state, Terraform's proposed new state and
+/// the configuration. A null proposal is a destroy and plans null.
+pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Planned {
+    if proposed.is_null() {
+        return Planned { state: Value::Null, requires_replace: Vec::new() };
+    }
+    let mut state = proposed.clone();
+    let creating = prior.is_null();
+    for attr in &schema.block.attributes {
+        let configured = config.get(attr.name);
+        let planned = match (&attr.default, configured.is_null(), attr.mode) {
+            (_, false, _) => configured.clone(),
+            (Some(default), true, _) => default.clone(),
+            (None, true, Mode::Computed | Mode::OptionalComputed) if creating => Value::Unknown,
+            (None, true, Mode::Computed | Mode::OptionalComputed) => prior.get(attr.name).clone(),
+            (None, true, _) => Value::Null,
+        };
+        state.set(attr.name, planned);
+    }
+    let requires_replace: Vec<AttributePath> = if creating {
+        Vec::new()
+    } else {
+        schema
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.replace_on_change && state.get(a.name) != prior.get(a.name))
+            .map(|a| AttributePath::root(a.name))
+            .collect()
+    };
+    if !requires_replace.is_empty() {
+        // A new object will be created: what the provider computes is not known yet.
+        for attr in schema.block.attributes.iter().filter(|a| a.is_computed()) {
+            if config.get(attr.name).is_null() && attr.default.is_none() {
+                state.set(attr.name, Value::Unknown);
+            }
+        }
+    }
+    Planned { state, requires_replace }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::{Attribute, Block};
+    use crate::protocol::value::Type;
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new("")
+                .attribute(Attribute::optional_computed("user", Type::String).replace_on_change())
+                .attribute(Attribute::optional("status", Type::String).default(Value::string("Active")))
+                .attribute(Attribute::computed("id", Type::String))
+                .attribute(Attribute::computed("secret", Type::String).sensitive()),
+        )
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        let mut v = Value::Object(Default::default());
+        for (k, x) in pairs {
+            v.set(k, x.clone());
+        }
+        v
+    }
+
+    #[test]
+    fn create_plans_defaults_and_unknown_computed_values() {
+        let config = obj(&[("user", Value::Null), ("status", Value::Null)]);
+        let p = plan(&schema(), &Value::Null, &config, &config);
+        assert_eq!(p.state.get("status"), &Value::string("Active"));
+        assert_eq!(p.state.get("user"), &Value::Unknown);
+        assert_eq!(p.state.get("id"), &Value::Unknown);
+        assert!(p.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn in_place_update_keeps_every_computed_value_known() {
+        let prior = obj(&[
+            ("user", Value::string("bob")),
+            ("status", Value::string("Active")),
+            ("id", Value::string("AKIA1")),
+            ("secret", Value::string("s")),
+        ]);
+        let config = obj(&[("user", Value::Null), ("status", Value::string("Inactive"))]);
+        let mut proposed = prior.clone();
+        proposed.set("status", Value::string("Inactive"));
+        let p = plan(&schema(), &prior, &proposed, &config);
+        assert_eq!(p.state.get("id"), &Value::string("AKIA1"));
+        assert_eq!(p.state.get("secret"), &Value::string("s"));
+        assert_eq!(p.state.get("user"), &Value::string("bob"));
+        assert!(p.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn default_reverts_a_status_changed_outside_terraform() {
+        let prior = obj(&[("user", Value::string("bob")), ("status", Value::string("Inactive"))]);
+        let config = obj(&[("user", Value::string("bob")), ("status", Value::Null)]);
+        let p = plan(&schema(), &prior, &prior, &config);
+        assert_eq!(p.state.get("status"), &Value::string("Active"));
+    }
+
+    #[test]
+    fn replace_on_change_reports_the_path_and_unknowns_computed_values() {
+        let prior = obj(&[("user", Value::string("bob")), ("id", Value::string("AKIA1"))]);
+        let config = obj(&[("user", Value::string("alice"))]);
+        let p = plan(&schema(), &prior, &config, &config);
+        assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
+        assert_eq!(p.state.get("id"), &Value::Unknown);
+    }
+
+    #[test]
+    fn unknown_configuration_forces_replacement_of_replace_on_change_attributes() {
+        let prior = obj(&[("user", Value::string("bob"))]);
+        let config = obj(&[("user", Value::Unknown)]);
+        let p = plan(&schema(), &prior, &config, &config);
+        assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
+    }
+
+    #[test]
+    fn destroy_plans_null() {
+        let prior = obj(&[("user", Value::string("bob"))]);
+        assert_eq!(plan(&schema(), &prior, &Value::Null, &Value::Null).state, Value::Null);
+    }
+}

@@ -1,0 +1,274 @@
+//! Schemas as data. A resource declares its schema once; validation, planning,
+//! `providers schema -json` (through the protocol layer) and the generated docs all
+//! read that one declaration.
+
+use std::collections::BTreeMap;
+
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::value::{Type, Value};
+
+/// A validation rule for one attribute's known, non-null value. It returns the
+/// reason the value is invalid; the reason must not quote the value if the
+/// attribute is sensitive.
+pub type Validator = fn(&Value) -> Result<(), String>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    Optional,
+    Computed,
+    /// Optional in configuration; the provider fills it when configuration leaves it null.
+    OptionalComputed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub description: &'static str,
+    pub mode: Mode,
+    pub sensitive: bool,
+    /// Planned when configuration leaves the attribute null (the attribute is then
+    /// also computed on the wire).
+    pub default: Option<Value>,
+    /// A change of this attribute replaces the object instead of updating it.
+    pub replace_on_change: bool,
+    pub validators: Vec<Validator>,
+}
+
+impl Attribute {
+    fn new(name: &'static str, ty: Type, mode: Mode) -> Self {
+        Attribute {
+            name,
+            ty,
+            description: "",
+            mode,
+            sensitive: false,
+            default: None,
+            replace_on_change: false,
+            validators: Vec::new(),
+        }
+    }
+
+    pub fn required(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Mode::Required)
+    }
+
+    pub fn optional(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Mode::Optional)
+    }
+
+    pub fn computed(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Mode::Computed)
+    }
+
+    pub fn optional_computed(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Mode::OptionalComputed)
+    }
+
+    pub fn describe(mut self, description: &'static str) -> Self {
+        self.description = description;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn default(mut self, value: Value) -> Self {
+        self.default = Some(value);
+        self.mode = Mode::OptionalComputed;
+        self
+    }
+
+    pub fn replace_on_change(mut self) -> Self {
+        self.replace_on_change = true;
+        self
+    }
+
+    pub fn validate(mut self, validator: Validator) -> Self {
+        self.validators.push(validator);
+        self
+    }
+
+    pub fn is_configurable(&self) -> bool {
+        self.mode != Mode::Computed
+    }
+
+    pub fn is_computed(&self) -> bool {
+        matches!(self.mode, Mode::Computed | Mode::OptionalComputed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nesting {
+    /// At most one block; its value is an object or null.
+    Single,
+    /// Any number of blocks, kept in order; its value is a list of objects.
+    List,
+}
+
+#[derive(Clone, Debug)]
+pub struct NestedBlock {
+    pub name: &'static str,
+    pub nesting: Nesting,
+    pub block: Block,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    pub description: &'static str,
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+}
+
+impl Block {
+    pub fn new(description: &'static str) -> Self {
+        Block { description, ..Default::default() }
+    }
+
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    pub fn block(mut self, name: &'static str, nesting: Nesting, block: Block) -> Self {
+        self.blocks.push(NestedBlock { name, nesting, block });
+        self
+    }
+
+    /// The object type of values in this block's shape.
+    pub fn value_type(&self) -> Type {
+        let mut fields: BTreeMap<String, Type> =
+            self.attributes.iter().map(|a| (a.name.to_string(), a.ty.clone())).collect();
+        for nested in &self.blocks {
+            let object = nested.block.value_type();
+            let ty = match nested.nesting {
+                Nesting::Single => object,
+                Nesting::List => Type::List(Box::new(object)),
+            };
+            fields.insert(nested.name.to_string(), ty);
+        }
+        Type::Object(fields)
+    }
+
+    pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Checks a configuration against this block: required attributes, computed-only
+    /// attributes left unset, and each attribute's validators. Unknown values are
+    /// skipped: they are checked again once known.
+    pub fn validate(&self, config: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+        for attr in &self.attributes {
+            let path = at.clone().attribute(attr.name);
+            let value = config.get(attr.name);
+            match (attr.mode, value) {
+                (Mode::Required, Value::Null) => diags.add_error_at(
+                    path,
+                    "Missing required argument",
+                    format!("The argument \"{}\" is required, but no definition was found.", attr.name),
+                ),
+                (Mode::Computed, v) if !v.is_null() => diags.add_error_at(
+                    path,
+                    "Value for unconfigurable attribute",
+                    format!("Can't configure a value for \"{}\": its value is decided by the provider.", attr.name),
+                ),
+                (_, v) if v.is_null() || !v.is_wholly_known() => {}
+                (_, v) => {
+                    for validator in &attr.validators {
+                        if let Err(reason) = validator(v) {
+                            diags.add_error_at(path.clone(), format!("Invalid value for \"{}\"", attr.name), reason);
+                        }
+                    }
+                }
+            }
+        }
+        for nested in &self.blocks {
+            let value = config.get(nested.name);
+            let path = at.clone().attribute(nested.name);
+            match (nested.nesting, value) {
+                (Nesting::Single, v @ Value::Object(_)) => nested.block.validate(v, &path, diags),
+                (Nesting::List, Value::List(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        nested.block.validate(item, &path.clone().index(i as i64), diags);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The schema of a provider, resource or data source.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(version: i64, block: Block) -> Self {
+        Schema { version, block }
+    }
+
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+
+    pub fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        self.block.validate(config, &AttributePath::default(), &mut diags);
+        diags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn non_empty(v: &Value) -> Result<(), String> {
+        if v.as_str().is_some_and(str::is_empty) {
+            Err("must not be empty".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn schema() -> Schema {
+        Schema::new(
+            0,
+            Block::new("test")
+                .attribute(Attribute::required("name", Type::String).validate(non_empty))
+                .attribute(Attribute::computed("id", Type::String))
+                .block("inner", Nesting::Single, Block::new("").attribute(Attribute::optional("x", Type::String).validate(non_empty))),
+        )
+    }
+
+    #[test]
+    fn validation_names_the_attribute_path() {
+        let mut config = Value::Null;
+        config.set("name", Value::string(""));
+        let mut inner = Value::Null;
+        inner.set("x", Value::string(""));
+        config.set("inner", inner);
+        config.set("id", Value::string("set by user"));
+        let diags = schema().validate(&config);
+        let paths: Vec<String> = diags.iter().map(|d| d.path.clone().unwrap().to_string()).collect();
+        assert_eq!(paths, ["name", "id", "inner.x"]);
+    }
+
+    #[test]
+    fn unknown_values_are_not_validated_yet() {
+        let mut config = Value::Null;
+        config.set("name", Value::Unknown);
+        assert!(schema().validate(&config).is_empty());
+    }
+
+    #[test]
+    fn missing_required_attribute_is_reported() {
+        let diags = schema().validate(&Value::Object(Default::default()));
+        assert_eq!(diags.0[0].summary, "Missing required argument");
+    }
+}

@@ -1,0 +1,179 @@
+//! The plugin host: go-plugin's handshake, AutoMTLS, the gRPC server with its
+//! companion services, signals, shutdown and `--debug` mode.
+//!
+//! stdout belongs to the one handshake line (or, in debug mode, to the reattach
+//! instructions for the developer); everything else goes to stderr.
+
+pub mod conn;
+pub mod logging;
+pub mod tls;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use tokio_util::sync::CancellationToken;
+
+use crate::framework::Provider;
+use crate::protocol::{goplugin, server::ProviderService};
+use conn::Listener;
+
+pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// go-plugin's core protocol version, the first field of the handshake line.
+const CORE_PROTOCOL_VERSION: u32 = 1;
+/// The Terraform plugin protocol major version this provider speaks.
+const APP_PROTOCOL_VERSION: u32 = 6;
+/// How long in-flight calls may finish after Shutdown; Terraform kills at 2 s.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(1200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(
+        "This binary is a plugin. These are not meant to be executed directly.\n\
+         Please execute the program that consumes these plugins, which will load any\n\
+         plugins automatically (this one is a Terraform/OpenTofu provider: reference it\n\
+         in required_providers and run terraform init)."
+    )]
+    NotLaunchedByTerraform,
+    #[error(
+        "This provider speaks plugin protocol 6, which the calling program does not offer \
+         (it offered {0:?}). Use Terraform 0.15.4 or later, or any OpenTofu release."
+    )]
+    ProtocolUnsupported(String),
+    #[error("TLS set-up failed: {0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("could not listen: {0}")]
+    Listen(#[from] std::io::Error),
+    #[error("gRPC server failed: {0}")]
+    Server(#[from] tonic::transport::Error),
+}
+
+/// Checks what Terraform sets before it starts a plugin: the magic cookie first,
+/// then protocol 6 among the offered versions (a set: the order varies).
+pub fn check_launch_environment() -> Result<(), HostError> {
+    if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
+        return Err(HostError::NotLaunchedByTerraform);
+    }
+    match std::env::var("PLUGIN_PROTOCOL_VERSIONS") {
+        Err(_) => Ok(()),
+        Ok(offered) => {
+            let versions: HashSet<&str> = offered.split(',').map(str::trim).collect();
+            if versions.contains("6") {
+                Ok(())
+            } else {
+                Err(HostError::ProtocolUnsupported(offered))
+            }
+        }
+    }
+}
+
+/// Stops SIGINT from killing the process: Ctrl-C reaches Terraform's whole process
+/// group, and Terraform stops providers itself (StopProvider, then Shutdown).
+pub fn ignore_interrupts() {
+    #[cfg(unix)]
+    tokio::spawn(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else { return };
+        while interrupts.recv().await.is_some() {
+            tracing::debug!("SIGINT ignored: Terraform stops the provider through StopProvider");
+        }
+    });
+}
+
+/// Serves the provider as Terraform launched it, until Shutdown.
+pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
+    let identity;
+    let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
+        Ok(pem) if !pem.trim().is_empty() => {
+            let client = tls::parse_client_certificate(&pem)?;
+            identity = tls::ServerIdentity::generate()?;
+            Some((tls::server_config(&identity, client)?, identity.certificate.clone()))
+        }
+        // Terraform sets no certificate only under TF_DISABLE_PLUGIN_TLS (its SDK
+        // test framework); go-plugin then expects plaintext and an empty cert field.
+        _ => None,
+    };
+    let listener = Arc::new(Listener::bind().await?);
+    let address = listener.address()?;
+    let cert_field = tls
+        .as_ref()
+        .map(|(_, cert)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(cert))
+        .unwrap_or_default();
+    let line = format!(
+        "{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{}|{}|grpc|{cert_field}\n",
+        address.network, address.address
+    );
+    let shutdown = CancellationToken::new();
+    let acceptor = tls.map(|(config, _)| tokio_rustls::TlsAcceptor::from(config));
+    let incoming = listener.clone().incoming(acceptor, shutdown.clone());
+    let server = tokio::spawn(run_grpc(provider, incoming, shutdown.clone(), shutdown.clone()));
+    {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(line.as_bytes())?;
+        stdout.flush()?;
+    }
+    tracing::info!(network = address.network, address = %address.address, "plugin serving");
+    shutdown.cancelled().await;
+    // In-flight calls get a short grace; Terraform kills the process at 2 s anyway.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+    drop(listener); // removes the socket and its folder
+    Ok(())
+}
+
+/// Serves until `shutdown`; `on_controller_shutdown` is what GRPCController.Shutdown
+/// cancels (the same token normally; a detached one in debug mode, which outlives
+/// the Terraform runs it serves).
+async fn run_grpc(
+    provider: Arc<dyn Provider>,
+    incoming: tokio_stream::wrappers::ReceiverStream<std::io::Result<conn::PluginStream>>,
+    shutdown: CancellationToken,
+    on_controller_shutdown: CancellationToken,
+) -> Result<(), HostError> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(ProviderService::new(provider).into_server())
+        .add_service(goplugin::broker(shutdown.clone()))
+        .add_service(goplugin::controller(on_controller_shutdown))
+        .add_service(goplugin::stdio(shutdown.clone()))
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned())
+        .await?;
+    Ok(())
+}
+
+/// `--debug`: serves without Terraform (no cookie, no TLS) until Ctrl-C, and
+/// prints the TF_REATTACH_PROVIDERS value that points Terraform at it.
+pub async fn serve_debug(provider: Arc<dyn Provider>, provider_address: &str) -> Result<(), HostError> {
+    let listener = Arc::new(Listener::bind().await?);
+    let address = listener.address()?;
+    let shutdown = CancellationToken::new();
+    let incoming = listener.clone().incoming(None, shutdown.clone());
+    let server = tokio::spawn(run_grpc(provider, incoming, shutdown.clone(), CancellationToken::new()));
+    let reattach = serde_json::json!({
+        provider_address: {
+            "Protocol": "grpc",
+            "ProtocolVersion": APP_PROTOCOL_VERSION,
+            "Pid": std::process::id(),
+            "Test": true,
+            "Addr": { "Network": address.network, "String": address.address },
+        }
+    });
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\
+         \tTF_REATTACH_PROVIDERS='{reattach}'\n\nPress Ctrl-C to stop."
+    )?;
+    stdout.flush()?;
+    drop(stdout);
+    let _ = tokio::signal::ctrl_c().await;
+    shutdown.cancel();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
+    drop(listener);
+    Ok(())
+}

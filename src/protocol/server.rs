@@ -1,0 +1,745 @@
+//! The tfplugin6 `Provider` service: one converter per RPC between the generated
+//! wire types and the framework. This is the only module that calls up into the
+//! framework; it knows nothing about IAM.
+//!
+//! Rules kept here:
+//! - domain failures travel as diagnostics; a gRPC status only for protocol faults;
+//! - every RPC Terraform 1.15 may call gets an answer (never `Unimplemented`);
+//! - a handler that panics still answers, with an error diagnostic and any state
+//!   the operation recorded, and the server keeps serving;
+//! - StopProvider cancels in-flight work and the server keeps serving.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use futures::{FutureExt, Stream};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use super::codec::{decode_json, decode_msgpack, encode_msgpack};
+use super::diagnostics::{AttributePath, Diagnostics, PathStep, Severity};
+use super::value::{Type, Value};
+use super::wire;
+use crate::framework::plan::plan;
+use crate::framework::schema::{self, Mode, Nesting, Schema};
+use crate::framework::{OpContext, Provider};
+
+type RpcResult<T> = Result<Response<T>, Status>;
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// Serves a framework [`Provider`] as `tfplugin6.Provider`.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    /// Cancelled by StopProvider and then replaced, so later requests run normally.
+    stop: Mutex<CancellationToken>,
+    schema_response: OnceLock<wire::get_provider_schema::Response>,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
+        ProviderService { provider, stop: Mutex::new(CancellationToken::new()), schema_response: OnceLock::new() }
+    }
+
+    /// The generated tonic server for this service, with 256 MiB message limits as
+    /// terraform-plugin-go serves.
+    pub fn into_server(self) -> wire::provider_server::ProviderServer<ProviderService> {
+        const MAX_MESSAGE: usize = 256 << 20;
+        wire::provider_server::ProviderServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE)
+    }
+
+    fn context(&self) -> OpContext {
+        let cancel = self.stop.lock().unwrap_or_else(|p| p.into_inner()).child_token();
+        OpContext { cancel, ..Default::default() }
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&Arc<dyn crate::framework::Resource>, Diagnostics> {
+        self.provider.resource(type_name).ok_or_else(|| unknown_type("resource", type_name))
+    }
+}
+
+// ---------------------------------------------------------------- conversions
+
+fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
+    Diagnostics::error(
+        format!("Unknown {kind} type"),
+        format!("This provider has no {kind} type \"{type_name}\"."),
+    )
+}
+
+fn diagnostics_to_wire(diags: Diagnostics) -> Vec<wire::Diagnostic> {
+    diags
+        .0
+        .into_iter()
+        .map(|d| wire::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => wire::diagnostic::Severity::Error,
+                Severity::Warning => wire::diagnostic::Severity::Warning,
+            } as i32,
+            summary: d.summary,
+            detail: d.detail,
+            attribute: d.path.map(path_to_wire),
+        })
+        .collect()
+}
+
+fn path_to_wire(path: AttributePath) -> wire::AttributePath {
+    use wire::attribute_path::step::Selector;
+    wire::AttributePath {
+        steps: path
+            .0
+            .into_iter()
+            .map(|step| wire::attribute_path::Step {
+                selector: Some(match step {
+                    PathStep::Attribute(a) => Selector::AttributeName(a),
+                    PathStep::Key(k) => Selector::ElementKeyString(k),
+                    PathStep::Index(i) => Selector::ElementKeyInt(i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn schema_to_wire(schema: &Schema) -> wire::Schema {
+    wire::Schema { version: schema.version, block: Some(block_to_wire(&schema.block, schema.version)) }
+}
+
+fn block_to_wire(block: &schema::Block, version: i64) -> wire::schema::Block {
+    use wire::schema::nested_block::NestingMode;
+    wire::schema::Block {
+        version,
+        attributes: block
+            .attributes
+            .iter()
+            .map(|a| wire::schema::Attribute {
+                name: a.name.to_string(),
+                r#type: a.ty.to_json().to_string().into_bytes(),
+                description: a.description.to_string(),
+                required: a.mode == Mode::Required,
+                optional: matches!(a.mode, Mode::Optional | Mode::OptionalComputed),
+                computed: a.is_computed(),
+                sensitive: a.sensitive,
+                description_kind: wire::StringKind::Markdown as i32,
+                ..Default::default()
+            })
+            .collect(),
+        block_types: block
+            .blocks
+            .iter()
+            .map(|b| wire::schema::NestedBlock {
+                type_name: b.name.to_string(),
+                block: Some(block_to_wire(&b.block, version)),
+                nesting: match b.nesting {
+                    Nesting::Single => NestingMode::Single,
+                    Nesting::List => NestingMode::List,
+                } as i32,
+                ..Default::default()
+            })
+            .collect(),
+        description: block.description.to_string(),
+        description_kind: wire::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+/// Decodes a `DynamicValue`: msgpack when present, else JSON, else null.
+fn decode(value: Option<&wire::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+    let result = match value {
+        Some(v) if !v.msgpack.is_empty() => decode_msgpack(&v.msgpack, ty),
+        Some(v) if !v.json.is_empty() => decode_json(&v.json, ty, false),
+        _ => Ok(Value::Null),
+    };
+    result.map_err(|e| {
+        Diagnostics::error(
+            "Invalid value from Terraform",
+            format!("The {what} sent by Terraform could not be decoded: {e}."),
+        )
+    })
+}
+
+fn encode(value: &Value, ty: &Type) -> Result<wire::DynamicValue, Diagnostics> {
+    encode_msgpack(value, ty)
+        .map(|msgpack| wire::DynamicValue { msgpack, json: Vec::new() })
+        .map_err(|e| {
+            Diagnostics::error(
+                "Provider produced an invalid value",
+                format!("The provider could not encode its result: {e}. This is a bug in the provider."),
+            )
+        })
+}
+
+/// Runs a handler, turning a panic into an error diagnostic. `on_panic` builds the
+/// answer from that diagnostic and any state the operation recorded before it
+/// panicked. The panic payload is never shown: it might hold a secret.
+async fn guarded<T>(
+    rpc: &'static str,
+    ctx: &OpContext,
+    handler: impl Future<Output = T>,
+    on_panic: impl FnOnce(Diagnostics, Option<Value>) -> T,
+) -> T {
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(answer) => answer,
+        Err(_payload) => {
+            tracing::error!(tf_rpc = rpc, "the provider panicked while handling the call");
+            let diags = Diagnostics::error(
+                "Provider internal error",
+                format!(
+                    "The provider hit an internal error while handling {rpc}. Any object it had \
+                     already created is recorded in state, so Terraform keeps track of it. \
+                     Please report this issue with the provider's log (TF_LOG_PROVIDER=debug)."
+                ),
+            );
+            on_panic(diags, ctx.partial_state.take())
+        }
+    }
+}
+
+fn one_event<T: Send + 'static>(event: T) -> BoxStream<T> {
+    Box::pin(futures::stream::once(async move { Ok(event) }))
+}
+
+// ---------------------------------------------------------------- the service
+
+#[tonic::async_trait]
+impl wire::provider_server::Provider for ProviderService {
+    async fn get_metadata(&self, _: Request<wire::get_metadata::Request>) -> RpcResult<wire::get_metadata::Response> {
+        use wire::get_metadata as m;
+        Ok(Response::new(m::Response {
+            server_capabilities: Some(server_capabilities()),
+            resources: self
+                .provider
+                .resources()
+                .iter()
+                .map(|r| m::ResourceMetadata { type_name: r.type_name().to_string() })
+                .collect(),
+            data_sources: self
+                .provider
+                .data_sources()
+                .iter()
+                .map(|d| m::DataSourceMetadata { type_name: d.type_name().to_string() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<wire::get_provider_schema::Request>,
+    ) -> RpcResult<wire::get_provider_schema::Response> {
+        let response = self.schema_response.get_or_init(|| wire::get_provider_schema::Response {
+            provider: Some(schema_to_wire(self.provider.schema())),
+            resource_schemas: self
+                .provider
+                .resources()
+                .iter()
+                .map(|r| (r.type_name().to_string(), schema_to_wire(r.schema())))
+                .collect(),
+            data_source_schemas: self
+                .provider
+                .data_sources()
+                .iter()
+                .map(|d| (d.type_name().to_string(), schema_to_wire(d.schema())))
+                .collect(),
+            server_capabilities: Some(server_capabilities()),
+            ..Default::default()
+        });
+        Ok(Response::new(response.clone()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<wire::validate_provider_config::Request>,
+    ) -> RpcResult<wire::validate_provider_config::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let diags = guarded("ValidateProviderConfig", &ctx, async {
+            let schema = self.provider.schema();
+            let config = match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
+                Ok(c) => c,
+                Err(d) => return d,
+            };
+            let mut diags = schema.validate(&config);
+            self.provider.validate(&config, &mut diags);
+            diags
+        }, |d, _| d)
+        .await;
+        Ok(Response::new(wire::validate_provider_config::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<wire::validate_resource_config::Request>,
+    ) -> RpcResult<wire::validate_resource_config::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let diags = guarded("ValidateResourceConfig", &ctx, async {
+            let resource = match self.resource(&request.type_name) {
+                Ok(r) => r,
+                Err(d) => return d,
+            };
+            let config = match decode(request.config.as_ref(), &resource.schema().value_type(), "configuration") {
+                Ok(c) => c,
+                Err(d) => return d,
+            };
+            let mut diags = resource.schema().validate(&config);
+            resource.validate(&config, &mut diags);
+            diags
+        }, |d, _| d)
+        .await;
+        Ok(Response::new(wire::validate_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<wire::validate_data_resource_config::Request>,
+    ) -> RpcResult<wire::validate_data_resource_config::Response> {
+        let request = request.into_inner();
+        let diags = match self.provider.data_source(&request.type_name) {
+            None => unknown_type("data source", &request.type_name),
+            Some(ds) => match decode(request.config.as_ref(), &ds.schema().value_type(), "configuration") {
+                Ok(config) => ds.schema().validate(&config),
+                Err(d) => d,
+            },
+        };
+        Ok(Response::new(wire::validate_data_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<wire::upgrade_resource_state::Request>,
+    ) -> RpcResult<wire::upgrade_resource_state::Response> {
+        let request = request.into_inner();
+        let result = (|| {
+            let resource = self.resource(&request.type_name)?;
+            let schema = resource.schema();
+            if request.version > schema.version {
+                return Err(Diagnostics::error(
+                    "State written by a newer provider",
+                    format!(
+                        "The state of this {} has schema version {}, newer than this provider's {}. Upgrade the provider.",
+                        request.type_name, request.version, schema.version
+                    ),
+                ));
+            }
+            let raw = request.raw_state.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
+            let ty = schema.value_type();
+            // Attributes no longer in the schema are dropped; new ones start null.
+            let state = decode_json(raw, &ty, true).map_err(|e| {
+                Diagnostics::error("Invalid stored state", format!("The stored state could not be read: {e}."))
+            })?;
+            encode(&state, &ty)
+        })();
+        let (upgraded_state, diags) = split(result);
+        Ok(Response::new(wire::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diagnostics_to_wire(diags),
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<wire::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<wire::get_resource_identity_schemas::Response> {
+        Ok(Response::new(wire::get_resource_identity_schemas::Response {
+            identity_schemas: HashMap::new(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<wire::upgrade_resource_identity::Request>,
+    ) -> RpcResult<wire::upgrade_resource_identity::Response> {
+        let type_name = request.into_inner().type_name;
+        let diags = Diagnostics::error(
+            "Resource identity not supported",
+            format!("The {type_name} type has no resource identity in this provider version."),
+        );
+        Ok(Response::new(wire::upgrade_resource_identity::Response {
+            upgraded_identity: None,
+            diagnostics: diagnostics_to_wire(diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<wire::configure_provider::Request>,
+    ) -> RpcResult<wire::configure_provider::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let diags = guarded("ConfigureProvider", &ctx, async {
+            let schema = self.provider.schema();
+            match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
+                Ok(config) => self.provider.configure(&ctx, &config, &request.terraform_version).await,
+                Err(d) => d,
+            }
+        }, |d, _| d)
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "ConfigureProvider"))
+        .await;
+        Ok(Response::new(wire::configure_provider::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn read_resource(&self, request: Request<wire::read_resource::Request>) -> RpcResult<wire::read_resource::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("ReadResource", &ctx, async {
+            let resource = self.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let state = decode(request.current_state.as_ref(), &ty, "current state")?;
+            if state.is_null() {
+                return encode(&Value::Null, &ty);
+            }
+            match resource.read(&ctx, &state).await {
+                Ok(Some(new_state)) => encode(&new_state, &ty),
+                Ok(None) => encode(&Value::Null, &ty),
+                // The prior state stays as it is when the read fails.
+                Err(diags) => Err(diags),
+            }
+        }, |d, _| Err(d))
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "ReadResource", tf_resource_type = %request.type_name))
+        .await;
+        let keep_prior = request.current_state.clone();
+        let (new_state, diags) = split(result);
+        Ok(Response::new(wire::read_resource::Response {
+            new_state: new_state.or(keep_prior),
+            diagnostics: diagnostics_to_wire(diags),
+            private: request.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<wire::plan_resource_change::Request>,
+    ) -> RpcResult<wire::plan_resource_change::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("PlanResourceChange", &ctx, async {
+            let resource = self.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let prior = decode(request.prior_state.as_ref(), &ty, "prior state")?;
+            let proposed = decode(request.proposed_new_state.as_ref(), &ty, "proposed new state")?;
+            let config = decode(request.config.as_ref(), &ty, "configuration")?;
+            let mut planned = plan(resource.schema(), &prior, &proposed, &config);
+            if !planned.state.is_null() {
+                resource.modify_plan(&prior, &config, &mut planned.state);
+            }
+            Ok((encode(&planned.state, &ty)?, planned.requires_replace))
+        }, |d, _| Err(d))
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "PlanResourceChange", tf_resource_type = %request.type_name))
+        .await;
+        let (planned_state, requires_replace, diags) = match result {
+            Ok((state, replace)) => (Some(state), replace, Diagnostics::new()),
+            Err(d) => (None, Vec::new(), d),
+        };
+        Ok(Response::new(wire::plan_resource_change::Response {
+            planned_state,
+            requires_replace: requires_replace.into_iter().map(path_to_wire).collect(),
+            planned_private: request.prior_private,
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<wire::apply_resource_change::Request>,
+    ) -> RpcResult<wire::apply_resource_change::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let resource = match self.resource(&request.type_name) {
+            Ok(r) => r,
+            Err(d) => return Ok(Response::new(apply_response(None, d))),
+        };
+        let ty = resource.schema().value_type();
+        let decoded = decode(request.prior_state.as_ref(), &ty, "prior state").and_then(|prior| {
+            Ok((prior, decode(request.planned_state.as_ref(), &ty, "planned state")?))
+        });
+        let (prior, planned) = match decoded {
+            Ok(pair) => pair,
+            Err(d) => return Ok(Response::new(apply_response(request.prior_state, d))),
+        };
+        let outcome = guarded("ApplyResourceChange", &ctx, async {
+            match (prior.is_null(), planned.is_null()) {
+                (true, _) => resource.create(&ctx, &planned).await,
+                (false, true) => {
+                    let diags = resource.delete(&ctx, &prior).await;
+                    // A failed delete keeps the object in state.
+                    let state = if diags.has_errors() { prior.clone() } else { Value::Null };
+                    crate::framework::ApplyOutcome::failed(state, diags)
+                }
+                (false, false) => resource.update(&ctx, &prior, &planned).await,
+            }
+        }, |d, partial| {
+            // After a panic: whatever the operation recorded, else the prior state.
+            crate::framework::ApplyOutcome::failed(partial.unwrap_or_else(|| prior.clone()), d)
+        })
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "ApplyResourceChange", tf_resource_type = %request.type_name))
+        .await;
+        let mut diags = outcome.diagnostics;
+        let new_state = match encode(&outcome.state, &ty) {
+            Ok(v) => Some(v),
+            Err(d) => {
+                diags.extend(d);
+                None
+            }
+        };
+        let mut response = apply_response(new_state, diags);
+        response.private = request.planned_private;
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<wire::import_resource_state::Request>,
+    ) -> RpcResult<wire::import_resource_state::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("ImportResourceState", &ctx, async {
+            let resource = self.resource(&request.type_name)?;
+            let state = resource.import(&ctx, &request.id).await?;
+            encode(&state, &resource.schema().value_type())
+        }, |d, _| Err(d))
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "ImportResourceState", tf_resource_type = %request.type_name))
+        .await;
+        let (state, diags) = split(result);
+        Ok(Response::new(wire::import_resource_state::Response {
+            imported_resources: state
+                .map(|state| wire::import_resource_state::ImportedResource {
+                    type_name: request.type_name.clone(),
+                    state: Some(state),
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<wire::move_resource_state::Request>,
+    ) -> RpcResult<wire::move_resource_state::Response> {
+        let request = request.into_inner();
+        let diags = Diagnostics::error(
+            "Move not supported",
+            format!(
+                "This provider cannot move state from \"{}\" to \"{}\".",
+                request.source_type_name, request.target_type_name
+            ),
+        );
+        Ok(Response::new(wire::move_resource_state::Response {
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<wire::read_data_source::Request>,
+    ) -> RpcResult<wire::read_data_source::Response> {
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("ReadDataSource", &ctx, async {
+            let ds = self
+                .provider
+                .data_source(&request.type_name)
+                .ok_or_else(|| unknown_type("data source", &request.type_name))?;
+            let ty = ds.schema().value_type();
+            let config = decode(request.config.as_ref(), &ty, "configuration")?;
+            encode(&ds.read(&ctx, &config).await?, &ty)
+        }, |d, _| Err(d))
+        .await;
+        let (state, diags) = split(result);
+        Ok(Response::new(wire::read_data_source::Response {
+            state,
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<wire::generate_resource_config::Request>,
+    ) -> RpcResult<wire::generate_resource_config::Response> {
+        let type_name = request.into_inner().type_name;
+        let diags = Diagnostics::error(
+            "Config generation not supported",
+            format!("This provider version cannot generate configuration for {type_name}."),
+        );
+        Ok(Response::new(wire::generate_resource_config::Response {
+            config: None,
+            diagnostics: diagnostics_to_wire(diags),
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<wire::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<wire::validate_ephemeral_resource_config::Response> {
+        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        Ok(Response::new(wire::validate_ephemeral_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        request: Request<wire::open_ephemeral_resource::Request>,
+    ) -> RpcResult<wire::open_ephemeral_resource::Response> {
+        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        Ok(Response::new(wire::open_ephemeral_resource::Response {
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        request: Request<wire::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<wire::renew_ephemeral_resource::Response> {
+        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        Ok(Response::new(wire::renew_ephemeral_resource::Response {
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        request: Request<wire::close_ephemeral_resource::Request>,
+    ) -> RpcResult<wire::close_ephemeral_resource::Response> {
+        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        Ok(Response::new(wire::close_ephemeral_resource::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    type ListResourceStream = BoxStream<wire::list_resource::Event>;
+
+    async fn list_resource(&self, request: Request<wire::list_resource::Request>) -> RpcResult<Self::ListResourceStream> {
+        let diags = unknown_type("list resource", &request.into_inner().type_name);
+        Ok(Response::new(one_event(wire::list_resource::Event {
+            diagnostic: diagnostics_to_wire(diags),
+            ..Default::default()
+        })))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<wire::validate_list_resource_config::Request>,
+    ) -> RpcResult<wire::validate_list_resource_config::Response> {
+        let diags = unknown_type("list resource", &request.into_inner().type_name);
+        Ok(Response::new(wire::validate_list_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn get_functions(&self, _: Request<wire::get_functions::Request>) -> RpcResult<wire::get_functions::Response> {
+        Ok(Response::new(wire::get_functions::Response::default()))
+    }
+
+    async fn call_function(&self, request: Request<wire::call_function::Request>) -> RpcResult<wire::call_function::Response> {
+        let name = request.into_inner().name;
+        Ok(Response::new(wire::call_function::Response {
+            result: None,
+            error: Some(wire::FunctionError { text: format!("This provider has no function \"{name}\"."), function_argument: None }),
+        }))
+    }
+
+    async fn validate_state_store_config(
+        &self,
+        request: Request<wire::validate_state_store::Request>,
+    ) -> RpcResult<wire::validate_state_store::Response> {
+        let diags = unknown_type("state store", &request.into_inner().type_name);
+        Ok(Response::new(wire::validate_state_store::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn configure_state_store(
+        &self,
+        request: Request<wire::configure_state_store::Request>,
+    ) -> RpcResult<wire::configure_state_store::Response> {
+        let diags = unknown_type("state store", &request.into_inner().type_name);
+        Ok(Response::new(wire::configure_state_store::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    type ReadStateBytesStream = BoxStream<wire::read_state_bytes::Response>;
+
+    async fn read_state_bytes(
+        &self,
+        request: Request<wire::read_state_bytes::Request>,
+    ) -> RpcResult<Self::ReadStateBytesStream> {
+        let diags = unknown_type("state store", &request.into_inner().type_name);
+        Ok(Response::new(one_event(wire::read_state_bytes::Response {
+            diagnostics: diagnostics_to_wire(diags),
+            ..Default::default()
+        })))
+    }
+
+    async fn write_state_bytes(
+        &self,
+        _: Request<tonic::Streaming<wire::write_state_bytes::RequestChunk>>,
+    ) -> RpcResult<wire::write_state_bytes::Response> {
+        let diags = Diagnostics::error("No state store", "This provider has no state store.");
+        Ok(Response::new(wire::write_state_bytes::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn get_states(&self, request: Request<wire::get_states::Request>) -> RpcResult<wire::get_states::Response> {
+        let diags = unknown_type("state store", &request.into_inner().type_name);
+        Ok(Response::new(wire::get_states::Response { state_id: Vec::new(), diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn delete_state(&self, request: Request<wire::delete_state::Request>) -> RpcResult<wire::delete_state::Response> {
+        let diags = unknown_type("state store", &request.into_inner().type_name);
+        Ok(Response::new(wire::delete_state::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn plan_action(&self, request: Request<wire::plan_action::Request>) -> RpcResult<wire::plan_action::Response> {
+        let diags = unknown_type("action", &request.into_inner().action_type);
+        Ok(Response::new(wire::plan_action::Response { diagnostics: diagnostics_to_wire(diags), deferred: None }))
+    }
+
+    type InvokeActionStream = BoxStream<wire::invoke_action::Event>;
+
+    async fn invoke_action(&self, request: Request<wire::invoke_action::Request>) -> RpcResult<Self::InvokeActionStream> {
+        use wire::invoke_action::event::{Completed, Type as EventType};
+        let diags = unknown_type("action", &request.into_inner().action_type);
+        Ok(Response::new(one_event(wire::invoke_action::Event {
+            r#type: Some(EventType::Completed(Completed { diagnostics: diagnostics_to_wire(diags) })),
+        })))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<wire::validate_action_config::Request>,
+    ) -> RpcResult<wire::validate_action_config::Response> {
+        let diags = unknown_type("action", &request.into_inner().type_name);
+        Ok(Response::new(wire::validate_action_config::Response { diagnostics: diagnostics_to_wire(diags) }))
+    }
+
+    async fn stop_provider(&self, _: Request<wire::stop_provider::Request>) -> RpcResult<wire::stop_provider::Response> {
+        let previous = std::mem::take(&mut *self.stop.lock().unwrap_or_else(|p| p.into_inner()));
+        previous.cancel();
+        tracing::info!("StopProvider: in-flight operations cancelled");
+        Ok(Response::new(wire::stop_provider::Response { error: String::new() }))
+    }
+}
+
+fn server_capabilities() -> wire::ServerCapabilities {
+    wire::ServerCapabilities { get_provider_schema_optional: false, ..Default::default() }
+}
+
+fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
+    match result {
+        Ok(v) => (Some(v), Diagnostics::new()),
+        Err(d) => (None, d),
+    }
+}
+
+fn apply_response(new_state: Option<wire::DynamicValue>, diags: Diagnostics) -> wire::apply_resource_change::Response {
+    wire::apply_resource_change::Response {
+        new_state,
+        diagnostics: diagnostics_to_wire(diags),
+        ..Default::default()
+    }
+}

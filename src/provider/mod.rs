@@ -1,0 +1,264 @@
+//! The `iamkey` provider: its configuration schema, and the AWS clients it builds
+//! once in ConfigureProvider and shares with every resource.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::{AssumeRole, AwsClients, ClientSettings, ConfigError};
+use crate::framework::schema::{Attribute, Block, Nesting, Schema};
+use crate::framework::{DataSource, OpContext, Provider, Resource};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::value::{Type, Value};
+use crate::resources::access_key::AccessKeyResource;
+use crate::secret::Secret;
+
+/// The clients, once ConfigureProvider has built them. Resources hold this cell.
+#[derive(Default)]
+pub struct ClientCell(OnceLock<AwsClients>);
+
+impl ClientCell {
+    pub fn get(&self) -> Result<&AwsClients, Diagnostics> {
+        self.0.get().ok_or_else(|| {
+            Diagnostics::error(
+                "Provider not configured",
+                "The iamkey provider's configuration was unknown or invalid, so it has no AWS clients yet. \
+                 Apply the resources its configuration depends on first (terraform apply -target=...).",
+            )
+        })
+    }
+}
+
+pub struct IamKeyProvider {
+    schema: Schema,
+    clients: Arc<ClientCell>,
+    resources: Vec<Arc<dyn Resource>>,
+    data_sources: Vec<Arc<dyn DataSource>>,
+}
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Default for IamKeyProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IamKeyProvider {
+    pub fn new() -> Self {
+        let clients = Arc::new(ClientCell::default());
+        IamKeyProvider {
+            schema: provider_schema(),
+            resources: vec![Arc::new(AccessKeyResource::new(clients.clone()))],
+            data_sources: Vec::new(),
+            clients,
+        }
+    }
+}
+
+fn string_list() -> Type {
+    Type::List(Box::new(Type::String))
+}
+
+fn positive_number(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if n >= 0 => Ok(()),
+        _ => Err("must be a whole number, 0 or more".into()),
+    }
+}
+
+fn retry_mode(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some("standard" | "adaptive") => Ok(()),
+        _ => Err("must be \"standard\" or \"adaptive\"".into()),
+    }
+}
+
+fn endpoint_url(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some(s) if s.starts_with("http://") || s.starts_with("https://") => Ok(()),
+        _ => Err("must be a URL starting with http:// or https://".into()),
+    }
+}
+
+fn provider_schema() -> Schema {
+    let assume_role = Block::new("Assume an IAM role (sts:AssumeRole) with the credentials found, and manage keys with the role's credentials.")
+        .attribute(Attribute::required("role_arn", Type::String).describe("ARN of the role to assume."))
+        .attribute(Attribute::optional("session_name", Type::String).describe("Session name. Default `terraform-provider-iamkey`."))
+        .attribute(Attribute::optional("external_id", Type::String).describe("External ID the role's trust policy requires."))
+        .attribute(Attribute::optional("duration", Type::Number).validate(positive_number).describe("Session duration in seconds."))
+        .attribute(Attribute::optional("policy", Type::String).describe("Session policy (JSON) that further limits the role's permissions."));
+    let endpoints = Block::new("Custom service endpoints, for emulators (moto, LocalStack) and private endpoints. `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` are honoured too.")
+        .attribute(Attribute::optional("iam", Type::String).validate(endpoint_url).describe("IAM endpoint URL."))
+        .attribute(Attribute::optional("sts", Type::String).validate(endpoint_url).describe("STS endpoint URL."));
+    Schema::new(
+        0,
+        Block::new("The iamkey provider manages AWS IAM access keys. Every argument is optional and falls back to the AWS SDK's default chain: environment variables, shared config and credentials files, SSO, web identity, container and instance metadata.")
+            .attribute(Attribute::optional("region", Type::String).describe("AWS region, used to sign requests and to derive SES SMTP passwords. Falls back to `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile."))
+            .attribute(Attribute::optional("profile", Type::String).describe("Named profile of the shared config and credentials files. Falls back to `AWS_PROFILE`."))
+            .attribute(Attribute::optional("shared_config_files", string_list()).describe("Paths of shared config files. Default `~/.aws/config`."))
+            .attribute(Attribute::optional("shared_credentials_files", string_list()).describe("Paths of shared credentials files. Default `~/.aws/credentials`."))
+            .attribute(Attribute::optional("access_key", Type::String).describe("Access key ID. Needs `secret_key`. Falls back to `AWS_ACCESS_KEY_ID`."))
+            .attribute(Attribute::optional("secret_key", Type::String).sensitive().describe("Secret access key. Falls back to `AWS_SECRET_ACCESS_KEY`."))
+            .attribute(Attribute::optional("token", Type::String).sensitive().describe("Session token for temporary credentials. Falls back to `AWS_SESSION_TOKEN`."))
+            .attribute(Attribute::optional("max_retries", Type::Number).validate(positive_number).describe("How many times a throttled or transiently failed call is retried. Default 2."))
+            .attribute(Attribute::optional("retry_mode", Type::String).validate(retry_mode).describe("`standard` or `adaptive` (client-side rate limiting). Default `standard`."))
+            .attribute(Attribute::optional("skip_credentials_validation", Type::Bool).describe("Skip the sts:GetCallerIdentity check of the credentials at configure time. Default false."))
+            .attribute(Attribute::optional("connect_timeout", Type::Number).validate(positive_number).describe("Seconds to wait for a connection to an AWS endpoint. Default 10."))
+            .attribute(Attribute::optional("operation_timeout", Type::Number).validate(positive_number).describe("Seconds one AWS call may take, retries included. Default 60."))
+            .block("assume_role", Nesting::Single, assume_role)
+            .block("endpoints", Nesting::Single, endpoints),
+    )
+}
+
+/// Reads the configuration into client settings. Only called with a wholly known
+/// configuration.
+fn settings_from(config: &Value) -> ClientSettings {
+    let string = |v: &Value| v.as_str().map(str::to_string);
+    let paths = |v: &Value| v.as_list().unwrap_or_default().iter().filter_map(|p| p.as_str()).map(PathBuf::from).collect();
+    let seconds = |v: &Value, default| v.as_i64().map_or(default, |s| Duration::from_secs(s.max(0) as u64));
+    let assume_role = config.get("assume_role");
+    let endpoints = config.get("endpoints");
+    ClientSettings {
+        region: string(config.get("region")),
+        profile: string(config.get("profile")),
+        shared_config_files: paths(config.get("shared_config_files")),
+        shared_credentials_files: paths(config.get("shared_credentials_files")),
+        access_key: string(config.get("access_key")),
+        secret_key: config.get("secret_key").as_str().map(Secret::new),
+        token: config.get("token").as_str().map(Secret::new),
+        assume_role: string(assume_role.get("role_arn")).map(|role_arn| AssumeRole {
+            role_arn,
+            session_name: string(assume_role.get("session_name")),
+            external_id: string(assume_role.get("external_id")),
+            duration: assume_role.get("duration").as_i64().map(|s| Duration::from_secs(s.max(0) as u64)),
+            policy: string(assume_role.get("policy")),
+        }),
+        iam_endpoint: string(endpoints.get("iam")),
+        sts_endpoint: string(endpoints.get("sts")),
+        max_retries: config.get("max_retries").as_i64().map(|n| n.clamp(0, 100) as u32),
+        adaptive_retries: config.get("retry_mode").as_str() == Some("adaptive"),
+        connect_timeout: seconds(config.get("connect_timeout"), DEFAULT_CONNECT_TIMEOUT),
+        operation_timeout: seconds(config.get("operation_timeout"), DEFAULT_OPERATION_TIMEOUT),
+        skip_credentials_validation: config.get("skip_credentials_validation").as_bool().unwrap_or(false),
+    }
+}
+
+/// The one place configuration errors become diagnostics.
+fn config_diagnostic(error: ConfigError) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    match &error {
+        ConfigError::MissingRegion => diags.add_error_at(
+            AttributePath::root("region"),
+            "No AWS region",
+            "Set `region` in the provider block, or AWS_REGION, or a region in the selected profile.",
+        ),
+        ConfigError::InvalidCredentials(_) => diags.add_error(
+            "Invalid AWS credentials",
+            format!(
+                "{error}.\n\nSources tried, in order: the provider's access_key/secret_key/token, \
+                 the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), \
+                 the shared config and credentials files (profile, SSO, credential_process), web identity \
+                 (AWS_WEB_IDENTITY_TOKEN_FILE), and container and instance metadata. Configure one of them, \
+                 or set skip_credentials_validation = true to skip this check."
+            ),
+        ),
+        ConfigError::AssumeRole { .. } => {
+            diags.add_error_at(AttributePath::root("assume_role").attribute("role_arn"), "Cannot assume role", error.to_string())
+        }
+    }
+    diags
+}
+
+#[async_trait]
+impl Provider for IamKeyProvider {
+    fn name(&self) -> &'static str {
+        "iamkey"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn resources(&self) -> &[Arc<dyn Resource>] {
+        &self.resources
+    }
+
+    fn data_sources(&self) -> &[Arc<dyn DataSource>] {
+        &self.data_sources
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let has_key = !config.get("access_key").is_null();
+        let has_secret = !config.get("secret_key").is_null();
+        if has_key != has_secret {
+            let missing = if has_key { "secret_key" } else { "access_key" };
+            diags.add_error_at(
+                AttributePath::root(missing),
+                "Incomplete static credentials",
+                "access_key and secret_key go together: set both, or neither.",
+            );
+        }
+    }
+
+    async fn configure(&self, _ctx: &OpContext, config: &Value, _terraform_version: &str) -> Diagnostics {
+        // An unknown configuration (from resources not yet created) is fine at plan
+        // time: the clients are built in the run where it is known.
+        if !config.is_wholly_known() {
+            return Diagnostics::new();
+        }
+        match settings_from(config).connect().await {
+            Ok(clients) => {
+                tracing::debug!(region = %clients.region, account = ?clients.account_id, "AWS clients ready");
+                let _ = self.clients.0.set(clients);
+                Diagnostics::new()
+            }
+            Err(e) => config_diagnostic(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_read_every_argument() {
+        let mut config = Value::Null;
+        config.set("region", Value::string("eu-west-1"));
+        config.set("max_retries", Value::Number(crate::protocol::value::Number::Int(7)));
+        config.set("retry_mode", Value::string("adaptive"));
+        config.set("secret_key", Value::string("sk"));
+        let mut endpoints = Value::Null;
+        endpoints.set("iam", Value::string("http://127.0.0.1:1"));
+        config.set("endpoints", endpoints);
+        let s = settings_from(&config);
+        assert_eq!(s.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s.max_retries, Some(7));
+        assert!(s.adaptive_retries);
+        assert_eq!(s.iam_endpoint.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(s.secret_key.map(|k| k.expose().to_string()).as_deref(), Some("sk"));
+        assert_eq!(s.operation_timeout, DEFAULT_OPERATION_TIMEOUT);
+    }
+
+    #[test]
+    fn settings_debug_output_redacts_credentials() {
+        let mut config = Value::Null;
+        config.set("secret_key", Value::string("wJalrXUtnFEMI-canary"));
+        config.set("token", Value::string("token-canary"));
+        let shown = format!("{:?}", settings_from(&config));
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+
+    #[test]
+    fn half_static_credentials_are_rejected_on_the_missing_argument() {
+        let mut config = Value::Null;
+        config.set("access_key", Value::string("AKIAEXAMPLE"));
+        let mut diags = Diagnostics::new();
+        IamKeyProvider::new().validate(&config, &mut diags);
+        assert_eq!(diags.0[0].path, Some(AttributePath::root("secret_key")));
+    }
+}

@@ -1,0 +1,436 @@
+//! `iamkey_access_key`: an IAM access key, at parity with hashicorp/aws's
+//! `aws_iam_access_key` and past it (a key for the calling identity; input
+//! validated before any AWS call; a created key is never orphaned).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::ses::ses_smtp_password_v4;
+use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::{ApplyOutcome, OpContext, Resource};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::value::{Type, Value};
+use crate::provider::ClientCell;
+
+pub const TYPE_NAME: &str = "iamkey_access_key";
+
+pub struct AccessKeyResource {
+    schema: Schema,
+    clients: Arc<ClientCell>,
+}
+
+impl AccessKeyResource {
+    pub fn new(clients: Arc<ClientCell>) -> Self {
+        AccessKeyResource { schema: schema(), clients }
+    }
+}
+
+/// IAM's user-name rule, with an explicit ASCII class (`\w` would be Unicode).
+pub fn validate_user_name(v: &Value) -> Result<(), String> {
+    let name = v.as_str().unwrap_or_default();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(format!("An IAM user name has 1 to 64 characters; this one has {}.", name.chars().count()));
+    }
+    match name.chars().find(|c| !allowed(*c)) {
+        Some(c) => Err(format!(
+            "An IAM user name may contain only ASCII letters, digits and _+=,.@- ; {c:?} is not allowed."
+        )),
+        None => Ok(()),
+    }
+}
+
+pub fn validate_status(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some("Active" | "Inactive") => Ok(()),
+        Some(other) => Err(format!("status must be \"Active\" or \"Inactive\", not {other:?} (case matters).")),
+        None => Err("status must be a string".into()),
+    }
+}
+
+fn validate_pgp_key(v: &Value) -> Result<(), String> {
+    super::pgp::RecipientKey::parse(v.as_str().unwrap_or_default()).map(|_| ())
+}
+
+/// An access key ID: 16 to 128 ASCII letters and digits (IAM's accessKeyIdType).
+fn is_access_key_id(id: &str) -> bool {
+    (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("Manages an IAM access key: an access key ID and its secret, for an IAM user or for the identity that signs the provider's requests.")
+            .attribute(
+                Attribute::optional_computed("user", Type::String)
+                    .replace_on_change()
+                    .validate(validate_user_name)
+                    .describe("IAM user the key belongs to. When omitted, the key is created for the identity that signs the requests, and this is set from IAM's answer."),
+            )
+            .attribute(
+                Attribute::optional("status", Type::String)
+                    .default(Value::string("Active"))
+                    .validate(validate_status)
+                    .describe("`Active` or `Inactive`. Changed in place; a status changed outside Terraform is set back on the next apply."),
+            )
+            .attribute(
+                Attribute::optional("pgp_key", Type::String)
+                    .replace_on_change()
+                    .validate(validate_pgp_key)
+                    .describe("OpenPGP public key, ASCII-armored (`gpg --armor --export KEYID`) or base64 of the binary key (`gpg --export KEYID | base64`). When set, the secret and the SES password are stored only encrypted to it, in `encrypted_secret` and `encrypted_ses_smtp_password_v4`."),
+            )
+            .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
+            .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key. Null when `pgp_key` is set, and after import: IAM returns the secret only when the key is created."))
+            .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password derived from the secret for the provider's region. Null when `pgp_key` is set, and after import."))
+            .attribute(Attribute::computed("encrypted_secret", Type::String).describe("The secret, as a base64 OpenPGP message to `pgp_key`. Decrypt with `base64 --decode | gpg --decrypt`."))
+            .attribute(Attribute::computed("encrypted_ses_smtp_password_v4", Type::String).describe("The SES SMTP password, as a base64 OpenPGP message to `pgp_key`."))
+            .attribute(Attribute::computed("key_fingerprint", Type::String).describe("Fingerprint (lowercase hex) of the PGP key the secret is encrypted to."))
+            .attribute(Attribute::computed("create_date", Type::String).describe("When the key was created (RFC 3339).")),
+    )
+}
+
+/// The state attributes IAM reports for a key; everything else carries over.
+fn with_metadata(mut state: Value, key: &KeyMetadata) -> Value {
+    state.set("id", Value::string(&key.access_key_id));
+    state.set("user", Value::string(&key.user_name));
+    state.set("status", Value::string(&key.status));
+    if let Some(date) = &key.create_date {
+        state.set("create_date", Value::string(date));
+    }
+    state
+}
+
+/// The one place IAM errors become diagnostics.
+fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let summary = match error {
+        IamError::Service { operation, code, .. } => format!("IAM {operation} failed ({code})"),
+        IamError::Transport { operation, .. } => format!("IAM {operation} failed"),
+        IamError::Cancelled { .. } => "Operation cancelled".to_string(),
+    };
+    match path {
+        Some(path) => diags.add_error_at(path, summary, error.to_string()),
+        None => diags.add_error(summary, error.to_string()),
+    }
+    diags
+}
+
+impl AccessKeyResource {
+    /// LimitExceeded: name the user and list what they already have (never secrets).
+    async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError) -> Diagnostics {
+        let who = user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"));
+        let existing = match self.clients.get() {
+            Ok(clients) => match clients.iam.list_access_keys(user).await {
+                Ok(keys) => keys
+                    .iter()
+                    .map(|k| format!("  - {} ({}, created {})", k.access_key_id, k.status, k.create_date.as_deref().unwrap_or("?")))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                Err(e) => format!("  (the existing keys could not be listed: {e})"),
+            },
+            Err(_) => String::new(),
+        };
+        let mut diags = Diagnostics::new();
+        diags.add_error_at(
+            AttributePath::root("user"),
+            "Access key quota reached",
+            format!(
+                "IAM allows 2 access keys per user, and {who} already has them:\n{existing}\n\n\
+                 Delete one of them (or let Terraform replace one with create_before_destroy unset) and apply again. ({error})"
+            ),
+        );
+        diags
+    }
+}
+
+#[async_trait]
+impl Resource for AccessKeyResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Secrets in clear or encrypted: which of the two pairs stays null is known
+    /// at plan time whenever `pgp_key` is.
+    fn modify_plan(&self, prior: &Value, config: &Value, planned: &mut Value) {
+        if !prior.is_null() && planned.get("id") == prior.get("id") {
+            return; // in-place update: nothing computed changes
+        }
+        let (clear, encrypted) = match config.get("pgp_key") {
+            Value::Null => (Value::Unknown, Value::Null),
+            Value::Unknown => (Value::Unknown, Value::Unknown),
+            _ => (Value::Null, Value::Unknown),
+        };
+        for name in ["secret", "ses_smtp_password_v4"] {
+            planned.set(name, clear.clone());
+        }
+        for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
+            planned.set(name, encrypted.clone());
+        }
+    }
+
+    async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome {
+        let clients = match self.clients.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyOutcome::failed(Value::Null, d),
+        };
+        // Everything that can fail on input fails before the key exists.
+        let recipient = match planned.get("pgp_key").as_str().map(super::pgp::RecipientKey::parse) {
+            None => None,
+            Some(Ok(key)) => Some(key),
+            Some(Err(reason)) => {
+                let mut d = Diagnostics::new();
+                d.add_error_at(AttributePath::root("pgp_key"), "Invalid pgp_key", reason);
+                return ApplyOutcome::failed(Value::Null, d);
+            }
+        };
+        let user = planned.get("user").as_str();
+        let created = match clients.iam.create_access_key(user, &ctx.cancel).await {
+            Ok(created) => created,
+            Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {
+                return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e).await)
+            }
+            Err(CreateFailure::NotCreated(e)) => {
+                let path = e.is_no_such_entity().then(|| AttributePath::root("user"));
+                return ApplyOutcome::failed(Value::Null, iam_diagnostic(&e, path));
+            }
+            Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
+                // The key exists but its secret is lost: track it (Terraform taints
+                // it, and the next apply replaces it) rather than orphan it.
+                let state = with_metadata(planned_without_unknowns(planned), &key);
+                ctx.partial_state.record(state.clone());
+                let mut d = Diagnostics::new();
+                d.add_error(
+                    "Access key created, but its secret was lost",
+                    format!(
+                        "IAM created access key {} but its answer did not arrive ({cause}). The key is kept in \
+                         state and marked tainted, so the next apply replaces it with a key whose secret is known.",
+                        key.access_key_id
+                    ),
+                );
+                return ApplyOutcome::failed(state, d);
+            }
+        };
+        // From here on the key exists: every exit returns it in state.
+        let mut state = with_metadata(planned_without_unknowns(planned), &created.metadata);
+        ctx.partial_state.record(state.clone());
+        let ses_password = ses_smtp_password_v4(&created.secret, &clients.region);
+        match &recipient {
+            None => {
+                state.set("secret", Value::string(created.secret.expose()));
+                state.set("ses_smtp_password_v4", Value::string(ses_password.expose()));
+            }
+            Some(key) => {
+                let encrypted = key.encrypt(&created.secret).and_then(|secret| Ok((secret, key.encrypt(&ses_password)?)));
+                match encrypted {
+                    Ok((secret, password)) => {
+                        state.set("encrypted_secret", Value::string(secret));
+                        state.set("encrypted_ses_smtp_password_v4", Value::string(password));
+                        state.set("key_fingerprint", Value::string(key.fingerprint()));
+                    }
+                    Err(reason) => {
+                        let mut d = Diagnostics::new();
+                        d.add_error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", format!(
+                            "{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.",
+                            created.metadata.access_key_id
+                        ));
+                        return ApplyOutcome::failed(state, d);
+                    }
+                }
+            }
+        }
+        ctx.partial_state.record(state.clone());
+        let wanted = planned.get("status").as_str().unwrap_or("Active");
+        if wanted != created.metadata.status {
+            if let Err(e) = clients.iam.update_access_key(&created.metadata.user_name, &created.metadata.access_key_id, wanted).await {
+                // State keeps the status the key really has; Terraform taints it.
+                return ApplyOutcome::failed(state, iam_diagnostic(&e, Some(AttributePath::root("status"))));
+            }
+            state.set("status", Value::string(wanted));
+        }
+        ApplyOutcome::ok(state)
+    }
+
+    async fn read(&self, _ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let clients = self.clients.get()?;
+        let (Some(id), user) = (state.get("id").as_str(), state.get("user").as_str()) else {
+            return Ok(None);
+        };
+        let keys = match clients.iam.list_access_keys(user).await {
+            Ok(keys) => keys,
+            Err(e) if e.is_no_such_entity() => {
+                tracing::warn!(access_key_id = id, "the key's user is gone; removing the key from state");
+                return Ok(None);
+            }
+            Err(e) => return Err(iam_diagnostic(&e, None)),
+        };
+        match keys.iter().find(|k| k.access_key_id == id) {
+            Some(key) => Ok(Some(with_metadata(state.clone(), key))),
+            None => {
+                tracing::warn!(access_key_id = id, "the key is gone; removing it from state");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn update(&self, _ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome {
+        let clients = match self.clients.get() {
+            Ok(c) => c,
+            Err(d) => return ApplyOutcome::failed(prior.clone(), d),
+        };
+        let (id, user, status) = (
+            planned.get("id").as_str().unwrap_or_default(),
+            planned.get("user").as_str().unwrap_or_default(),
+            planned.get("status").as_str().unwrap_or("Active"),
+        );
+        if planned.get("status") != prior.get("status") {
+            if let Err(e) = clients.iam.update_access_key(user, id, status).await {
+                return ApplyOutcome::failed(prior.clone(), iam_diagnostic(&e, Some(AttributePath::root("status"))));
+            }
+        }
+        ApplyOutcome::ok(planned.clone())
+    }
+
+    async fn delete(&self, _ctx: &OpContext, prior: &Value) -> Diagnostics {
+        let clients = match self.clients.get() {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        let (id, user) = (prior.get("id").as_str().unwrap_or_default(), prior.get("user").as_str().unwrap_or_default());
+        match clients.iam.delete_access_key(user, id).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => iam_diagnostic(&e, None),
+        }
+    }
+
+    async fn import(&self, _ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
+        let (user, id) = match import_id.split_once('/') {
+            Some((user, id)) => (Some(user), id),
+            None => (None, import_id),
+        };
+        let invalid = |reason: String| {
+            Diagnostics::error(
+                "Invalid import ID",
+                format!("{reason}\n\nImport with the access key ID (AKIA…) or with USER/ACCESS_KEY_ID."),
+            )
+        };
+        if !is_access_key_id(id) {
+            return Err(invalid("An access key ID has 16 to 128 ASCII letters and digits.".into()));
+        }
+        if let Some(user) = user {
+            validate_user_name(&Value::string(user)).map_err(invalid)?;
+        }
+        let user = match user {
+            Some(user) => user.to_string(),
+            None => {
+                let clients = self.clients.get()?;
+                match clients.iam.owner_of(id).await {
+                    Ok(Some(user)) => user,
+                    Ok(None) => return Err(invalid(format!("IAM knows no user for access key {id}."))),
+                    Err(e) if e.is_no_such_entity() => return Err(invalid(format!("IAM has no access key {id}."))),
+                    Err(e) => return Err(iam_diagnostic(&e, None)),
+                }
+            }
+        };
+        let mut state = Value::Object(Default::default());
+        state.set("id", Value::string(id));
+        state.set("user", Value::string(user));
+        Ok(state)
+    }
+}
+
+/// The planned state with every unknown made null, as a base for the new state:
+/// no unknown may reach Terraform after apply.
+fn planned_without_unknowns(planned: &Value) -> Value {
+    match planned {
+        Value::Object(m) => Value::Object(
+            m.iter().map(|(k, v)| (k.clone(), if v.is_unknown() { Value::Null } else { v.clone() })).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The input table of reliability.md row 22: every case decided without AWS.
+    #[test]
+    fn user_names_follow_the_iam_rule_in_ascii() {
+        let valid = [
+            "a", "deploy-bot", "A_b+c=d,e.f@g-h", "x".repeat(64).as_str(), "_", "+", "=", ",", ".", "@", "-", "0",
+            "user123", "UPPER", "a.b@example.com",
+        ]
+        .map(str::to_string);
+        let invalid = [
+            String::new(), "x".repeat(65), "x".repeat(128), "x".repeat(129), "é".into(), "пользователь".into(),
+            "has space".into(), "a/b".into(), "nul\0".into(), "tab\t".into(), "new\nline".into(), "🔑".into(),
+            "semi;colon".into(), "colon:".into(), "star*".into(), "quote\"".into(), "back\\slash".into(),
+            "hash#".into(), "percent%".into(), "caret^".into(), "amp&".into(), "paren(".into(), "brace{".into(),
+            "bracket[".into(), "pipe|".into(), "tilde~".into(), "bang!".into(), "dollar$".into(), "question?".into(),
+            "less<".into(), "greater>".into(), "apos'".into(), "grave`".into(), "ｆｕｌｌｗｉｄｔｈ".into(),
+            "\u{200b}zero-width".into(), "ǅ".into(),
+        ];
+        for name in &valid {
+            assert!(validate_user_name(&Value::string(name.clone())).is_ok(), "{name:?} should be valid");
+        }
+        for name in &invalid {
+            assert!(validate_user_name(&Value::string(name.clone())).is_err(), "{name:?} should be invalid");
+        }
+        assert!(valid.len() + invalid.len() >= 40);
+    }
+
+    #[test]
+    fn statuses_are_exactly_active_or_inactive() {
+        for ok in ["Active", "Inactive"] {
+            assert!(validate_status(&Value::string(ok)).is_ok());
+        }
+        for bad in ["Expired", "active", "", "ACTIVE", "Inactive "] {
+            assert!(validate_status(&Value::string(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn import_ids_are_checked_for_length_and_alphabet() {
+        assert!(!is_access_key_id(&"A".repeat(15)));
+        assert!(is_access_key_id(&"A".repeat(16)));
+        assert!(is_access_key_id(&"A".repeat(128)));
+        assert!(!is_access_key_id(&"A".repeat(129)));
+        assert!(!is_access_key_id("AKIA-EXAMPLE-KEY-ID"));
+    }
+
+    fn object(pairs: &[(&str, Value)]) -> Value {
+        let mut v = Value::Object(Default::default());
+        for (k, x) in pairs {
+            v.set(k, x.clone());
+        }
+        v
+    }
+
+    #[test]
+    fn create_plan_knows_which_secret_fields_stay_null() {
+        let resource = AccessKeyResource::new(Arc::default());
+        let mut planned = Value::Object(Default::default());
+        resource.modify_plan(&Value::Null, &object(&[("pgp_key", Value::Null)]), &mut planned);
+        assert_eq!(planned.get("secret"), &Value::Unknown);
+        assert_eq!(planned.get("encrypted_secret"), &Value::Null);
+        let mut planned = Value::Object(Default::default());
+        resource.modify_plan(&Value::Null, &object(&[("pgp_key", Value::string("k"))]), &mut planned);
+        assert_eq!(planned.get("secret"), &Value::Null);
+        assert_eq!(planned.get("key_fingerprint"), &Value::Unknown);
+    }
+
+    #[test]
+    fn in_place_plan_keeps_the_secret_known() {
+        let resource = AccessKeyResource::new(Arc::default());
+        let prior = object(&[("id", Value::string("AKIA1")), ("secret", Value::string("s"))]);
+        let mut planned = prior.clone();
+        resource.modify_plan(&prior, &object(&[]), &mut planned);
+        assert_eq!(planned.get("secret"), &Value::string("s"));
+    }
+}

@@ -1,0 +1,6 @@
+//! Resource and data source types, one module each. Each declares its schema and
+//! its operations, and knows nothing about wire formats.
+
+pub mod access_key;
+pub mod pgp;
+pub mod ses;
