@@ -1,0 +1,13 @@
+terraform {
+  required_providers {
+    iamkey = {
+      source = "iamkey/iamkey"
+    }
+  }
+}
+
+# Credentials and region come from the usual AWS sources (environment, profiles,
+# SSO, instance metadata) unless set here.
+provider "iamkey" {
+  region = "us-east-1"
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up (idempotent), format and docs checks, then unit,
+# protocol and end-to-end tests (real Terraform against the built provider and the
+# IAM emulator on 127.0.0.1). End-to-end tests fail, never skip, when something is
+# missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+echo
+echo "==> building"
+cargo build --locked
+echo
+echo "==> checking that docs/ matches the schema"
+./target/debug/terraform-provider-iamkey docs --check
+echo
+echo "==> running the tests (unit, protocol, end-to-end)"
+cargo test --locked -- --test-threads=2

@@ -1,0 +1,247 @@
+//! End to end: the real Terraform CLI drives the built provider against the IAM
+//! emulator. Each test checks what a user would see, and checks IAM itself (not
+//! only the state) for what exists.
+
+mod support;
+
+use support::*;
+
+fn key_config(user: &str, extra: &str) -> String {
+    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
+}
+
+#[test]
+fn lifecycle_apply_plan_drift_import_destroy() {
+    let user = unique_user("life");
+    create_user(&user);
+    let ws = Workspace::new(&key_config(&user, ""));
+
+    // Apply creates exactly one key; the secret is never printed.
+    let applied = ws.apply().ok();
+    let keys = keys_of(&user);
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let (id, status) = &keys[0];
+    assert_eq!(status, "Active");
+    let state = ws.resource("iamkey_access_key.k");
+    let secret = state["values"]["secret"].as_str().expect("secret in state").to_string();
+    assert_eq!(secret.len(), 40);
+    assert_eq!(state["values"]["id"], id.as_str());
+    assert!(state["values"]["create_date"].as_str().unwrap().ends_with('Z'));
+    assert!(state["values"]["ses_smtp_password_v4"].as_str().unwrap().starts_with('B'));
+    assert_eq!(state["sensitive_values"]["secret"], true);
+    assert_eq!(state["sensitive_values"]["ses_smtp_password_v4"], true);
+    assert!(!applied.all().contains(&secret), "the secret was printed");
+
+    // The next plan is empty.
+    assert_eq!(ws.plan().code, 0, "{}", ws.plan().all());
+
+    // Status changes in place, with no "(known after apply)" noise.
+    ws.write(&key_config(&user, "  status = \"Inactive\"\n"));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2);
+    assert!(plan.stdout.contains("~ status") && plan.stdout.contains("update in-place"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("known after apply"), "{}", plan.stdout);
+    ws.apply().ok();
+    assert_eq!(keys_of(&user), vec![(id.clone(), "Inactive".to_string())]);
+    assert_eq!(ws.plan().code, 0);
+
+    // A status changed outside Terraform shows as an in-place update.
+    block_on(Emulator::get().iam().update_access_key().user_name(&user).access_key_id(id).status("Active".into()).send()).unwrap();
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("\"Active\" -> \"Inactive\""), "{}", plan.stdout);
+    ws.apply().ok();
+    assert_eq!(keys_of(&user)[0].1, "Inactive");
+
+    // Import, by key ID and by USER/ID: the plan after it is empty (secrets null).
+    for import_id in [id.clone(), format!("{user}/{id}")] {
+        ws.tf(&["state", "rm", "iamkey_access_key.k"]).ok();
+        ws.tf(&["import", "iamkey_access_key.k", &import_id]).ok();
+        let imported = ws.resource("iamkey_access_key.k");
+        assert_eq!(imported["values"]["user"], user.as_str());
+        assert_eq!(imported["values"]["status"], "Inactive");
+        assert!(imported["values"]["secret"].is_null());
+        let plan = ws.plan();
+        assert_eq!(plan.code, 0, "after importing {import_id}: {}", plan.all());
+    }
+
+    // A key deleted outside Terraform is planned for creation, without error.
+    block_on(Emulator::get().iam().delete_access_key().user_name(&user).access_key_id(id).send()).unwrap();
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("will be created"), "{}", plan.stdout);
+    ws.apply().ok();
+    assert_eq!(keys_of(&user).len(), 1);
+
+    // Destroy leaves no key in IAM.
+    ws.tf(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(keys_of(&user).is_empty());
+}
+
+#[test]
+fn created_inactive_then_activated_and_user_change_replaces() {
+    let user = unique_user("inactive");
+    let other = unique_user("other");
+    create_user(&user);
+    create_user(&other);
+    let ws = Workspace::new(&key_config(&user, "  status = \"Inactive\"\n"));
+    ws.apply().ok();
+    let keys = keys_of(&user);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].1, "Inactive");
+    assert_eq!(ws.plan().code, 0);
+
+    ws.write(&key_config(&user, "  status = \"Active\"\n"));
+    ws.apply().ok();
+    assert_eq!(keys_of(&user)[0].1, "Active");
+
+    ws.write(&key_config(&other, ""));
+    let plan = ws.plan();
+    assert!(plan.stdout.contains("forces replacement"), "{}", plan.stdout);
+    ws.apply().ok();
+    assert!(keys_of(&user).is_empty(), "the old key is deleted");
+    assert_eq!(keys_of(&other).len(), 1);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    assert!(keys_of(&other).is_empty());
+}
+
+#[test]
+fn quota_error_lists_the_users_keys_and_leaves_no_state() {
+    let user = unique_user("quota");
+    create_user(&user);
+    let iam = Emulator::get().iam();
+    let existing: Vec<String> = (0..2)
+        .map(|_| {
+            let out = block_on(iam.create_access_key().user_name(&user).send()).unwrap();
+            out.access_key().unwrap().access_key_id().to_string()
+        })
+        .collect();
+    let ws = Workspace::new(&key_config(&user, ""));
+    let run = ws.apply();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("Access key quota reached"), "{}", run.stderr);
+    for id in &existing {
+        assert!(run.stderr.contains(id), "{id} missing from: {}", run.stderr);
+    }
+    assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
+    assert_eq!(keys_of(&user).len(), 2);
+}
+
+#[test]
+fn invalid_input_is_rejected_before_any_aws_call() {
+    // Endpoints on a closed port: any AWS call would fail with a connection error,
+    // so seeing only the validation error proves none was made.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let provider = format!(
+        "provider \"iamkey\" {{\n  skip_credentials_validation = true\n  endpoints {{\n    iam = \"http://127.0.0.1:{dead}\"\n    sts = \"http://127.0.0.1:{dead}\"\n  }}\n}}\n"
+    );
+    let cases = [
+        ("user = \"bad name!\"", "user", "may contain only ASCII"),
+        ("user = \"élodie\"", "user", "may contain only ASCII"),
+        (&*format!("user = \"{}\"", "a".repeat(65)), "user", "1 to 64 characters"),
+        ("user = \"\"", "user", "1 to 64 characters"),
+        ("user = \"ok\"\n  status = \"active\"", "status", "case matters"),
+        ("user = \"ok\"\n  pgp_key = \"keybase:someone\"", "pgp_key", "keybase: keys are not supported"),
+    ];
+    let ws = Workspace::new(&format!("{provider}resource \"iamkey_access_key\" \"k\" {{\n  user = \"ok\"\n}}\n"));
+    for (body, attribute, message) in cases {
+        ws.write(&format!("{provider}resource \"iamkey_access_key\" \"k\" {{\n  {body}\n}}\n"));
+        let run = ws.plan();
+        assert_eq!(run.code, 1, "{body}: {}", run.all());
+        assert!(run.stderr.contains(message), "{body}: {}", run.stderr);
+        assert!(run.stderr.contains(&format!("{attribute} = ")) || run.stderr.contains(&format!("iamkey_access_key.k.{attribute}")) || run.stderr.contains("with iamkey_access_key.k"), "{body}: no attribute context in {}", run.stderr);
+        assert!(!run.stderr.contains("connect"), "an AWS call was attempted: {}", run.stderr);
+    }
+}
+
+#[test]
+fn module_with_for_each_over_users_and_sensitive_outputs() {
+    let users = [unique_user("mod-a"), unique_user("mod-b")];
+    for u in &users {
+        create_user(u);
+    }
+    let ws = Workspace::new("");
+    std::fs::create_dir(ws.path().join("keys")).unwrap();
+    std::fs::write(
+        ws.path().join("keys/main.tf"),
+        format!(
+            "{REQUIRED_PROVIDERS}variable \"users\" {{ type = set(string) }}\n\
+             resource \"iamkey_access_key\" \"this\" {{\n  for_each = var.users\n  user = each.value\n}}\n\
+             output \"ids\" {{ value = {{ for u, k in iamkey_access_key.this : u => k.id }} }}\n\
+             output \"secrets\" {{\n  value = {{ for u, k in iamkey_access_key.this : u => k.secret }}\n  sensitive = true\n}}\n"
+        ),
+    )
+    .unwrap();
+    ws.write(&format!(
+        "{}module \"keys\" {{\n  source = \"./keys\"\n  users = [\"{}\", \"{}\"]\n}}\n\
+         output \"ids\" {{ value = module.keys.ids }}\n\
+         output \"secrets\" {{\n  value = module.keys.secrets\n  sensitive = true\n}}\n",
+        provider_block(), users[0], users[1]
+    ));
+    ws.tf(&["init", "-input=false"]).ok();
+    let run = ws.apply().ok();
+    assert!(run.stdout.contains("secrets = <sensitive>"), "{}", run.stdout);
+    for u in &users {
+        assert_eq!(keys_of(u).len(), 1);
+    }
+    let outputs: serde_json::Value = serde_json::from_str(&ws.tf(&["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(outputs["secrets"]["sensitive"], true);
+    assert_eq!(outputs["ids"]["value"].as_object().unwrap().len(), 2);
+    assert_eq!(ws.plan().code, 0);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    for u in &users {
+        assert!(keys_of(u).is_empty());
+    }
+}
+
+#[test]
+fn destroy_of_a_key_already_deleted_succeeds() {
+    let user = unique_user("gone");
+    create_user(&user);
+    let ws = Workspace::new(&key_config(&user, ""));
+    ws.apply().ok();
+    let (id, _) = keys_of(&user).remove(0);
+    block_on(Emulator::get().iam().delete_access_key().user_name(&user).access_key_id(&id).send()).unwrap();
+    ws.tf(&["destroy", "-auto-approve", "-refresh=false"]).ok();
+    assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
+}
+
+#[test]
+fn key_for_the_calling_identity_when_user_is_omitted() {
+    let user = unique_user("self");
+    create_user(&user);
+    let own = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+    let own = own.access_key().unwrap();
+    let endpoint = Emulator::get().endpoint();
+    let ws = Workspace::new(&format!(
+        "provider \"iamkey\" {{\n  access_key = \"{}\"\n  secret_key = \"{}\"\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
+         resource \"iamkey_access_key\" \"k\" {{}}\n",
+        own.access_key_id(),
+        own.secret_access_key()
+    ));
+    let plan = ws.plan();
+    assert!(plan.stdout.contains("user ") && plan.stdout.contains("(known after apply)"), "{}", plan.stdout);
+    ws.apply().ok();
+    assert_eq!(ws.resource("iamkey_access_key.k")["values"]["user"], user.as_str());
+    assert_eq!(keys_of(&user).len(), 2);
+    assert_eq!(ws.plan().code, 0);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(keys_of(&user).len(), 1, "only the caller's own key is left");
+}
+
+#[test]
+fn validate_and_providers_schema_work_with_the_built_binary() {
+    let ws = Workspace::new(&key_config("someone", ""));
+    ws.tf(&["validate"]).ok();
+    let schema: serde_json::Value = serde_json::from_str(&ws.tf(&["providers", "schema", "-json"]).ok().stdout).unwrap();
+    let provider = &schema["provider_schemas"]["registry.terraform.io/iamkey/iamkey"];
+    let resource = &provider["resource_schemas"]["iamkey_access_key"]["block"]["attributes"];
+    for name in ["user", "status", "pgp_key", "id", "secret", "ses_smtp_password_v4", "encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint", "create_date"] {
+        let attr = &resource[name];
+        assert!(attr["description"].as_str().is_some_and(|d| !d.is_empty()), "{name} has no description");
+    }
+    assert_eq!(resource["secret"]["sensitive"], true);
+    for (name, attr) in provider["provider"]["block"]["attributes"].as_object().unwrap() {
+        assert!(attr["description"].as_str().is_some_and(|d| !d.is_empty()), "provider.{name} has no description");
+    }
+}

@@ -1,0 +1,273 @@
+//! The end-to-end harness: a real `terraform` CLI against the built provider and the
+//! moto IAM emulator on 127.0.0.1. Prerequisites come from scripts/setup.sh; when
+//! one is missing the tests fail with the command that installs it.
+//!
+//! Nothing here can reach AWS: the credentials are dummies, every endpoint (and
+//! AWS_ENDPOINT_URL, the fallback of any endpoint left unset) is on loopback, and
+//! `Emulator::endpoint` refuses to hand out anything else.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub const REGION: &str = "us-east-1";
+pub const DUMMY_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const DUMMY_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn require(path: PathBuf, what: &str) -> PathBuf {
+    assert!(path.exists(), "{what} is missing at {}: run scripts/setup.sh first", path.display());
+    path
+}
+
+/// The Terraform CLI: IAMKEY_TF_CLI when set, else Terraform 1.15.5 from set-up.
+pub fn terraform_cli() -> PathBuf {
+    match std::env::var_os("IAMKEY_TF_CLI") {
+        Some(cli) => PathBuf::from(cli),
+        None => require(project_root().join(".tools/bin/terraform"), "the terraform CLI shim"),
+    }
+}
+
+/// One moto server for the whole test binary.
+pub struct Emulator {
+    port: u16,
+}
+
+static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+
+impl Emulator {
+    pub fn get() -> &'static Emulator {
+        EMULATOR.get_or_init(Emulator::start)
+    }
+
+    fn start() -> Emulator {
+        let moto = require(project_root().join(".venv/bin/moto_server"), "moto_server");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        // The server lives on a thread that never ends, so the parent-death signal
+        // (sent when the spawning thread dies) fires only when the test binary exits.
+        std::thread::spawn(move || {
+            let mut command = Command::new(moto);
+            command.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::piped());
+            #[cfg(target_os = "linux")]
+            unsafe {
+                use std::os::unix::process::CommandExt;
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            let mut child = command.spawn().expect("moto_server starts");
+            let stderr = BufReader::new(child.stderr.take().unwrap());
+            let mut announced = false;
+            for line in stderr.lines().map_while(Result::ok) {
+                if !announced && line.contains("Running on") {
+                    announced = true;
+                    let _ = ready_tx.send(());
+                }
+            }
+            let _ = child.wait();
+            loop {
+                std::thread::park();
+            }
+        });
+        ready_rx.recv_timeout(std::time::Duration::from_secs(60)).expect("moto_server announces it is running");
+        Emulator { port }
+    }
+
+    pub fn endpoint(&self) -> String {
+        let endpoint = format!("http://127.0.0.1:{}", self.port);
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "tests only ever talk to loopback");
+        endpoint
+    }
+
+    /// An IAM client signed with the given key (the dummy key by default).
+    pub fn iam_with(&self, key_id: &str, secret: &str) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(key_id, secret, None, None, "test"))
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        self.iam_with(DUMMY_KEY_ID, DUMMY_SECRET)
+    }
+}
+
+/// Runs a future to completion from a synchronous test.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+}
+
+/// A user name unique to this test run.
+pub fn unique_user(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+pub fn create_user(name: &str) {
+    block_on(Emulator::get().iam().create_user().user_name(name).send()).expect("CreateUser");
+}
+
+/// The keys IAM has for a user: (id, status).
+pub fn keys_of(user: &str) -> Vec<(String, String)> {
+    let out = block_on(Emulator::get().iam().list_access_keys().user_name(user).send()).expect("ListAccessKeys");
+    out.access_key_metadata()
+        .iter()
+        .map(|k| (k.access_key_id().unwrap().to_string(), k.status().unwrap().as_str().to_string()))
+        .collect()
+}
+
+/// A filesystem mirror holding the built provider, and a CLI config that installs
+/// it from there. Made once per test binary.
+struct Mirror {
+    cli_config: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+static MIRROR: OnceLock<Mirror> = OnceLock::new();
+
+fn mirror() -> &'static Mirror {
+    MIRROR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let version = env!("CARGO_PKG_VERSION");
+        let platform = format!("{}_{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "amd64" } else { "arm64" });
+        let target = dir.path().join(format!("mirror/registry.terraform.io/iamkey/iamkey/{version}/{platform}"));
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-iamkey"), target.join(format!("terraform-provider-iamkey_v{version}"))).unwrap();
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/iamkey/iamkey\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/iamkey/iamkey\"]\n  }}\n}}\n",
+                dir.path().join("mirror").display()
+            ),
+        )
+        .unwrap();
+        Mirror { cli_config, _dir: dir }
+    })
+}
+
+/// A Terraform working directory.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    extra_env: Vec<(String, String)>,
+}
+
+pub const REQUIRED_PROVIDERS: &str = "terraform {\n  required_providers {\n    iamkey = { source = \"iamkey/iamkey\" }\n  }\n}\n";
+
+/// The provider block every test uses unless it configures its own.
+pub fn provider_block() -> String {
+    let endpoint = Emulator::get().endpoint();
+    format!("provider \"iamkey\" {{\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n")
+}
+
+/// Terraform's output, with the stdout and stderr as text.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "terraform failed:\n{}", self.all());
+        self
+    }
+}
+
+impl Workspace {
+    /// A workspace with `config` (plus required_providers), initialised.
+    pub fn new(config: &str) -> Workspace {
+        let ws = Workspace { dir: tempfile::tempdir().unwrap(), extra_env: Vec::new() };
+        ws.write(config);
+        ws.tf(&["init", "-input=false"]).ok();
+        ws
+    }
+
+    pub fn with_env(mut self, key: &str, value: &str) -> Workspace {
+        self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn write(&self, config: &str) {
+        std::fs::write(self.dir.path().join("main.tf"), format!("{REQUIRED_PROVIDERS}{config}")).unwrap();
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn tf(&self, args: &[&str]) -> Run {
+        let emulator = Emulator::get();
+        let mut command = Command::new(terraform_cli());
+        command
+            .args(args)
+            .arg("-no-color")
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &mirror().cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("AWS_ACCESS_KEY_ID", DUMMY_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ENDPOINT_URL", emulator.endpoint())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(Stdio::null());
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        Run::from(command.output().expect("terraform runs"))
+    }
+
+    pub fn apply(&self) -> Run {
+        self.tf(&["apply", "-auto-approve", "-input=false"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub fn plan(&self) -> Run {
+        self.tf(&["plan", "-detailed-exitcode", "-input=false"])
+    }
+
+    /// The state as `terraform show -json` gives it.
+    pub fn show_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.tf(&["show", "-json"]).ok().stdout).expect("show -json is JSON")
+    }
+
+    /// The `values` of resource `address` in `show -json`.
+    pub fn resource(&self, address: &str) -> serde_json::Value {
+        let state = self.show_json();
+        find_resource(&state["values"]["root_module"], address)
+            .unwrap_or_else(|| panic!("{address} not in state: {state}"))
+    }
+}
+
+fn find_resource(module: &serde_json::Value, address: &str) -> Option<serde_json::Value> {
+    let here = module["resources"].as_array().into_iter().flatten().find(|r| r["address"] == address).cloned();
+    here.or_else(|| module["child_modules"].as_array().into_iter().flatten().find_map(|m| find_resource(m, address)))
+}
