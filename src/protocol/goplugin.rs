@@ -76,5 +76,6 @@ pub fn stdio(shutdown: CancellationToken) -> wire::grpc_stdio_server::GrpcStdioS
 /// Client stubs, for the protocol tests that play Terraform's part.
 pub mod client {
     pub use super::wire::grpc_controller_client::GrpcControllerClient;
+    pub use super::wire::grpc_stdio_client::GrpcStdioClient;
     pub use super::wire::Empty;
 }

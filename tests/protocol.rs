@@ -1,0 +1,327 @@
+//! Protocol tests: start the built binary as go-plugin does (cookie, protocol
+//! versions, a P-521 client certificate with cA=TRUE like Terraform's) and speak
+//! tfplugin6 to it over mutual TLS on its unix socket.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use hyper_util::rt::TokioIo;
+use iamkey::protocol::goplugin::client::{Empty, GrpcControllerClient, GrpcStdioClient};
+use iamkey::protocol::testing as tf;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tonic::transport::{Channel, Endpoint};
+
+const COOKIE: (&str, &str) = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2");
+
+/// A client certificate made the way go-plugin makes Terraform's.
+struct ClientIdentity {
+    pem: String,
+    der: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+fn terraform_like_identity() -> ClientIdentity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "HashiCorp");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth, rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = params.self_signed(&key).unwrap();
+    ClientIdentity { pem: cert.pem(), der: cert.der().clone(), key: PrivatePkcs8KeyDer::from(key.serialize_der()) }
+}
+
+struct Plugin {
+    child: Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    handshake: String,
+    socket: String,
+    server_cert: Vec<u8>,
+    identity: ClientIdentity,
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn launch() -> Plugin {
+    let identity = terraform_like_identity();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey"))
+        .env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", &identity.pem)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut handshake = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut handshake).unwrap();
+    let fields: Vec<&str> = handshake.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake: {handshake:?}");
+    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("RawStd base64");
+    let socket = fields[3].to_string();
+    Plugin { child, stdout, handshake, socket, server_cert, identity }
+}
+
+/// Trusts exactly the certificate from the handshake line, as go-plugin does.
+#[derive(Debug)]
+struct PinnedServer(Vec<u8>);
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(&self, ee: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+        if ee.as_ref() == self.0.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("unexpected server certificate".into()))
+        }
+    }
+    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &iamkey::host::tls::crypto_provider().signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &iamkey::host::tls::crypto_provider().signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        iamkey::host::tls::crypto_provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+enum ClientAuth<'a> {
+    Certificate(&'a ClientIdentity),
+    NoCertificate,
+    Plaintext,
+}
+
+async fn connect(plugin: &Plugin, auth: ClientAuth<'_>) -> Result<Channel, tonic::transport::Error> {
+    let socket = plugin.socket.clone();
+    let builder = rustls::ClientConfig::builder_with_provider(iamkey::host::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedServer(plugin.server_cert.clone())));
+    let tls = match &auth {
+        ClientAuth::Certificate(id) => Some(builder.with_client_auth_cert(vec![id.der.clone()], PrivateKeyDer::Pkcs8(id.key.clone_key())).unwrap()),
+        ClientAuth::NoCertificate => Some(builder.with_no_client_auth()),
+        ClientAuth::Plaintext => None,
+    };
+    let connector = tls.map(|mut config| {
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        tokio_rustls::TlsConnector::from(Arc::new(config))
+    });
+    Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let (socket, connector) = (socket.clone(), connector.clone());
+            async move {
+                let stream = tokio::net::UnixStream::connect(socket).await?;
+                match connector {
+                    Some(c) => {
+                        let tls = c.connect(ServerName::try_from("localhost").unwrap(), stream).await?;
+                        Ok::<_, std::io::Error>(TokioIo::new(EitherStream::Tls(Box::new(tls))))
+                    }
+                    None => Ok(TokioIo::new(EitherStream::Plain(stream))),
+                }
+            }
+        }))
+        .await
+}
+
+/// The client side's connection, TLS or not.
+enum EitherStream {
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::UnixStream>>),
+    Plain(tokio::net::UnixStream),
+}
+
+impl tokio::io::AsyncRead for EitherStream {
+    fn poll_read(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            EitherStream::Tls(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            EitherStream::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for EitherStream {
+    fn poll_write(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            EitherStream::Tls(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            EitherStream::Plain(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            EitherStream::Tls(s) => std::pin::Pin::new(s).poll_flush(cx),
+            EitherStream::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            EitherStream::Tls(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            EitherStream::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+async fn schema_call(channel: Channel) -> Result<tf::get_provider_schema::Response, tonic::Status> {
+    tf::provider_client::ProviderClient::new(channel)
+        .max_decoding_message_size(64 << 20)
+        .get_provider_schema(tf::get_provider_schema::Request {})
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn handshake_line_is_go_plugin_format_and_the_only_stdout() {
+    let mut plugin = launch();
+    let fields: Vec<&str> = plugin.handshake.trim_end().split('|').collect();
+    assert_eq!(&fields[..3], ["1", "6", "unix"]);
+    assert_eq!(fields[4], "grpc");
+    assert!(fields[5].len() > 50 && !fields[5].contains('='), "RawStd base64 certificate: {}", fields[5]);
+    assert!(std::path::Path::new(&plugin.socket).exists());
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let schema = schema_call(channel.clone()).await.unwrap();
+    assert!(schema.resource_schemas.contains_key("iamkey_access_key"));
+    let health = tonic_health::pb::health_client::HealthClient::new(channel.clone())
+        .check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() })
+        .await
+        .unwrap();
+    assert_eq!(health.into_inner().status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    // Shut down, then nothing but the handshake line was ever written to stdout.
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    let _ = plugin.child.wait();
+    let mut rest = String::new();
+    plugin.stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "", "stdout after the handshake line");
+}
+
+#[test]
+fn without_the_magic_cookie_it_explains_and_exits_1() {
+    let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey")).env_remove(COOKIE.0).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("This binary is a plugin"));
+}
+
+#[test]
+fn without_protocol_6_it_names_the_required_versions() {
+    let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey"))
+        .env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("protocol 6"));
+}
+
+#[tokio::test]
+async fn connections_without_the_pinned_client_certificate_are_refused() {
+    let plugin = launch();
+    let stranger = terraform_like_identity();
+    for (what, auth) in [
+        ("no client certificate", ClientAuth::NoCertificate),
+        ("another certificate", ClientAuth::Certificate(&stranger)),
+        ("plaintext", ClientAuth::Plaintext),
+    ] {
+        let refused = match connect(&plugin, auth).await {
+            Err(_) => true,
+            Ok(channel) => schema_call(channel).await.is_err(),
+        };
+        assert!(refused, "{what} was served");
+    }
+    // The right certificate still works afterwards.
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    assert!(schema_call(channel).await.is_ok());
+}
+
+#[tokio::test]
+async fn shutdown_exits_within_two_seconds_and_removes_the_socket() {
+    let mut plugin = launch();
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    // Keep go-plugin's stdio stream open, as Terraform does.
+    let _stdio = GrpcStdioClient::new(channel.clone()).stream_stdio(()).await.unwrap();
+    let started = Instant::now();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    let mut child = std::mem::replace(&mut plugin.child, Command::new("true").spawn().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    let status = rx.recv_timeout(Duration::from_secs(2)).expect("exited within 2 s").unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(!std::path::Path::new(&plugin.socket).exists(), "socket removed");
+}
+
+#[tokio::test]
+async fn malformed_values_are_answered_with_diagnostics_and_the_server_keeps_serving() {
+    let plugin = launch();
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    let bad_configs: [(&str, Vec<u8>, Vec<u8>); 4] = [
+        ("reserved marker", vec![0xc1], vec![]),
+        ("truncated map", vec![0x8a, 0xa4, b'u', b's'], vec![]),
+        ("huge claimed array", vec![0xdd, 0xff, 0xff, 0xff, 0xff], vec![]),
+        ("broken json", vec![], b"{\"user\": ".to_vec()),
+    ];
+    for (what, msgpack, json) in bad_configs {
+        let response = client
+            .validate_resource_config(tf::validate_resource_config::Request {
+                type_name: "iamkey_access_key".into(),
+                config: Some(tf::DynamicValue { msgpack, json }),
+                client_capabilities: None,
+            })
+            .await
+            .unwrap_or_else(|s| panic!("{what}: gRPC error {s}"))
+            .into_inner();
+        assert_eq!(response.diagnostics.len(), 1, "{what}");
+        assert_eq!(response.diagnostics[0].severity, tf::diagnostic::Severity::Error as i32);
+        assert!(response.diagnostics[0].summary.contains("Invalid value from Terraform"), "{what}");
+    }
+    let upgraded = client
+        .upgrade_resource_state(tf::upgrade_resource_state::Request {
+            type_name: "iamkey_access_key".into(),
+            version: 0,
+            raw_state: Some(tf::RawState { json: b"{\"id\": [".to_vec(), ..Default::default() }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(upgraded.upgraded_state.is_none());
+    assert!(upgraded.diagnostics[0].summary.contains("Invalid stored state"));
+    // StopProvider cancels in-flight work only: the server keeps answering.
+    let stop = client.stop_provider(tf::stop_provider::Request {}).await.unwrap().into_inner();
+    assert_eq!(stop.error, "");
+    assert!(schema_call(channel).await.is_ok());
+}
+
+#[tokio::test]
+async fn unknown_types_get_diagnostics_not_unimplemented() {
+    let plugin = launch();
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel);
+    let read = client
+        .read_data_source(tf::read_data_source::Request { type_name: "iamkey_nope".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(read.diagnostics[0].detail.contains("iamkey_nope"));
+    let opened = client
+        .open_ephemeral_resource(tf::open_ephemeral_resource::Request { type_name: "iamkey_nope".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(opened.diagnostics.len(), 1);
+    let identities = client
+        .get_resource_identity_schemas(tf::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(identities.diagnostics.is_empty());
+}
