@@ -13,6 +13,12 @@ step() { printf '\n==> %s\n' "$*"; }
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
 command -v python3 >/dev/null || { echo "python3 (3.9+) is required"; exit 1; }
 
+# gpg: the pgp_key tests decrypt with a real OpenPGP implementation.
+if ! command -v gpg >/dev/null; then
+  step "installing gnupg (Debian package)"
+  apt-get update -qq && apt-get install -y -qq gnupg >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   step "creating the Python venv in .venv"
   python3 -m venv .venv

@@ -245,3 +245,55 @@ fn validate_and_providers_schema_work_with_the_built_binary() {
         assert!(attr["description"].as_str().is_some_and(|d| !d.is_empty()), "provider.{name} has no description");
     }
 }
+
+/// gpg with its own home folder, for generating a recipient key and decrypting.
+fn gpg(home: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gpg is installed (apt-get install gnupg)");
+    child.stdin.take().unwrap().write_all(input.unwrap_or_default()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn pgp_key_round_trip_decrypts_with_the_private_key() {
+    use base64::Engine;
+    let home = tempfile::tempdir().unwrap();
+    gpg(home.path(), &["--quick-gen-key", "iamkey-test <test@example.com>", "rsa2048", "default", "never"], None);
+    let armored = String::from_utf8(gpg(home.path(), &["--armor", "--export", "test@example.com"], None)).unwrap();
+    let binary_b64 = base64::engine::general_purpose::STANDARD.encode(gpg(home.path(), &["--export", "test@example.com"], None));
+    let user = unique_user("pgp");
+    create_user(&user);
+    for (form, key) in [("armored", armored.clone()), ("base64 binary", binary_b64)] {
+        std::fs::write(home.path().join("key.txt"), &key).unwrap();
+        let ws = Workspace::new(&key_config(&user, &format!("  pgp_key = file(\"{}\")\n", home.path().join("key.txt").display())));
+        ws.apply().ok();
+        let values = ws.resource("iamkey_access_key.k")["values"].clone();
+        assert!(values["secret"].is_null() && values["ses_smtp_password_v4"].is_null(), "{form}: clear secrets stay null");
+        let fingerprint = values["key_fingerprint"].as_str().unwrap();
+        assert_eq!(fingerprint.len(), 40, "{form}");
+        assert!(fingerprint.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        let decrypt = |field: &str| {
+            let message = base64::engine::general_purpose::STANDARD.decode(values[field].as_str().unwrap()).unwrap();
+            String::from_utf8(gpg(home.path(), &["--decrypt"], Some(&message))).unwrap()
+        };
+        let secret = decrypt("encrypted_secret");
+        assert_eq!(secret.len(), 40, "{form}: a secret access key");
+        let password = decrypt("encrypted_ses_smtp_password_v4");
+        let expected = iamkey::resources::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), REGION);
+        assert_eq!(password, expected.expose(), "{form}: the SES password belongs to the secret");
+        assert_eq!(ws.plan().code, 0, "{form}");
+        ws.tf(&["destroy", "-auto-approve"]).ok();
+    }
+    assert!(keys_of(&user).is_empty());
+}
