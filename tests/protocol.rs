@@ -53,8 +53,13 @@ impl Drop for Plugin {
 }
 
 fn launch() -> Plugin {
+    launch_with(&[])
+}
+
+fn launch_with(env: &[(&str, &str)]) -> Plugin {
     let identity = terraform_like_identity();
     let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey"))
+        .envs(env.iter().copied())
         .env(COOKIE.0, COOKIE.1)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_CLIENT_CERT", &identity.pem)
@@ -324,4 +329,25 @@ async fn unknown_types_get_diagnostics_not_unimplemented() {
         .unwrap()
         .into_inner();
     assert!(identities.diagnostics.is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_answered_and_the_server_keeps_serving() {
+    let plugin = launch_with(&[("IAMKEY_TEST_PANIC_RPC", "ValidateResourceConfig")]);
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    for _ in 0..2 {
+        let response = client
+            .validate_resource_config(tf::validate_resource_config::Request {
+                type_name: "iamkey_access_key".into(),
+                config: Some(tf::DynamicValue { msgpack: vec![0x80], json: vec![] }),
+                client_capabilities: None,
+            })
+            .await
+            .expect("answered, not a dropped stream")
+            .into_inner();
+        assert_eq!(response.diagnostics[0].summary, "Provider internal error");
+        assert!(!response.diagnostics[0].detail.contains("injected"), "the panic payload is not shown");
+    }
+    assert!(schema_call(channel).await.is_ok());
 }

@@ -17,12 +17,6 @@ pub struct Planned {
     pub requires_replace: Vec<AttributePath>,
 }
 
-impl Planned {
-    pub fn is_create(prior: &Value) -> bool {
-        prior.is_null()
-    }
-}
-
 /// Plans the new state from the prior state, Terraform's proposed new state and
 /// the configuration. A null proposal is a destroy and plans null.
 pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Planned {
@@ -81,17 +75,10 @@ mod tests {
         )
     }
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::Object(Default::default());
-        for (k, x) in pairs {
-            v.set(k, x.clone());
-        }
-        v
-    }
 
     #[test]
     fn create_plans_defaults_and_unknown_computed_values() {
-        let config = obj(&[("user", Value::Null), ("status", Value::Null)]);
+        let config = Value::object([("user", Value::Null), ("status", Value::Null)]);
         let p = plan(&schema(), &Value::Null, &config, &config);
         assert_eq!(p.state.get("status"), &Value::string("Active"));
         assert_eq!(p.state.get("user"), &Value::Unknown);
@@ -101,13 +88,13 @@ mod tests {
 
     #[test]
     fn in_place_update_keeps_every_computed_value_known() {
-        let prior = obj(&[
+        let prior = Value::object([
             ("user", Value::string("bob")),
             ("status", Value::string("Active")),
             ("id", Value::string("AKIA1")),
             ("secret", Value::string("s")),
         ]);
-        let config = obj(&[("user", Value::Null), ("status", Value::string("Inactive"))]);
+        let config = Value::object([("user", Value::Null), ("status", Value::string("Inactive"))]);
         let mut proposed = prior.clone();
         proposed.set("status", Value::string("Inactive"));
         let p = plan(&schema(), &prior, &proposed, &config);
@@ -119,16 +106,16 @@ mod tests {
 
     #[test]
     fn default_reverts_a_status_changed_outside_terraform() {
-        let prior = obj(&[("user", Value::string("bob")), ("status", Value::string("Inactive"))]);
-        let config = obj(&[("user", Value::string("bob")), ("status", Value::Null)]);
+        let prior = Value::object([("user", Value::string("bob")), ("status", Value::string("Inactive"))]);
+        let config = Value::object([("user", Value::string("bob")), ("status", Value::Null)]);
         let p = plan(&schema(), &prior, &prior, &config);
         assert_eq!(p.state.get("status"), &Value::string("Active"));
     }
 
     #[test]
     fn replace_on_change_reports_the_path_and_unknowns_computed_values() {
-        let prior = obj(&[("user", Value::string("bob")), ("id", Value::string("AKIA1"))]);
-        let config = obj(&[("user", Value::string("alice"))]);
+        let prior = Value::object([("user", Value::string("bob")), ("id", Value::string("AKIA1"))]);
+        let config = Value::object([("user", Value::string("alice"))]);
         let p = plan(&schema(), &prior, &config, &config);
         assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
         assert_eq!(p.state.get("id"), &Value::Unknown);
@@ -136,15 +123,15 @@ mod tests {
 
     #[test]
     fn unknown_configuration_forces_replacement_of_replace_on_change_attributes() {
-        let prior = obj(&[("user", Value::string("bob"))]);
-        let config = obj(&[("user", Value::Unknown)]);
+        let prior = Value::object([("user", Value::string("bob"))]);
+        let config = Value::object([("user", Value::Unknown)]);
         let p = plan(&schema(), &prior, &config, &config);
         assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
     }
 
     #[test]
     fn destroy_plans_null() {
-        let prior = obj(&[("user", Value::string("bob"))]);
+        let prior = Value::object([("user", Value::string("bob"))]);
         assert_eq!(plan(&schema(), &prior, &Value::Null, &Value::Null).state, Value::Null);
     }
 }

@@ -130,6 +130,11 @@ impl Value {
         Value::String(s.into())
     }
 
+    /// An object with the given attributes.
+    pub fn object<'a>(attributes: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+        Value::Object(attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
     /// A string, or null when there is none.
     pub fn opt_string(s: Option<impl Into<String>>) -> Value {
         s.map_or(Value::Null, Value::string)

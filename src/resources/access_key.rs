@@ -138,7 +138,7 @@ impl AccessKeyResource {
             "Access key quota reached",
             format!(
                 "IAM allows 2 access keys per user, and {who} already has them:\n{existing}\n\n\
-                 Delete one of them (or let Terraform replace one with create_before_destroy unset) and apply again. ({error})"
+                 Delete or rotate out one of them, then apply again. ({error})"
             ),
         );
         diags
@@ -404,23 +404,16 @@ mod tests {
         assert!(!is_access_key_id("AKIA-EXAMPLE-KEY-ID"));
     }
 
-    fn object(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::Object(Default::default());
-        for (k, x) in pairs {
-            v.set(k, x.clone());
-        }
-        v
-    }
 
     #[test]
     fn create_plan_knows_which_secret_fields_stay_null() {
         let resource = AccessKeyResource::new(Arc::default());
         let mut planned = Value::Object(Default::default());
-        resource.modify_plan(&Value::Null, &object(&[("pgp_key", Value::Null)]), &mut planned);
+        resource.modify_plan(&Value::Null, &Value::object([("pgp_key", Value::Null)]), &mut planned);
         assert_eq!(planned.get("secret"), &Value::Unknown);
         assert_eq!(planned.get("encrypted_secret"), &Value::Null);
         let mut planned = Value::Object(Default::default());
-        resource.modify_plan(&Value::Null, &object(&[("pgp_key", Value::string("k"))]), &mut planned);
+        resource.modify_plan(&Value::Null, &Value::object([("pgp_key", Value::string("k"))]), &mut planned);
         assert_eq!(planned.get("secret"), &Value::Null);
         assert_eq!(planned.get("key_fingerprint"), &Value::Unknown);
     }
@@ -428,9 +421,9 @@ mod tests {
     #[test]
     fn in_place_plan_keeps_the_secret_known() {
         let resource = AccessKeyResource::new(Arc::default());
-        let prior = object(&[("id", Value::string("AKIA1")), ("secret", Value::string("s"))]);
+        let prior = Value::object([("id", Value::string("AKIA1")), ("secret", Value::string("s"))]);
         let mut planned = prior.clone();
-        resource.modify_plan(&prior, &object(&[]), &mut planned);
+        resource.modify_plan(&prior, &Value::object([]), &mut planned);
         assert_eq!(planned.get("secret"), &Value::string("s"));
     }
 }
