@@ -37,6 +37,12 @@ fn lifecycle_apply_plan_drift_import_destroy() {
 
     // Status changes in place, with no "(known after apply)" noise.
     ws.write(&key_config(&user, "  status = \"Inactive\"\n"));
+    ws.tf(&["plan", "-out=tfplan", "-input=false"]).ok();
+    let plan_json: serde_json::Value = serde_json::from_str(&ws.tf(&["show", "-json", "tfplan"]).ok().stdout).unwrap();
+    let change = &plan_json["resource_changes"][0]["change"];
+    assert_eq!(change["actions"], serde_json::json!(["update"]));
+    assert_eq!(change["after_sensitive"]["secret"], true, "secret is sensitive in the plan");
+    assert_eq!(change["after_sensitive"]["ses_smtp_password_v4"], true);
     let plan = ws.plan();
     assert_eq!(plan.code, 2);
     assert!(plan.stdout.contains("~ status") && plan.stdout.contains("update in-place"), "{}", plan.stdout);

@@ -279,3 +279,173 @@ fn backoff(attempt: u32) -> Duration {
     let jitter = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) % 100;
     base + Duration::from_millis(u64::from(jitter))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::{self, FakeIam, Reply};
+
+    const USER: &str = "bob";
+    const NEW_ID: &str = "AKIAFAKE000000000NEW";
+    const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
+
+    fn now() -> String {
+        aws_smithy_types::DateTime::from(SystemTime::now()).fmt(Format::DateTime).unwrap()
+    }
+
+    async fn iam(fake: &FakeIam) -> Iam {
+        Iam::new(fake.client(Duration::from_secs(5)), 3)
+    }
+
+    #[tokio::test]
+    async fn create_retries_throttling_and_creates_exactly_one_key() {
+        let fake = FakeIam::start(|action, _, before| match (action, before) {
+            ("CreateAccessKey", 0 | 1) => fake::error(400, "Throttling"),
+            ("CreateAccessKey", _) => fake::created(USER, NEW_ID, SECRET, &now()),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let created = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap();
+        assert_eq!(created.metadata.access_key_id, NEW_ID);
+        assert_eq!(created.secret.expose(), SECRET);
+        assert_eq!(fake.calls("CreateAccessKey"), 3);
+        assert!(!format!("{created:?}").contains(SECRET), "Debug redacts the secret");
+    }
+
+    #[tokio::test]
+    async fn throttling_past_the_attempt_limit_fails_without_creating() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "CreateAccessKey" => fake::error(400, "Throttling"),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.code() == Some("Throttling")), "{err:?}");
+        assert_eq!(fake.calls("CreateAccessKey"), 3);
+        assert_eq!(fake.calls("ListAccessKeys"), 0, "a throttled call executed nothing: no reconcile");
+    }
+
+    #[tokio::test]
+    async fn a_lost_create_answer_is_not_retried_and_the_new_key_is_found() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "CreateAccessKey" => Reply::Drop,
+            "ListAccessKeys" => fake::listed(USER, &[("AKIAFAKE000000000OLD", "Active", "2020-01-01T00:00:00Z"), (NEW_ID, "Active", &now())], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        match err {
+            CreateFailure::CreatedWithoutSecret { key, .. } => assert_eq!(key.access_key_id, NEW_ID),
+            other => panic!("expected the new key to be found, got {other:?}"),
+        }
+        assert_eq!(fake.calls("CreateAccessKey"), 1, "never retried blindly");
+    }
+
+    #[tokio::test]
+    async fn a_lost_create_answer_with_no_new_key_reports_nothing_created() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "CreateAccessKey" => Reply::Drop,
+            "ListAccessKeys" => fake::listed(USER, &[("AKIAFAKE000000000OLD", "Active", "2020-01-01T00:00:00Z")], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(IamError::Transport { .. })), "{err:?}");
+        assert_eq!(fake.calls("CreateAccessKey"), 1);
+    }
+
+    #[tokio::test]
+    async fn service_failure_on_create_is_reconciled_not_retried() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "CreateAccessKey" => fake::error(500, "ServiceFailure"),
+            "ListAccessKeys" => fake::listed(USER, &[(NEW_ID, "Active", &now())], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::CreatedWithoutSecret { .. }), "{err:?}");
+        assert_eq!(fake.calls("CreateAccessKey"), 1);
+    }
+
+    #[tokio::test]
+    async fn quota_and_missing_user_are_not_retried() {
+        for (status, code) in [(409, "LimitExceeded"), (404, "NoSuchEntity")] {
+            let fake = FakeIam::start(move |_, _, _| fake::error(status, code)).await;
+            let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+            assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.code() == Some(code)), "{err:?}");
+            assert_eq!(fake.calls("CreateAccessKey"), 1, "{code}");
+            assert_eq!(fake.calls("ListAccessKeys"), 0, "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_create_sends_nothing() {
+        let fake = FakeIam::start(|_, _, _| fake::created(USER, NEW_ID, SECRET, &now())).await;
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let err = iam(&fake).await.create_access_key(Some(USER), &cancel).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(IamError::Cancelled { .. })));
+        assert_eq!(fake.calls("CreateAccessKey"), 0);
+    }
+
+    #[tokio::test]
+    async fn listing_follows_every_page() {
+        let fake = FakeIam::start(|action, form, before| match (action, before) {
+            ("ListAccessKeys", 0) => fake::listed(USER, &[("AKIAFAKE0000000PAGE1", "Active", "2020-01-01T00:00:00Z")], Some("next")),
+            ("ListAccessKeys", _) if form.get("Marker").map(String::as_str) == Some("next") => {
+                fake::listed(USER, &[("AKIAFAKE0000000PAGE2", "Expired", "2020-01-02T00:00:00Z")], None)
+            }
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let keys = iam(&fake).await.list_access_keys(Some(USER)).await.unwrap();
+        let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
+        assert_eq!(ids, ["AKIAFAKE0000000PAGE1", "AKIAFAKE0000000PAGE2"]);
+        assert_eq!(keys[1].status, "Expired", "a status the provider does not know is kept as it is");
+        assert_eq!(keys[0].create_date.as_deref(), Some("2020-01-01T00:00:00Z"));
+    }
+
+    #[tokio::test]
+    async fn reads_are_retried_on_throttling_and_server_errors() {
+        let fake = FakeIam::start(|action, _, before| match (action, before) {
+            ("ListAccessKeys", 0) => fake::error(400, "Throttling"),
+            ("ListAccessKeys", 1) => fake::error(500, "ServiceFailure"),
+            ("ListAccessKeys", _) => fake::listed(USER, &[], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        assert!(iam(&fake).await.list_access_keys(Some(USER)).await.unwrap().is_empty());
+        assert_eq!(fake.calls("ListAccessKeys"), 3);
+    }
+
+    #[tokio::test]
+    async fn deleting_a_key_that_is_gone_succeeds() {
+        let fake = FakeIam::start(|_, _, _| fake::error(404, "NoSuchEntity")).await;
+        iam(&fake).await.delete_access_key(USER, NEW_ID).await.unwrap();
+        let fake = FakeIam::start(|_, _, _| fake::error(409, "DeleteConflict")).await;
+        let err = iam(&fake).await.delete_access_key(USER, NEW_ID).await.unwrap_err();
+        assert_eq!(err.to_string(), "IAM DeleteAccessKey failed: DeleteConflict: DeleteConflict from the fake");
+    }
+
+    #[tokio::test]
+    async fn a_silent_endpoint_times_out_instead_of_hanging() {
+        let fake = FakeIam::start(|_, _, _| Reply::Hang).await;
+        let iam = Iam::new(fake.client(Duration::from_millis(300)), 1);
+        let started = std::time::Instant::now();
+        let err = iam.list_access_keys(Some(USER)).await.unwrap_err();
+        assert!(err.to_string().contains("timed out"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn update_sends_the_status_and_maps_errors() {
+        let fake = FakeIam::start(|action, form, _| match (action, form.get("Status").map(String::as_str)) {
+            ("UpdateAccessKey", Some("Inactive")) => fake::empty_ok("UpdateAccessKey"),
+            _ => fake::error(400, "InvalidInput"),
+        })
+        .await;
+        let iam = iam(&fake).await;
+        iam.update_access_key(USER, NEW_ID, "Inactive").await.unwrap();
+        assert_eq!(iam.update_access_key(USER, NEW_ID, "Active").await.unwrap_err().code(), Some("InvalidInput"));
+    }
+}

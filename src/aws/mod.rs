@@ -4,6 +4,8 @@
 //! resource.
 
 pub mod iam;
+#[cfg(test)]
+pub(crate) mod fake;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -20,6 +20,13 @@ use crate::secret::Secret;
 pub struct ClientCell(OnceLock<AwsClients>);
 
 impl ClientCell {
+    /// A cell that is already configured (tests build resources around fakes).
+    pub fn configured(clients: AwsClients) -> Self {
+        let cell = ClientCell::default();
+        let _ = cell.0.set(clients);
+        cell
+    }
+
     pub fn get(&self) -> Result<&AwsClients, Diagnostics> {
         self.0.get().ok_or_else(|| {
             Diagnostics::error(

@@ -426,4 +426,94 @@ mod tests {
         resource.modify_plan(&prior, &Value::object([]), &mut planned);
         assert_eq!(planned.get("secret"), &Value::string("s"));
     }
+
+    mod against_a_fake_iam {
+        use super::*;
+        use crate::aws::fake::{self, FakeIam, Reply};
+        use crate::aws::{iam::Iam, AwsClients};
+        use std::time::Duration;
+
+        const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
+
+        async fn resource(handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static) -> (AccessKeyResource, FakeIam) {
+            let fake = FakeIam::start(handler).await;
+            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None };
+            (AccessKeyResource::new(Arc::new(ClientCell::configured(clients))), fake)
+        }
+
+        fn now() -> String {
+            aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap()
+        }
+
+        fn planned(status: &str) -> Value {
+            Value::object([("user", Value::string("bob")), ("status", Value::string(status)), ("id", Value::Unknown), ("secret", Value::Unknown)])
+        }
+
+        #[tokio::test]
+        async fn a_failed_status_update_after_create_still_returns_the_key() {
+            let (resource, _fake) = resource(|action, _, _| match action {
+                "CreateAccessKey" => fake::created("bob", "AKIAFAKE000000000NEW", SECRET, &now()),
+                _ => fake::error(400, "InvalidInput"),
+            })
+            .await;
+            let ctx = OpContext::default();
+            let outcome = resource.create(&ctx, &planned("Inactive")).await;
+            assert!(outcome.diagnostics.has_errors());
+            assert_eq!(outcome.diagnostics.0[0].path, Some(AttributePath::root("status")));
+            assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"));
+            assert_eq!(outcome.state.get("status"), &Value::string("Active"), "state says what IAM has");
+            assert!(outcome.state.is_wholly_known(), "no unknown reaches Terraform");
+            assert_eq!(ctx.partial_state.take().unwrap().get("id"), &Value::string("AKIAFAKE000000000NEW"));
+            let shown = format!("{:?}", outcome.diagnostics);
+            assert!(!shown.contains(SECRET));
+        }
+
+        #[tokio::test]
+        async fn a_lost_create_answer_keeps_the_new_key_in_state_without_secret() {
+            let (resource, fake) = resource(|action, _, _| match action {
+                "CreateAccessKey" => Reply::Drop,
+                "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE000000000NEW", "Active", &now())], None),
+                _ => fake::error(400, "Unexpected"),
+            })
+            .await;
+            let outcome = resource.create(&OpContext::default(), &planned("Active")).await;
+            assert!(outcome.diagnostics.has_errors());
+            assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"));
+            assert_eq!(outcome.state.get("secret"), &Value::Null);
+            assert!(outcome.state.is_wholly_known());
+            assert_eq!(fake.calls("CreateAccessKey"), 1);
+        }
+
+        #[tokio::test]
+        async fn quota_error_lists_existing_keys_and_returns_no_state() {
+            let (resource, _fake) = resource(|action, _, _| match action {
+                "CreateAccessKey" => fake::error(409, "LimitExceeded"),
+                "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z"), ("AKIAFAKE00000000OLD2", "Inactive", "2021-01-01T00:00:00Z")], None),
+                _ => fake::error(400, "Unexpected"),
+            })
+            .await;
+            let outcome = resource.create(&OpContext::default(), &planned("Active")).await;
+            assert_eq!(outcome.state, Value::Null);
+            let detail = &outcome.diagnostics.0[0].detail;
+            assert!(detail.contains("AKIAFAKE00000000OLD1 (Active") && detail.contains("AKIAFAKE00000000OLD2 (Inactive"), "{detail}");
+        }
+
+        #[tokio::test]
+        async fn read_keeps_unknown_statuses_and_drops_keys_of_missing_users() {
+            let (resource, _fake) = resource(|_, form, _| match form.get("UserName").map(String::as_str) {
+                Some("bob") => fake::listed("bob", &[("AKIAFAKE000000000NEW", "Expired", "2020-01-01T00:00:00Z")], None),
+                _ => fake::error(404, "NoSuchEntity"),
+            })
+            .await;
+            let state = Value::object([("id", Value::string("AKIAFAKE000000000NEW")), ("user", Value::string("bob")), ("secret", Value::string("kept"))]);
+            let read = resource.read(&OpContext::default(), &state).await.unwrap().unwrap();
+            assert_eq!(read.get("status"), &Value::string("Expired"));
+            assert_eq!(read.get("secret"), &Value::string("kept"), "secrets carry over from state");
+            let mut gone = state.clone();
+            gone.set("user", Value::string("ghost"));
+            assert_eq!(resource.read(&OpContext::default(), &gone).await.unwrap(), None);
+        }
+    }
 }

@@ -1,0 +1,182 @@
+//! A scripted IAM endpoint on 127.0.0.1 for unit tests: it answers each request
+//! with what the test's handler decides (an awsQuery XML body, a dropped
+//! connection, or silence) and records every action it saw. Unlike interceptor
+//! mocks, it produces real transport failures, which the create path must survive.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+pub enum Reply {
+    /// An HTTP response with this status and body.
+    Xml(u16, String),
+    /// Read the request, then close the connection without answering.
+    Drop,
+    /// Never answer (the connection stays open until the client gives up).
+    Hang,
+}
+
+type Handler = dyn Fn(&str, &HashMap<String, String>, usize) -> Reply + Send + Sync;
+
+pub struct FakeIam {
+    pub endpoint: String,
+    actions: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeIam {
+    /// Starts a server whose `handler` gets the action, the form fields, and how
+    /// many times this action was called before.
+    pub async fn start(handler: impl Fn(&str, &HashMap<String, String>, usize) -> Reply + Send + Sync + 'static) -> FakeIam {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let actions = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let seen = actions.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let (handler, seen) = (handler.clone(), seen.clone());
+                tokio::spawn(async move {
+                    while let Some(form) = read_request(&mut socket).await {
+                        let action = form.get("Action").cloned().unwrap_or_default();
+                        let before = {
+                            let mut seen = seen.lock().unwrap();
+                            let n = seen.iter().filter(|a| **a == action).count();
+                            seen.push(action.clone());
+                            n
+                        };
+                        match handler(&action, &form, before) {
+                            Reply::Xml(status, body) => {
+                                let head = format!(
+                                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+                                    body.len()
+                                );
+                                if socket.write_all(head.as_bytes()).await.is_err() || socket.write_all(body.as_bytes()).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Reply::Drop => return,
+                            Reply::Hang => {
+                                let mut sink = [0u8; 1];
+                                let _ = socket.read(&mut sink).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        FakeIam { endpoint, actions }
+    }
+
+    pub fn calls(&self, action: &str) -> usize {
+        self.actions.lock().unwrap().iter().filter(|a| *a == action).count()
+    }
+
+    /// An IAM client for this endpoint with fast retries (3 attempts, 1 ms backoff).
+    pub fn client(&self, operation_timeout: std::time::Duration) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new("AKIDTEST", "test-secret", None, None, "test"))
+            .retry_config(
+                aws_smithy_types::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(std::time::Duration::from_millis(1)),
+            )
+            .timeout_config(
+                aws_smithy_types::timeout::TimeoutConfig::builder()
+                    .operation_timeout(operation_timeout)
+                    .build(),
+            )
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+}
+
+/// Reads one HTTP/1.1 request and returns its form fields; None at EOF.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<HashMap<String, String>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let header_end = loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0);
+    while buf.len() < header_end + length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned();
+    Some(
+        body.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.replace("%2F", "/").replace("%40", "@")))
+            .collect(),
+    )
+}
+
+const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+pub fn error(status: u16, code: &str) -> Reply {
+    Reply::Xml(
+        status,
+        format!(
+            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{code} from the fake</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+pub fn created(user: &str, id: &str, secret: &str, date: &str) -> Reply {
+    Reply::Xml(
+        200,
+        format!(
+            "<CreateAccessKeyResponse xmlns=\"{NS}\"><CreateAccessKeyResult><AccessKey><UserName>{user}</UserName>\
+             <AccessKeyId>{id}</AccessKeyId><Status>Active</Status><SecretAccessKey>{secret}</SecretAccessKey>\
+             <CreateDate>{date}</CreateDate></AccessKey></CreateAccessKeyResult><ResponseMetadata><RequestId>r</RequestId>\
+             </ResponseMetadata></CreateAccessKeyResponse>"
+        ),
+    )
+}
+
+/// A ListAccessKeys page: `(id, status, date)` per key, and the next marker if any.
+pub fn listed(user: &str, keys: &[(&str, &str, &str)], next_marker: Option<&str>) -> Reply {
+    let members: String = keys
+        .iter()
+        .map(|(id, status, date)| {
+            format!("<member><UserName>{user}</UserName><AccessKeyId>{id}</AccessKeyId><Status>{status}</Status><CreateDate>{date}</CreateDate></member>")
+        })
+        .collect();
+    let (truncated, marker) = match next_marker {
+        Some(m) => ("true", format!("<Marker>{m}</Marker>")),
+        None => ("false", String::new()),
+    };
+    Reply::Xml(
+        200,
+        format!(
+            "<ListAccessKeysResponse xmlns=\"{NS}\"><ListAccessKeysResult><UserName>{user}</UserName><AccessKeyMetadata>{members}\
+             </AccessKeyMetadata><IsTruncated>{truncated}</IsTruncated>{marker}</ListAccessKeysResult><ResponseMetadata>\
+             <RequestId>r</RequestId></ResponseMetadata></ListAccessKeysResponse>"
+        ),
+    )
+}
+
+pub fn empty_ok(action: &str) -> Reply {
+    Reply::Xml(200, format!("<{action}Response xmlns=\"{NS}\"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"))
+}
