@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+pub mod proxy;
+
 pub const REGION: &str = "us-east-1";
 pub const DUMMY_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const DUMMY_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -161,13 +163,19 @@ fn mirror() -> &'static Mirror {
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     extra_env: Vec<(String, String)>,
+    removed_env: Vec<String>,
 }
 
 pub const REQUIRED_PROVIDERS: &str = "terraform {\n  required_providers {\n    iamkey = { source = \"iamkey/iamkey\" }\n  }\n}\n";
 
 /// The provider block every test uses unless it configures its own.
 pub fn provider_block() -> String {
-    let endpoint = Emulator::get().endpoint();
+    provider_block_for(&Emulator::get().endpoint())
+}
+
+/// A provider block whose IAM and STS endpoints are `endpoint` (a loopback URL).
+pub fn provider_block_for(endpoint: &str) -> String {
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "tests only ever talk to loopback");
     format!("provider \"iamkey\" {{\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n")
 }
 
@@ -201,7 +209,12 @@ impl Run {
 impl Workspace {
     /// A workspace with `config` (plus required_providers), initialised.
     pub fn new(config: &str) -> Workspace {
-        let ws = Workspace { dir: tempfile::tempdir().unwrap(), extra_env: Vec::new() };
+        Workspace::configured(config, |ws| ws)
+    }
+
+    /// A workspace whose environment is adjusted before `terraform init`.
+    pub fn configured(config: &str, adjust: impl FnOnce(Workspace) -> Workspace) -> Workspace {
+        let ws = adjust(Workspace { dir: tempfile::tempdir().unwrap(), extra_env: Vec::new(), removed_env: Vec::new() });
         ws.write(config);
         ws.tf(&["init", "-input=false"]).ok();
         ws
@@ -209,6 +222,12 @@ impl Workspace {
 
     pub fn with_env(mut self, key: &str, value: &str) -> Workspace {
         self.extra_env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Leaves a variable the harness normally sets out of Terraform's environment.
+    pub fn without_env(mut self, key: &str) -> Workspace {
+        self.removed_env.push(key.into());
         self
     }
 
@@ -241,6 +260,9 @@ impl Workspace {
             .stdin(Stdio::null());
         for (k, v) in &self.extra_env {
             command.env(k, v);
+        }
+        for k in &self.removed_env {
+            command.env_remove(k);
         }
         Run::from(command.output().expect("terraform runs"))
     }

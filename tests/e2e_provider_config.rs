@@ -1,0 +1,128 @@
+//! End to end: every way users configure the provider, against the emulator
+//! (through a counting proxy where the test must see which calls were made).
+
+mod support;
+
+use support::proxy::{Fault, FaultProxy};
+use support::*;
+
+/// A user and a key for it that moto issued: signing with it makes IAM infer the user.
+fn user_with_own_key(prefix: &str) -> (String, String, String) {
+    let user = unique_user(prefix);
+    create_user(&user);
+    let key = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+    let key = key.access_key().unwrap();
+    (user, key.access_key_id().to_string(), key.secret_access_key().to_string())
+}
+
+const SELF_KEY: &str = "resource \"iamkey_access_key\" \"k\" {}\n";
+
+#[test]
+fn environment_variables_alone_configure_everything() {
+    // Credentials, region and the endpoint (AWS_ENDPOINT_URL) all come from the environment.
+    let (user, key_id, secret) = user_with_own_key("env");
+    let ws = Workspace::configured(&format!("provider \"iamkey\" {{}}\n{SELF_KEY}"), |ws| {
+        ws.with_env("AWS_ACCESS_KEY_ID", &key_id).with_env("AWS_SECRET_ACCESS_KEY", &secret)
+    });
+    ws.apply().ok();
+    assert_eq!(ws.resource("iamkey_access_key.k")["values"]["user"], user.as_str());
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+}
+
+#[test]
+fn a_profile_in_shared_config_and_credentials_files() {
+    let (user, key_id, secret) = user_with_own_key("profile");
+    let ws = Workspace::configured("", |ws| {
+        ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY").without_env("AWS_REGION")
+    });
+    let config = ws.path().join("aws-config");
+    let credentials = ws.path().join("aws-credentials");
+    std::fs::write(&config, "[profile iamkey-test]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(&credentials, format!("[iamkey-test]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")).unwrap();
+    let endpoint = Emulator::get().endpoint();
+    ws.write(&format!(
+        "provider \"iamkey\" {{\n  profile = \"iamkey-test\"\n  shared_config_files = [\"{}\"]\n  shared_credentials_files = [\"{}\"]\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n{SELF_KEY}",
+        config.display(),
+        credentials.display()
+    ));
+    ws.apply().ok();
+    let values = ws.resource("iamkey_access_key.k")["values"].clone();
+    assert_eq!(values["user"], user.as_str(), "the profile's credentials signed the calls");
+    // The SES password is derived for the profile's region.
+    let secret = values["secret"].as_str().unwrap();
+    let expected = iamkey::resources::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), "eu-west-1");
+    assert_eq!(values["ses_smtp_password_v4"], expected.expose());
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+}
+
+#[test]
+fn assume_role_calls_sts_and_manages_keys_with_the_role() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let user = unique_user("assume");
+    create_user(&user);
+    let endpoint = proxy.endpoint();
+    let ws = Workspace::new(&format!(
+        "provider \"iamkey\" {{\n  assume_role {{\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }}\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
+         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n"
+    ));
+    ws.apply().ok();
+    assert!(proxy.calls("AssumeRole") >= 1, "sts:AssumeRole was called");
+    assert_eq!(proxy.calls("CreateAccessKey"), 1);
+    assert_eq!(keys_of(&user).len(), 1);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+}
+
+#[test]
+fn wrong_credentials_fail_at_plan_with_a_clear_error() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    proxy.arm("GetCallerIdentity", 1000, Fault::Error { status: 403, code: "InvalidClientTokenId" });
+    let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block_for(&proxy.endpoint())));
+    let run = ws.plan();
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("Invalid AWS credentials"), "{}", run.stderr);
+    assert!(run.stderr.contains("InvalidClientTokenId"), "{}", run.stderr);
+    assert!(run.stderr.contains("Sources tried"), "{}", run.stderr);
+    assert_eq!(proxy.calls("CreateAccessKey"), 0);
+}
+
+#[test]
+fn a_missing_region_is_reported_on_the_region_argument() {
+    let ws = Workspace::configured(
+        &format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()),
+        |ws| ws.without_env("AWS_REGION"),
+    );
+    let run = ws.plan();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("No AWS region") && run.stderr.contains("AWS_REGION"), "{}", run.stderr);
+}
+
+#[test]
+fn provider_configuration_unknown_at_plan_time_plans_and_applies() {
+    let user = unique_user("unknown-cfg");
+    create_user(&user);
+    let endpoint = Emulator::get().endpoint();
+    let ws = Workspace::new(&format!(
+        "resource \"terraform_data\" \"region\" {{\n  input = \"us-east-1\"\n}}\n\
+         provider \"iamkey\" {{\n  region = terraform_data.region.output\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
+         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n"
+    ));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("2 to add"), "{}", plan.stdout);
+    ws.apply().ok();
+    assert_eq!(keys_of(&user).len(), 1);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+}
+
+#[test]
+fn throttling_on_create_is_retried_and_creates_exactly_one_key() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    proxy.arm("CreateAccessKey", 2, Fault::Error { status: 400, code: "Throttling" });
+    let user = unique_user("throttle");
+    create_user(&user);
+    let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_for(&proxy.endpoint())));
+    ws.apply().ok();
+    assert_eq!(proxy.calls("CreateAccessKey"), 3);
+    assert_eq!(keys_of(&user).len(), 1);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+}

@@ -1,0 +1,172 @@
+//! A fault-injecting, call-counting HTTP proxy between the provider and moto, on
+//! 127.0.0.1, one per test (so armed faults never leak into other tests).
+//!
+//! Each armed rule fires on the next `count` requests whose form field `Action`
+//! matches: `Error` answers with an awsQuery error and moto never sees the call;
+//! `Drop` closes the connection unforwarded (the call did not execute); `Lost`
+//! forwards, then closes without answering (the call executed, its answer is lost);
+//! `Delay` waits, then forwards.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Clone, Debug)]
+pub enum Fault {
+    Error { status: u16, code: &'static str },
+    Drop,
+    Lost,
+    Delay(Duration),
+}
+
+struct Rule {
+    action: String,
+    remaining: usize,
+    fault: Fault,
+}
+
+#[derive(Default)]
+struct State {
+    rules: Vec<Rule>,
+    calls: HashMap<String, usize>,
+}
+
+pub struct FaultProxy {
+    port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str) -> FaultProxy {
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        assert!(upstream.starts_with("127.0.0.1:"), "the proxy only forwards to loopback");
+        let state = Arc::new(Mutex::new(State::default()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                port_tx.send(listener.local_addr().unwrap().port()).unwrap();
+                loop {
+                    let Ok((client, _)) = listener.accept().await else { return };
+                    tokio::spawn(serve(client, upstream.clone(), shared.clone()));
+                }
+            });
+        });
+        FaultProxy { port: port_rx.recv().unwrap(), state }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn arm(&self, action: &str, count: usize, fault: Fault) {
+        self.state.lock().unwrap().rules.push(Rule { action: action.into(), remaining: count, fault });
+    }
+
+    pub fn disarm(&self) {
+        self.state.lock().unwrap().rules.clear();
+    }
+
+    /// How many requests for `action` reached the proxy (faulted or not).
+    pub fn calls(&self, action: &str) -> usize {
+        self.state.lock().unwrap().calls.get(action).copied().unwrap_or(0)
+    }
+}
+
+async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
+    while let Some(request) = read_message(&mut client).await {
+        let action = form_action(&request.body);
+        let fault = {
+            let mut state = state.lock().unwrap();
+            *state.calls.entry(action.clone()).or_default() += 1;
+            state.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
+                r.remaining -= 1;
+                r.fault.clone()
+            })
+        };
+        let response = match fault {
+            Some(Fault::Error { status, code }) => error_response(status, code),
+            Some(Fault::Drop) => return,
+            Some(Fault::Lost) => {
+                let _ = forward(&upstream, &request.raw).await;
+                return;
+            }
+            Some(Fault::Delay(delay)) => {
+                tokio::time::sleep(delay).await;
+                match forward(&upstream, &request.raw).await {
+                    Some(r) => r,
+                    None => return,
+                }
+            }
+            None => match forward(&upstream, &request.raw).await {
+                Some(r) => r,
+                None => return,
+            },
+        };
+        if client.write_all(&response).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct Message {
+    raw: Vec<u8>,
+    body: Vec<u8>,
+}
+
+/// Reads one HTTP/1.1 message (headers and a Content-Length body).
+async fn read_message(stream: &mut TcpStream) -> Option<Message> {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        if let Some(pos) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..header_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0);
+    while raw.len() < header_end + length {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    }
+    let body = raw[header_end..header_end + length].to_vec();
+    Some(Message { raw, body })
+}
+
+fn form_action(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action=").map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Sends the request to moto on a fresh connection and returns its response.
+async fn forward(upstream: &str, request: &[u8]) -> Option<Vec<u8>> {
+    let mut stream = TcpStream::connect(upstream).await.ok()?;
+    stream.write_all(request).await.ok()?;
+    read_message(&mut stream).await.map(|m| m.raw)
+}
+
+fn error_response(status: u16, code: &str) -> Vec<u8> {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code>\
+         <Message>injected {code}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+    );
+    format!("HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
