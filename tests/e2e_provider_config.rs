@@ -126,3 +126,21 @@ fn throttling_on_create_is_retried_and_creates_exactly_one_key() {
     assert_eq!(keys_of(&user).len(), 1);
     ws.tf(&["destroy", "-auto-approve"]).ok();
 }
+
+#[test]
+fn http_proxy_carries_every_aws_call() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let user = unique_user("proxied");
+    create_user(&user);
+    let endpoint = Emulator::get().endpoint();
+    let ws = Workspace::new(&format!(
+        "provider \"iamkey\" {{\n  http_proxy = \"{}\"\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
+         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
+        proxy.endpoint()
+    ));
+    ws.apply().ok();
+    assert_eq!(proxy.calls("CreateAccessKey"), 1, "the create went through the proxy");
+    assert!(proxy.calls("GetCallerIdentity") >= 1);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    assert!(keys_of(&user).is_empty());
+}

@@ -131,22 +131,33 @@ fn rfc3339(date: &aws_smithy_types::DateTime) -> Option<String> {
     aws_smithy_types::DateTime::from_secs(date.secs()).fmt(Format::DateTime).ok()
 }
 
+/// How long a user created moments ago may stay invisible to CreateAccessKey
+/// (IAM is eventually consistent); hashicorp/aws waits as long.
+pub const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
+
 #[derive(Clone, Debug)]
 pub struct Iam {
     client: aws_sdk_iam::Client,
     max_attempts: u32,
+    propagation_timeout: Duration,
 }
 
 impl Iam {
     pub fn new(client: aws_sdk_iam::Client, max_attempts: u32) -> Self {
-        Iam { client, max_attempts: max_attempts.max(1) }
+        Iam { client, max_attempts: max_attempts.max(1), propagation_timeout: PROPAGATION_TIMEOUT }
+    }
+
+    pub fn with_propagation_timeout(mut self, timeout: Duration) -> Self {
+        self.propagation_timeout = timeout;
+        self
     }
 
     /// Creates a key for `user`, or for the calling identity when `user` is None.
     pub async fn create_access_key(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
         const OP: &str = "CreateAccessKey";
         let started = SystemTime::now();
-        let mut attempt = 0;
+        let waiting_since = std::time::Instant::now();
+        let (mut attempt, mut propagation_waits) = (0, 0);
         loop {
             attempt += 1;
             if cancel.is_cancelled() {
@@ -182,6 +193,15 @@ impl Iam {
             if err.is_throttling() && attempt < self.max_attempts {
                 tokio::time::sleep(backoff(attempt)).await;
                 continue;
+            }
+            // NoSuchEntity proves nothing was created; for a named user it may only
+            // mean the user is not visible yet.
+            if err.is_no_such_entity() && user.is_some() && waiting_since.elapsed() < self.propagation_timeout {
+                propagation_waits += 1;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(CreateFailure::NotCreated(err)),
+                    _ = tokio::time::sleep(backoff(propagation_waits)) => continue,
+                }
             }
             if err.maybe_executed() {
                 return Err(self.reconcile_lost_create(user, started, err).await);
@@ -368,14 +388,39 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn quota_and_missing_user_are_not_retried() {
-        for (status, code) in [(409, "LimitExceeded"), (404, "NoSuchEntity")] {
-            let fake = FakeIam::start(move |_, _, _| fake::error(status, code)).await;
-            let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
-            assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.code() == Some(code)), "{err:?}");
-            assert_eq!(fake.calls("CreateAccessKey"), 1, "{code}");
-            assert_eq!(fake.calls("ListAccessKeys"), 0, "{code}");
-        }
+    async fn quota_is_not_retried() {
+        let fake = FakeIam::start(|_, _, _| fake::error(409, "LimitExceeded")).await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.is_limit_exceeded()), "{err:?}");
+        assert_eq!(fake.calls("CreateAccessKey"), 1);
+        assert_eq!(fake.calls("ListAccessKeys"), 0);
+    }
+
+    #[tokio::test]
+    async fn a_user_not_yet_visible_is_waited_for() {
+        let fake = FakeIam::start(|_, _, before| match before {
+            0 | 1 => fake::error(404, "NoSuchEntity"),
+            _ => fake::created(USER, NEW_ID, SECRET, &now()),
+        })
+        .await;
+        let iam = iam(&fake).await.with_propagation_timeout(Duration::from_secs(30));
+        iam.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap();
+        assert_eq!(fake.calls("CreateAccessKey"), 3);
+    }
+
+    #[tokio::test]
+    async fn a_user_that_never_appears_fails_after_the_propagation_timeout() {
+        let fake = FakeIam::start(|_, _, _| fake::error(404, "NoSuchEntity")).await;
+        let iam = iam(&fake).await.with_propagation_timeout(Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let err = iam.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.is_no_such_entity()), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(3), "bounded wait");
+        assert!(fake.calls("CreateAccessKey") >= 2);
+        // The caller's own identity has no propagation to wait for: one call.
+        let fake = FakeIam::start(|_, _, _| fake::error(404, "NoSuchEntity")).await;
+        let _ = self::iam(&fake).await.create_access_key(None, &CancellationToken::new()).await.unwrap_err();
+        assert_eq!(fake.calls("CreateAccessKey"), 1);
     }
 
     #[tokio::test]

@@ -16,6 +16,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use aws_smithy_http_client::Connector;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use crate::secret::Secret;
 
@@ -35,6 +39,10 @@ pub struct ClientSettings {
     pub sts_endpoint: Option<String>,
     pub max_retries: Option<u32>,
     pub adaptive_retries: bool,
+    /// PEM bundle of extra CA certificates to trust (falls back to AWS_CA_BUNDLE).
+    pub custom_ca_bundle: Option<PathBuf>,
+    /// Proxy for every AWS call (falls back to HTTPS_PROXY/HTTP_PROXY/NO_PROXY).
+    pub http_proxy: Option<String>,
     pub connect_timeout: Duration,
     pub operation_timeout: Duration,
     pub skip_credentials_validation: bool,
@@ -47,6 +55,8 @@ pub struct AssumeRole {
     pub external_id: Option<String>,
     pub duration: Option<Duration>,
     pub policy: Option<String>,
+    pub source_identity: Option<String>,
+    pub tags: Vec<(String, String)>,
 }
 
 /// The clients every resource shares, and what configuring them learned.
@@ -65,6 +75,10 @@ pub enum ConfigError {
     InvalidCredentials(String),
     #[error("assuming role {role}: {reason}")]
     AssumeRole { role: String, reason: String },
+    #[error("custom_ca_bundle {path}: {reason}")]
+    CaBundle { path: String, reason: String },
+    #[error("http_proxy: {0}")]
+    Proxy(String),
 }
 
 /// The SDK's default is 3 attempts; hashicorp/aws counts retries, not attempts.
@@ -75,7 +89,43 @@ impl ClientSettings {
         self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES) + 1
     }
 
-    async fn base_config(&self) -> SdkConfig {
+    /// An HTTP client of our own, only when a CA bundle or a proxy asks for one;
+    /// otherwise the SDK's default client.
+    fn http_client(&self) -> Result<Option<SharedHttpClient>, ConfigError> {
+        let ca_bundle = self.custom_ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
+        let proxy = match &self.http_proxy {
+            Some(url) => ProxyConfig::all(url.as_str()).map_err(|e| ConfigError::Proxy(e.to_string()))?,
+            None if ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].iter().any(|v| std::env::var_os(v).is_some()) => {
+                ProxyConfig::from_env()
+            }
+            None if ca_bundle.is_none() => return Ok(None),
+            None => ProxyConfig::disabled(),
+        };
+        let mut trust = TrustStore::default();
+        if let Some(path) = &ca_bundle {
+            let bundle_error = |reason: String| ConfigError::CaBundle { path: path.display().to_string(), reason };
+            let pem = std::fs::read(path).map_err(|e| bundle_error(e.to_string()))?;
+            if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(bundle_error("holds no PEM certificate".into()));
+            }
+            trust = trust.with_pem_certificate(pem);
+        }
+        let tls = TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .map_err(|e| ConfigError::CaBundle { path: format!("{ca_bundle:?}"), reason: e.to_string() })?;
+        Ok(Some(aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut connector = Connector::builder();
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(proxy.clone()));
+            connector.tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls.clone()).build()
+        })))
+    }
+
+    async fn base_config(&self) -> Result<SdkConfig, ConfigError> {
         let retry = if self.adaptive_retries { RetryConfig::adaptive() } else { RetryConfig::standard() };
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry.with_max_attempts(self.max_attempts()))
@@ -88,6 +138,9 @@ impl ClientSettings {
             );
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(client) = self.http_client()? {
+            loader = loader.http_client(client);
         }
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
@@ -111,12 +164,12 @@ impl ClientSettings {
                 "iamkey-provider-configuration",
             ));
         }
-        loader.load().await
+        Ok(loader.load().await)
     }
 
     /// Builds the clients and, unless skipped, proves the credentials work.
     pub async fn connect(&self) -> Result<AwsClients, ConfigError> {
-        let mut config = self.base_config().await;
+        let mut config = self.base_config().await?;
         let region = config.region().map(|r| r.to_string()).ok_or(ConfigError::MissingRegion)?;
         if let Some(role) = &self.assume_role {
             config = self.assume(role, config).await?;
@@ -158,7 +211,12 @@ impl ClientSettings {
             .role_arn(&role.role_arn)
             .role_session_name(role.session_name.clone().unwrap_or_else(|| "terraform-provider-iamkey".into()))
             .set_external_id(role.external_id.clone())
-            .set_policy(role.policy.clone());
+            .set_policy(role.policy.clone())
+            .set_source_identity(role.source_identity.clone());
+        for (key, value) in &role.tags {
+            let tag = aws_sdk_sts::types::Tag::builder().key(key).value(value).build().map_err(|e| failure(e.to_string()))?;
+            request = request.tags(tag);
+        }
         if let Some(duration) = role.duration {
             request = request.duration_seconds(duration.as_secs().min(i32::MAX as u64) as i32);
         }
@@ -184,7 +242,7 @@ impl ClientSettings {
 }
 
 /// Why a call failed when AWS sent no error code; never includes bodies.
-fn sdk_failure_kind<E, R>(e: &aws_sdk_sts::error::SdkError<E, R>) -> String {
+fn sdk_failure_kind<E>(e: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> String {
     use aws_sdk_sts::error::SdkError;
     match e {
         SdkError::TimeoutError(_) => "timed out".into(),
@@ -192,6 +250,29 @@ fn sdk_failure_kind<E, R>(e: &aws_sdk_sts::error::SdkError<E, R>) -> String {
         SdkError::DispatchFailure(_) => "could not connect to the endpoint".into(),
         SdkError::ConstructionFailure(_) => "the request could not be built (are credentials configured?)".into(),
         SdkError::ResponseError(_) => "the response could not be read".into(),
+        SdkError::ServiceError(se) => format!("the endpoint answered HTTP {}", se.raw().status().as_u16()),
         _ => "the request failed".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_bundle_that_is_missing_or_not_pem_is_a_clear_error() {
+        let missing = ClientSettings { custom_ca_bundle: Some("/nonexistent/ca.pem".into()), ..Default::default() };
+        let err = missing.http_client().err().expect("error");
+        assert!(err.to_string().starts_with("custom_ca_bundle /nonexistent/ca.pem:"), "{err}");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "not a certificate").unwrap();
+        let garbage = ClientSettings { custom_ca_bundle: Some(file.path().into()), ..Default::default() };
+        assert!(garbage.http_client().err().unwrap().to_string().contains("no PEM certificate"));
+    }
+
+    #[test]
+    fn an_invalid_proxy_url_is_a_clear_error() {
+        let settings = ClientSettings { http_proxy: Some("::not a url::".into()), ..Default::default() };
+        assert!(matches!(settings.http_client(), Err(ConfigError::Proxy(_))));
     }
 }

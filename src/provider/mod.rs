@@ -97,7 +97,9 @@ fn provider_schema() -> Schema {
         .attribute(Attribute::optional("session_name", Type::String).describe("Session name. Default `terraform-provider-iamkey`."))
         .attribute(Attribute::optional("external_id", Type::String).describe("External ID the role's trust policy requires."))
         .attribute(Attribute::optional("duration", Type::Number).validate(positive_number).describe("Session duration in seconds."))
-        .attribute(Attribute::optional("policy", Type::String).describe("Session policy (JSON) that further limits the role's permissions."));
+        .attribute(Attribute::optional("policy", Type::String).describe("Session policy (JSON) that further limits the role's permissions."))
+        .attribute(Attribute::optional("source_identity", Type::String).describe("Source identity recorded in CloudTrail for the role session."))
+        .attribute(Attribute::optional("tags", Type::Map(Box::new(Type::String))).describe("Session tags passed to sts:AssumeRole."));
     let endpoints = Block::new("Custom service endpoints, for emulators (moto, LocalStack) and private endpoints. `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` are honoured too.")
         .attribute(Attribute::optional("iam", Type::String).validate(endpoint_url).describe("IAM endpoint URL."))
         .attribute(Attribute::optional("sts", Type::String).validate(endpoint_url).describe("STS endpoint URL."));
@@ -114,6 +116,8 @@ fn provider_schema() -> Schema {
             .attribute(Attribute::optional("max_retries", Type::Number).validate(positive_number).describe("How many times a throttled or transiently failed call is retried. Default 2."))
             .attribute(Attribute::optional("retry_mode", Type::String).validate(retry_mode).describe("`standard` or `adaptive` (client-side rate limiting). Default `standard`."))
             .attribute(Attribute::optional("skip_credentials_validation", Type::Bool).describe("Skip the sts:GetCallerIdentity check of the credentials at configure time. Default false."))
+            .attribute(Attribute::optional("custom_ca_bundle", Type::String).describe("Path of a PEM bundle of extra CA certificates to trust, for private endpoints and TLS-intercepting proxies. Falls back to `AWS_CA_BUNDLE`."))
+            .attribute(Attribute::optional("http_proxy", Type::String).describe("URL of a proxy for every AWS call. Falls back to `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`."))
             .attribute(Attribute::optional("connect_timeout", Type::Number).validate(positive_number).describe("Seconds to wait for a connection to an AWS endpoint. Default 10."))
             .attribute(Attribute::optional("operation_timeout", Type::Number).validate(positive_number).describe("Seconds one AWS call may take, retries included. Default 60."))
             .block("assume_role", Nesting::Single, assume_role)
@@ -143,9 +147,17 @@ fn settings_from(config: &Value) -> ClientSettings {
             external_id: string(assume_role.get("external_id")),
             duration: assume_role.get("duration").as_i64().map(|s| Duration::from_secs(s.max(0) as u64)),
             policy: string(assume_role.get("policy")),
+            source_identity: string(assume_role.get("source_identity")),
+            tags: assume_role
+                .get("tags")
+                .as_map()
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default(),
         }),
         iam_endpoint: string(endpoints.get("iam")),
         sts_endpoint: string(endpoints.get("sts")),
+        custom_ca_bundle: string(config.get("custom_ca_bundle")).map(PathBuf::from),
+        http_proxy: string(config.get("http_proxy")),
         max_retries: config.get("max_retries").as_i64().map(|n| n.clamp(0, 100) as u32),
         adaptive_retries: config.get("retry_mode").as_str() == Some("adaptive"),
         connect_timeout: seconds(config.get("connect_timeout"), DEFAULT_CONNECT_TIMEOUT),
@@ -176,6 +188,10 @@ fn config_diagnostic(error: ConfigError) -> Diagnostics {
         ConfigError::AssumeRole { .. } => {
             diags.add_error_at(AttributePath::root("assume_role").attribute("role_arn"), "Cannot assume role", error.to_string())
         }
+        ConfigError::CaBundle { .. } => {
+            diags.add_error_at(AttributePath::root("custom_ca_bundle"), "Invalid CA bundle", error.to_string())
+        }
+        ConfigError::Proxy(_) => diags.add_error_at(AttributePath::root("http_proxy"), "Invalid proxy", error.to_string()),
     }
     diags
 }

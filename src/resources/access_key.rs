@@ -195,10 +195,16 @@ impl Resource for AccessKeyResource {
             Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {
                 return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e).await)
             }
-            Err(CreateFailure::NotCreated(e)) => {
-                let path = e.is_no_such_entity().then(|| AttributePath::root("user"));
-                return ApplyOutcome::failed(Value::Null, iam_diagnostic(&e, path));
+            Err(CreateFailure::NotCreated(e)) if e.is_no_such_entity() && user.is_some() => {
+                let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
+                d.0[0].detail.push_str(&format!(
+                    "\n\nIAM has no user {:?} (waited {} s for a newly created user to become visible).",
+                    user.unwrap_or_default(),
+                    crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
+                ));
+                return ApplyOutcome::failed(Value::Null, d);
             }
+            Err(CreateFailure::NotCreated(e)) => return ApplyOutcome::failed(Value::Null, iam_diagnostic(&e, None)),
             Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
                 // The key exists but its secret is lost: track it (Terraform taints
                 // it, and the next apply replaces it) rather than orphan it.
