@@ -144,3 +144,15 @@ fn http_proxy_carries_every_aws_call() {
     ws.tf(&["destroy", "-auto-approve"]).ok();
     assert!(keys_of(&user).is_empty());
 }
+
+#[test]
+fn missing_credentials_fail_at_plan_naming_the_sources_tried() {
+    let ws = Workspace::configured(
+        &format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()),
+        |ws| ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY"),
+    );
+    let run = ws.plan();
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("Invalid AWS credentials"), "{}", run.stderr);
+    assert!(run.stderr.contains("Sources tried") && run.stderr.contains("skip_credentials_validation"), "{}", run.stderr);
+}
