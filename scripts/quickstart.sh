@@ -1,33 +1,26 @@
 #!/usr/bin/env bash
 # The one-command quick start, on a fresh machine with no AWS account: build the
-# provider, put it in a local filesystem mirror, start the IAM emulator on
+# provider, package it into a local filesystem mirror, start the IAM emulator on
 # 127.0.0.1, then terraform init / apply / show / destroy examples/quickstart.
+# IAMKEY_BUILD_PROFILE=debug reuses the debug build (the test suite runs it so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "1/7 set-up (Python venv with Terraform 1.15.5 and the moto IAM emulator)"
+step "1/6 set-up (Python venv with Terraform 1.15.5 and the moto IAM emulator)"
 ./scripts/setup.sh >/dev/null
 terraform="${IAMKEY_TF_CLI:-$root/.tools/bin/terraform}"
 
-step "2/7 building the provider"
-cargo build --release --locked --quiet
-
 work=$(mktemp -d)
 trap 'kill "${moto_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-step "3/7 packaging it into a filesystem mirror ($work/mirror)"
-version=$(./target/release/terraform-provider-iamkey --version | awk '{print $2}')
-arch=$(uname -m); case "$arch" in x86_64) arch=amd64;; aarch64) arch=arm64;; esac
-os=$(uname -s | tr '[:upper:]' '[:lower:]')
-mirror="$work/mirror/registry.terraform.io/iamkey/iamkey/$version/${os}_$arch"
-mkdir -p "$mirror"
-cp target/release/terraform-provider-iamkey "$mirror/terraform-provider-iamkey_v$version"
+step "2/6 building the provider and packaging it into a filesystem mirror ($work/dist/mirror)"
+./scripts/package.sh "$work/dist" >/dev/null
 cat > "$work/terraform.rc" <<RC
 provider_installation {
   filesystem_mirror {
-    path    = "$work/mirror"
+    path    = "$work/dist/mirror"
     include = ["registry.terraform.io/iamkey/iamkey"]
   }
   direct {
@@ -35,8 +28,9 @@ provider_installation {
   }
 }
 RC
+ls "$work/dist"
 
-step "4/7 starting the IAM emulator on 127.0.0.1"
+step "3/6 starting the IAM emulator on 127.0.0.1"
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto_pid=$!
@@ -56,15 +50,15 @@ PY
 
 cp examples/quickstart/main.tf "$work/"
 cd "$work"
-step "5/7 terraform init and apply"
+step "4/6 terraform init and apply"
 "$terraform" init -input=false -no-color | grep -E "Installing|Installed|successfully"
 "$terraform" apply -auto-approve -input=false -no-color | tail -n 6
 
-step "6/7 what was created (the secret stays hidden: it is sensitive)"
+step "5/6 what was created (the secret stays hidden: it is sensitive)"
 "$terraform" output -no-color
 "$terraform" state show -no-color iamkey_access_key.example
 
-step "7/7 destroy, and stop the emulator"
+step "6/6 destroy, and stop the emulator"
 "$terraform" destroy -auto-approve -input=false -no-color | tail -n 1
 echo
 echo "Quick start complete."

@@ -22,16 +22,25 @@ fn front_matter(title: &str, description: &str) -> String {
     format!("---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n  {description}\n---\n\n")
 }
 
+/// Which Terraform and OpenTofu releases serve each feature (plugin protocol 6).
+const SUPPORTED_VERSIONS: &str = "## Supported Terraform and OpenTofu versions\n\n\
+The provider speaks plugin protocol 6 and is tested with Terraform 1.15.5.\n\n\
+| Feature | Terraform | OpenTofu |\n\
+|---|---|---|\n\
+| provider configuration, `iamkey_access_key` (create, read, update, delete, import) | 1.6 and later | 1.6 and later |\n\
+| `import` blocks (by `USER/ID` or ID) | 1.6 and later | 1.6 and later |\n\
+| `removed` blocks (moving from `aws_iam_access_key`, see the guide) | 1.7 and later | 1.7 and later |\n";
+
 /// Every page of `docs/`, from the schema and `examples/` under `root`.
 pub fn pages(root: &Path) -> Vec<Page> {
     let provider = IamKeyProvider::new();
     let mut pages = Vec::new();
     let index = format!(
-        "{}# iamkey Provider\n\n{}\n\nIt is a plugin for Terraform (1.6 and later) and OpenTofu that speaks plugin protocol 6.\n\n\
-         ## Example Usage\n\n```terraform\n{}```\n\n{}",
+        "{}# iamkey Provider\n\n{}\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n{}",
         front_matter("iamkey Provider", "Manages AWS IAM access keys."),
         provider.schema().block.description,
         read_example(root, "examples/provider/provider.tf"),
+        SUPPORTED_VERSIONS,
         render_schema(provider.schema()),
     );
     pages.push(Page { path: "docs/index.md".into(), content: index });
@@ -54,6 +63,22 @@ pub fn pages(root: &Path) -> Vec<Page> {
         );
         pages.push(Page { path: format!("docs/resources/{short}.md").into(), content });
     }
+    pages.extend(guides(root));
+    pages
+}
+
+/// Guides are prose: written under `templates/guides/`, published under `docs/guides/`.
+fn guides(root: &Path) -> Vec<Page> {
+    let Ok(entries) = std::fs::read_dir(root.join("templates/guides")) else { return Vec::new() };
+    let mut pages: Vec<Page> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| {
+            let content = std::fs::read_to_string(e.path()).ok()?;
+            Some(Page { path: Path::new("docs/guides").join(e.file_name()), content })
+        })
+        .collect();
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
     pages
 }
 

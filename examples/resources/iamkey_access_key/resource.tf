@@ -3,11 +3,16 @@ resource "iamkey_access_key" "ci" {
   user = "deploy-bot"
 }
 
-# A key kept out of state in clear: only the encrypted secret is stored.
+# A key whose secret is stored only encrypted to an OpenPGP key
+# (ASCII-armored, from `gpg --armor --export KEYID`).
+variable "deploy_bot_pgp_key" {
+  type = string
+}
+
 resource "iamkey_access_key" "encrypted" {
   user    = "deploy-bot"
   status  = "Inactive"
-  pgp_key = file("${path.module}/deploy-bot.asc") # gpg --armor --export KEYID
+  pgp_key = var.deploy_bot_pgp_key
 }
 
 output "ci_access_key_id" {
@@ -17,4 +22,9 @@ output "ci_access_key_id" {
 output "ci_secret" {
   value     = iamkey_access_key.ci.secret
   sensitive = true
+}
+
+output "encrypted_secret" {
+  # Decrypt with: terraform output -raw encrypted_secret | base64 --decode | gpg --decrypt
+  value = iamkey_access_key.encrypted.encrypted_secret
 }

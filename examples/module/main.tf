@@ -1,0 +1,26 @@
+# Using the user_keys module for several users.
+terraform {
+  required_providers {
+    iamkey = {
+      source = "iamkey/iamkey"
+    }
+  }
+}
+
+provider "iamkey" {
+  region = "us-east-1"
+}
+
+module "ci_keys" {
+  source = "../modules/user_keys"
+  users  = ["build-bot", "deploy-bot"]
+}
+
+output "access_key_ids" {
+  value = module.ci_keys.access_key_ids
+}
+
+output "secrets" {
+  value     = module.ci_keys.secrets
+  sensitive = true
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds release artifacts in the Terraform Registry format and lays them out as a
+# packed filesystem mirror:
+#   DIST/terraform-provider-iamkey_<version>_<os>_<arch>.zip
+#   DIST/terraform-provider-iamkey_<version>_SHA256SUMS
+#   DIST/terraform-provider-iamkey_<version>_manifest.json   ({"protocol_versions":["6.0"]})
+#   DIST/mirror/registry.terraform.io/iamkey/iamkey/<the zip>
+# Usage: scripts/package.sh [DIST]   (default dist/; IAMKEY_BUILD_PROFILE=debug packages
+# the debug build, which the test suite uses to stay fast)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dist=$(realpath -m "${1:-dist}")
+profile="${IAMKEY_BUILD_PROFILE:-release}"
+
+if [ "$profile" = release ]; then
+  cargo build --release --locked --quiet
+else
+  cargo build --locked --quiet
+fi
+binary="target/$profile/terraform-provider-iamkey"
+version=$("$binary" --version | awk '{print $2}')
+os=$(uname -s | tr '[:upper:]' '[:lower:]')
+case "$(uname -m)" in x86_64) arch=amd64;; aarch64|arm64) arch=arm64;; *) arch=$(uname -m);; esac
+name="terraform-provider-iamkey_${version}"
+zip="${name}_${os}_${arch}.zip"
+
+mkdir -p "$dist"
+python3 - "$binary" "$dist/$zip" "terraform-provider-iamkey_v${version}" <<'PY'
+import sys, zipfile
+binary, target, member = sys.argv[1:]
+info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
+info.external_attr = 0o755 << 16
+info.compress_type = zipfile.ZIP_DEFLATED
+with zipfile.ZipFile(target, "w") as z, open(binary, "rb") as f:
+    z.writestr(info, f.read())
+PY
+cp terraform-registry-manifest.json "$dist/${name}_manifest.json"
+(cd "$dist" && sha256sum "$zip" "${name}_manifest.json" > "${name}_SHA256SUMS")
+mirror="$dist/mirror/registry.terraform.io/iamkey/iamkey"
+mkdir -p "$mirror"
+cp "$dist/$zip" "$mirror/"
+echo "$dist/$zip"

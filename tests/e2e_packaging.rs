@@ -1,0 +1,103 @@
+//! End to end: release packaging, the examples, and the README's quick start.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::*;
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn packaged_zip_installs_from_a_mirror_and_its_checksums_are_verified() {
+    let dist = tempfile::tempdir().unwrap();
+    let status = Command::new(project_root().join("scripts/package.sh"))
+        .arg(dist.path())
+        .env("IAMKEY_BUILD_PROFILE", "debug")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let version = env!("CARGO_PKG_VERSION");
+    let sums = std::fs::read_to_string(dist.path().join(format!("terraform-provider-iamkey_{version}_SHA256SUMS"))).unwrap();
+    let manifest = std::fs::read_to_string(dist.path().join(format!("terraform-provider-iamkey_{version}_manifest.json"))).unwrap();
+    assert!(manifest.contains("\"protocol_versions\":[\"6.0\"]"));
+    assert!(sums.lines().any(|l| l.contains("_linux_") && l.ends_with(".zip")), "{sums}");
+
+    let cli_config = dist.path().join("packed.rc");
+    std::fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            dist.path().join("mirror").display()
+        ),
+    )
+    .unwrap();
+    let ws = Workspace::configured("", |ws| ws.with_env("TF_CLI_CONFIG_FILE", cli_config.to_str().unwrap()));
+    ws.write(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"x\"\n}}\n", provider_block()));
+    ws.tf(&["init", "-input=false"]).ok();
+    let lock = std::fs::read_to_string(ws.path().join(".terraform.lock.hcl")).unwrap();
+    assert!(lock.contains("\"h1:"), "the lock file records the package's checksum:\n{lock}");
+    // A fresh install verifies the package against the lock file.
+    std::fs::remove_dir_all(ws.path().join(".terraform")).unwrap();
+    ws.tf(&["init", "-input=false"]).ok();
+    // A package whose content changed is refused: same name, one more byte.
+    let zip = std::fs::read_dir(dist.path().join("mirror/registry.terraform.io/iamkey/iamkey")).unwrap().next().unwrap().unwrap().path();
+    let tamper = "import sys, zipfile\nsrc, = sys.argv[1:]\nz = zipfile.ZipFile(src)\nm = z.infolist()[0]\ndata = z.read(m) + b'x'\nz.close()\nwith zipfile.ZipFile(src, 'w') as out:\n    out.writestr(m, data)\n";
+    assert!(Command::new("python3").args(["-c", tamper, zip.to_str().unwrap()]).status().unwrap().success());
+    std::fs::remove_dir_all(ws.path().join(".terraform")).unwrap();
+    let run = ws.tf(&["init", "-input=false"]);
+    assert_ne!(run.code, 0, "a package that does not match the lock file must be refused");
+    assert!(run.stderr.contains("checksums"), "{}", run.stderr);
+}
+
+#[test]
+fn every_example_is_formatted_and_validates() {
+    let tree = tempfile::tempdir().unwrap();
+    copy_tree(&project_root().join("examples"), tree.path());
+    let ws = Workspace::new("");
+    let fmt = ws.tf(&["fmt", "-check", "-recursive", tree.path().to_str().unwrap()]);
+    assert_eq!(fmt.code, 0, "terraform fmt would change: {}", fmt.all());
+    // Resource examples carry no terraform block: they are read with the provider example.
+    std::fs::copy(
+        project_root().join("examples/provider/provider.tf"),
+        tree.path().join("resources/iamkey_access_key/provider.tf"),
+    )
+    .unwrap();
+    let dirs = ["provider", "resources/iamkey_access_key", "quickstart", "module", "modules/user_keys"];
+    for dir in dirs {
+        let chdir = format!("-chdir={}", tree.path().join(dir).display());
+        ws.tf(&[&chdir, "init", "-input=false", "-backend=false"]).ok();
+        let run = ws.tf(&[&chdir, "validate"]);
+        assert_eq!(run.code, 0, "examples/{dir}: {}", run.all());
+    }
+}
+
+#[test]
+fn the_readme_quick_start_creates_and_destroys_a_key() {
+    let output = Command::new(project_root().join("scripts/quickstart.sh"))
+        .env("IAMKEY_BUILD_PROFILE", "debug")
+        .env("IAMKEY_TF_CLI", terraform_cli())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    for step in ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6"] {
+        assert!(stdout.contains(&format!("==> {step}")), "step {step} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("Apply complete! Resources: 1 added"), "{stdout}");
+    assert!(stdout.contains("secret               = (sensitive value)"), "{stdout}");
+    assert!(stdout.contains("Destroy complete! Resources: 1 destroyed."), "{stdout}");
+    assert!(stdout.contains("Quick start complete."));
+}
