@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod secret;
+pub mod testhooks;
 
 /// The provider's registry address, for `required_providers` and reattach mode.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/iamkey/iamkey";

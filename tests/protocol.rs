@@ -333,7 +333,7 @@ async fn unknown_types_get_diagnostics_not_unimplemented() {
 
 #[tokio::test]
 async fn a_panicking_handler_is_answered_and_the_server_keeps_serving() {
-    let plugin = launch_with(&[("IAMKEY_TEST_PANIC_RPC", "ValidateResourceConfig")]);
+    let plugin = launch_with(&[("IAMKEY_TEST_PANIC_AT", "ValidateResourceConfig")]);
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
     let mut client = tf::provider_client::ProviderClient::new(channel.clone());
     for _ in 0..2 {

@@ -28,7 +28,7 @@ pub enum IamError {
     Service { operation: &'static str, code: String, message: String },
     #[error("IAM {operation} failed: {reason}")]
     Transport { operation: &'static str, reason: String, maybe_executed: bool },
-    #[error("IAM {operation} was not sent: Terraform asked the provider to stop")]
+    #[error("IAM {operation} was cancelled: Terraform asked the provider to stop")]
     Cancelled { operation: &'static str },
 }
 
@@ -127,6 +127,20 @@ pub enum CreateFailure {
     CreatedWithoutSecret { key: KeyMetadata, cause: IamError },
 }
 
+/// Runs an idempotent call unless Terraform asks the provider to stop first: a
+/// StopProvider abandons it (its effect, if any, is found again by the next run).
+async fn unless_cancelled<T>(
+    operation: &'static str,
+    cancel: &CancellationToken,
+    call: impl std::future::Future<Output = Result<T, IamError>>,
+) -> Result<T, IamError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(IamError::Cancelled { operation }),
+        result = call => result,
+    }
+}
+
 fn rfc3339(date: &aws_smithy_types::DateTime) -> Option<String> {
     aws_smithy_types::DateTime::from_secs(date.secs()).fmt(Format::DateTime).ok()
 }
@@ -218,7 +232,9 @@ impl Iam {
             .checked_sub(SKEW)
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs() as i64);
-        match self.list_access_keys(user).await {
+        // Reconciliation always completes (bounded by the timeouts): it is what keeps
+        // a created key from being orphaned.
+        match self.list_access_keys(user, &CancellationToken::new()).await {
             Ok(keys) => match keys.into_iter().filter(|k| k.create_secs.is_some_and(|s| s >= since)).max_by_key(|k| k.create_secs) {
                 Some(key) => CreateFailure::CreatedWithoutSecret { key, cause },
                 None => CreateFailure::NotCreated(cause),
@@ -231,7 +247,11 @@ impl Iam {
     }
 
     /// Every key of `user` (or of the caller), all pages.
-    pub async fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<KeyMetadata>, IamError> {
+    pub async fn list_access_keys(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<KeyMetadata>, IamError> {
+        unless_cancelled("ListAccessKeys", cancel, self.list_all_pages(user)).await
+    }
+
+    async fn list_all_pages(&self, user: Option<&str>) -> Result<Vec<KeyMetadata>, IamError> {
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -257,39 +277,37 @@ impl Iam {
         }
     }
 
-    pub async fn update_access_key(&self, user: &str, access_key_id: &str, status: &str) -> Result<(), IamError> {
-        self.client
-            .update_access_key()
-            .user_name(user)
-            .access_key_id(access_key_id)
-            .status(StatusType::from(status))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| IamError::from_sdk("UpdateAccessKey", e))
+    pub async fn update_access_key(&self, user: &str, access_key_id: &str, status: &str, cancel: &CancellationToken) -> Result<(), IamError> {
+        let call = self.client.update_access_key().user_name(user).access_key_id(access_key_id).status(StatusType::from(status)).send();
+        unless_cancelled("UpdateAccessKey", cancel, async {
+            call.await.map(|_| ()).map_err(|e| IamError::from_sdk("UpdateAccessKey", e))
+        })
+        .await
     }
 
     /// Deletes a key; a key (or user) that is already gone counts as deleted.
-    pub async fn delete_access_key(&self, user: &str, access_key_id: &str) -> Result<(), IamError> {
-        match self.client.delete_access_key().user_name(user).access_key_id(access_key_id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => match IamError::from_sdk("DeleteAccessKey", e) {
-                err if err.is_no_such_entity() => Ok(()),
-                err => Err(err),
-            },
-        }
+    pub async fn delete_access_key(&self, user: &str, access_key_id: &str, cancel: &CancellationToken) -> Result<(), IamError> {
+        let call = self.client.delete_access_key().user_name(user).access_key_id(access_key_id).send();
+        unless_cancelled("DeleteAccessKey", cancel, async {
+            match call.await {
+                Ok(_) => Ok(()),
+                Err(e) => match IamError::from_sdk("DeleteAccessKey", e) {
+                    err if err.is_no_such_entity() => Ok(()),
+                    err => Err(err),
+                },
+            }
+        })
+        .await
     }
 
     /// The user that owns a key (GetAccessKeyLastUsed, which needs no user name).
-    pub async fn owner_of(&self, access_key_id: &str) -> Result<Option<String>, IamError> {
-        let output = self
-            .client
-            .get_access_key_last_used()
-            .access_key_id(access_key_id)
-            .send()
-            .await
-            .map_err(|e| IamError::from_sdk("GetAccessKeyLastUsed", e))?;
-        Ok(output.user_name().map(str::to_string))
+    pub async fn owner_of(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<Option<String>, IamError> {
+        let call = self.client.get_access_key_last_used().access_key_id(access_key_id).send();
+        unless_cancelled("GetAccessKeyLastUsed", cancel, async {
+            let output = call.await.map_err(|e| IamError::from_sdk("GetAccessKeyLastUsed", e))?;
+            Ok(output.user_name().map(str::to_string))
+        })
+        .await
     }
 }
 
@@ -443,7 +461,7 @@ mod tests {
             _ => fake::error(400, "Unexpected"),
         })
         .await;
-        let keys = iam(&fake).await.list_access_keys(Some(USER)).await.unwrap();
+        let keys = iam(&fake).await.list_access_keys(Some(USER), &CancellationToken::new()).await.unwrap();
         let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
         assert_eq!(ids, ["AKIAFAKE0000000PAGE1", "AKIAFAKE0000000PAGE2"]);
         assert_eq!(keys[1].status, "Expired", "a status the provider does not know is kept as it is");
@@ -459,16 +477,16 @@ mod tests {
             _ => fake::error(400, "Unexpected"),
         })
         .await;
-        assert!(iam(&fake).await.list_access_keys(Some(USER)).await.unwrap().is_empty());
+        assert!(iam(&fake).await.list_access_keys(Some(USER), &CancellationToken::new()).await.unwrap().is_empty());
         assert_eq!(fake.calls("ListAccessKeys"), 3);
     }
 
     #[tokio::test]
     async fn deleting_a_key_that_is_gone_succeeds() {
         let fake = FakeIam::start(|_, _, _| fake::error(404, "NoSuchEntity")).await;
-        iam(&fake).await.delete_access_key(USER, NEW_ID).await.unwrap();
+        iam(&fake).await.delete_access_key(USER, NEW_ID, &CancellationToken::new()).await.unwrap();
         let fake = FakeIam::start(|_, _, _| fake::error(409, "DeleteConflict")).await;
-        let err = iam(&fake).await.delete_access_key(USER, NEW_ID).await.unwrap_err();
+        let err = iam(&fake).await.delete_access_key(USER, NEW_ID, &CancellationToken::new()).await.unwrap_err();
         assert_eq!(err.to_string(), "IAM DeleteAccessKey failed: DeleteConflict: DeleteConflict from the fake");
     }
 
@@ -477,9 +495,24 @@ mod tests {
         let fake = FakeIam::start(|_, _, _| Reply::Hang).await;
         let iam = Iam::new(fake.client(Duration::from_millis(300)), 1);
         let started = std::time::Instant::now();
-        let err = iam.list_access_keys(Some(USER)).await.unwrap_err();
+        let err = iam.list_access_keys(Some(USER), &CancellationToken::new()).await.unwrap_err();
         assert!(err.to_string().contains("timed out"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn stop_abandons_a_read_in_flight() {
+        let fake = FakeIam::start(|_, _, _| Reply::Hang).await;
+        let iam = iam(&fake).await;
+        let cancel = CancellationToken::new();
+        let stopper = cancel.clone();
+        let read = tokio::spawn(async move { iam.list_access_keys(Some(USER), &cancel).await });
+        while fake.calls("ListAccessKeys") == 0 {
+            tokio::task::yield_now().await;
+        }
+        stopper.cancel();
+        let err = read.await.unwrap().unwrap_err();
+        assert!(matches!(err, IamError::Cancelled { operation: "ListAccessKeys" }), "{err:?}");
     }
 
     #[tokio::test]
@@ -490,7 +523,7 @@ mod tests {
         })
         .await;
         let iam = iam(&fake).await;
-        iam.update_access_key(USER, NEW_ID, "Inactive").await.unwrap();
-        assert_eq!(iam.update_access_key(USER, NEW_ID, "Active").await.unwrap_err().code(), Some("InvalidInput"));
+        iam.update_access_key(USER, NEW_ID, "Inactive", &CancellationToken::new()).await.unwrap();
+        assert_eq!(iam.update_access_key(USER, NEW_ID, "Active", &CancellationToken::new()).await.unwrap_err().code(), Some("InvalidInput"));
     }
 }

@@ -98,9 +98,35 @@ fn write_line(level: Level, message: &str, mut fields: serde_json::Map<String, s
     fields.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
     fields.insert("@message".into(), message.into());
     fields.insert("@timestamp".into(), timestamp.into());
-    let mut line = serde_json::Value::Object(fields).to_string();
+    let mut line = mask_secret_like_runs(&serde_json::Value::Object(fields).to_string());
     line.push('\n');
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// The last line of defence: any run of exactly 40 base64 characters (the shape of
+/// a secret access key) is masked, as aws-sdk-go-base's MaskAWSSecretKeys does.
+pub fn mask_secret_like_runs(line: &str) -> String {
+    let is_base64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/';
+    let mut out = String::with_capacity(line.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() == 40 {
+            out.push_str("***");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in line.chars() {
+        if is_base64(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 #[derive(Default)]
@@ -137,5 +163,34 @@ impl Visit for JsonVisitor {
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.fields.insert(field.name().into(), value.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forty_character_base64_runs_are_masked_and_nothing_else() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert_eq!(mask_secret_like_runs(&format!("key={secret} id=AKIAIOSFODNN7EXAMPLE")), "key=*** id=AKIAIOSFODNN7EXAMPLE");
+        let longer = format!("{secret}X");
+        assert_eq!(mask_secret_like_runs(&longer), longer, "41 characters are not a secret's shape");
+        assert_eq!(mask_secret_like_runs("\"@timestamp\":\"2026-11-29T07:49:04.123456Z\""), "\"@timestamp\":\"2026-11-29T07:49:04.123456Z\"");
+    }
+
+    #[test]
+    fn level_follows_the_most_specific_variable() {
+        // Reads the process environment: run in one test to avoid races.
+        std::env::set_var("TF_LOG", "trace");
+        std::env::set_var("TF_LOG_PROVIDER", "info");
+        std::env::remove_var("TF_LOG_PROVIDER_IAMKEY");
+        assert_eq!(level_from_env(), LevelFilter::INFO);
+        std::env::set_var("TF_LOG_PROVIDER_IAMKEY", "debug");
+        assert_eq!(level_from_env(), LevelFilter::DEBUG);
+        for name in ["TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PROVIDER_IAMKEY"] {
+            std::env::remove_var(name);
+        }
+        assert_eq!(level_from_env(), LevelFilter::OFF);
     }
 }

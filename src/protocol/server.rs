@@ -183,7 +183,7 @@ async fn guarded<T>(
     on_panic: impl FnOnce(Diagnostics, Option<Value>) -> T,
 ) -> T {
     let handler = async move {
-        inject_test_panic(rpc);
+        crate::testhooks::panic_point(rpc);
         handler.await
     };
     match AssertUnwindSafe(handler).catch_unwind().await {
@@ -201,18 +201,6 @@ async fn guarded<T>(
             on_panic(diags, ctx.partial_state.take())
         }
     }
-}
-
-/// Debug builds only: `IAMKEY_TEST_PANIC_RPC=<RPC name>` makes that handler panic,
-/// so the protocol tests can prove a panicking handler is still answered. Release
-/// builds compile this away.
-fn inject_test_panic(rpc: &str) {
-    #[cfg(debug_assertions)]
-    if std::env::var("IAMKEY_TEST_PANIC_RPC").is_ok_and(|target| target == rpc) {
-        panic!("panic injected by IAMKEY_TEST_PANIC_RPC");
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = rpc;
 }
 
 fn one_event<T: Send + 'static>(event: T) -> BoxStream<T> {

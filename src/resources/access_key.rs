@@ -122,7 +122,7 @@ impl AccessKeyResource {
     async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError) -> Diagnostics {
         let who = user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"));
         let existing = match self.clients.get() {
-            Ok(clients) => match clients.iam.list_access_keys(user).await {
+            Ok(clients) => match clients.iam.list_access_keys(user, &tokio_util::sync::CancellationToken::new()).await {
                 Ok(keys) => keys
                     .iter()
                     .map(|k| format!("  - {} ({}, created {})", k.access_key_id, k.status, k.create_date.as_deref().unwrap_or("?")))
@@ -225,6 +225,7 @@ impl Resource for AccessKeyResource {
         // From here on the key exists: every exit returns it in state.
         let mut state = with_metadata(planned_without_unknowns(planned), &created.metadata);
         ctx.partial_state.record(state.clone());
+        crate::testhooks::panic_point("after-create");
         let ses_password = ses_smtp_password_v4(&created.secret, &clients.region);
         match &recipient {
             None => {
@@ -232,7 +233,11 @@ impl Resource for AccessKeyResource {
                 state.set("ses_smtp_password_v4", Value::string(ses_password.expose()));
             }
             Some(key) => {
-                let encrypted = key.encrypt(&created.secret).and_then(|secret| Ok((secret, key.encrypt(&ses_password)?)));
+                let encrypted = if crate::testhooks::fail_point("pgp-encrypt") {
+                    Err("OpenPGP encryption failed (injected by IAMKEY_TEST_FAIL_AT)".to_string())
+                } else {
+                    key.encrypt(&created.secret).and_then(|secret| Ok((secret, key.encrypt(&ses_password)?)))
+                };
                 match encrypted {
                     Ok((secret, password)) => {
                         state.set("encrypted_secret", Value::string(secret));
@@ -253,7 +258,7 @@ impl Resource for AccessKeyResource {
         ctx.partial_state.record(state.clone());
         let wanted = planned.get("status").as_str().unwrap_or("Active");
         if wanted != created.metadata.status {
-            if let Err(e) = clients.iam.update_access_key(&created.metadata.user_name, &created.metadata.access_key_id, wanted).await {
+            if let Err(e) = clients.iam.update_access_key(&created.metadata.user_name, &created.metadata.access_key_id, wanted, &ctx.cancel).await {
                 // State keeps the status the key really has; Terraform taints it.
                 return ApplyOutcome::failed(state, iam_diagnostic(&e, Some(AttributePath::root("status"))));
             }
@@ -262,12 +267,12 @@ impl Resource for AccessKeyResource {
         ApplyOutcome::ok(state)
     }
 
-    async fn read(&self, _ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let clients = self.clients.get()?;
         let (Some(id), user) = (state.get("id").as_str(), state.get("user").as_str()) else {
             return Ok(None);
         };
-        let keys = match clients.iam.list_access_keys(user).await {
+        let keys = match clients.iam.list_access_keys(user, &ctx.cancel).await {
             Ok(keys) => keys,
             Err(e) if e.is_no_such_entity() => {
                 tracing::warn!(access_key_id = id, "the key's user is gone; removing the key from state");
@@ -284,7 +289,7 @@ impl Resource for AccessKeyResource {
         }
     }
 
-    async fn update(&self, _ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome {
+    async fn update(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome {
         let clients = match self.clients.get() {
             Ok(c) => c,
             Err(d) => return ApplyOutcome::failed(prior.clone(), d),
@@ -295,26 +300,26 @@ impl Resource for AccessKeyResource {
             planned.get("status").as_str().unwrap_or("Active"),
         );
         if planned.get("status") != prior.get("status") {
-            if let Err(e) = clients.iam.update_access_key(user, id, status).await {
+            if let Err(e) = clients.iam.update_access_key(user, id, status, &ctx.cancel).await {
                 return ApplyOutcome::failed(prior.clone(), iam_diagnostic(&e, Some(AttributePath::root("status"))));
             }
         }
         ApplyOutcome::ok(planned.clone())
     }
 
-    async fn delete(&self, _ctx: &OpContext, prior: &Value) -> Diagnostics {
+    async fn delete(&self, ctx: &OpContext, prior: &Value) -> Diagnostics {
         let clients = match self.clients.get() {
             Ok(c) => c,
             Err(d) => return d,
         };
         let (id, user) = (prior.get("id").as_str().unwrap_or_default(), prior.get("user").as_str().unwrap_or_default());
-        match clients.iam.delete_access_key(user, id).await {
+        match clients.iam.delete_access_key(user, id, &ctx.cancel).await {
             Ok(()) => Diagnostics::new(),
             Err(e) => iam_diagnostic(&e, None),
         }
     }
 
-    async fn import(&self, _ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
         let (user, id) = match import_id.split_once('/') {
             Some((user, id)) => (Some(user), id),
             None => (None, import_id),
@@ -335,7 +340,7 @@ impl Resource for AccessKeyResource {
             Some(user) => user.to_string(),
             None => {
                 let clients = self.clients.get()?;
-                match clients.iam.owner_of(id).await {
+                match clients.iam.owner_of(id, &ctx.cancel).await {
                     Ok(Some(user)) => user,
                     Ok(None) => return Err(invalid(format!("IAM knows no user for access key {id}."))),
                     Err(e) if e.is_no_such_entity() => return Err(invalid(format!("IAM has no access key {id}."))),
