@@ -258,6 +258,11 @@ impl Workspace {
     }
 
     pub fn tf(&self, args: &[&str]) -> Run {
+        self.tf_env(args, &[])
+    }
+
+    /// Runs terraform with extra environment variables for this run only.
+    pub fn tf_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let emulator = Emulator::get();
         let mut command = Command::new(&self.cli);
         command
@@ -282,6 +287,9 @@ impl Workspace {
         for k in &self.removed_env {
             command.env_remove(k);
         }
+        for (k, v) in env {
+            command.env(k, v);
+        }
         Run::from(command.output().expect("terraform runs"))
     }
 
@@ -304,6 +312,28 @@ impl Workspace {
         let state = self.show_json();
         find_resource(&state["values"]["root_module"], address)
             .unwrap_or_else(|| panic!("{address} not in state: {state}"))
+    }
+}
+
+impl Workspace {
+    /// The access key IDs the state tracks, tainted ones included.
+    pub fn state_key_ids(&self) -> Vec<String> {
+        let state = self.show_json();
+        let mut ids = Vec::new();
+        collect_ids(&state["values"]["root_module"], &mut ids);
+        ids.sort();
+        ids
+    }
+}
+
+fn collect_ids(module: &serde_json::Value, ids: &mut Vec<String>) {
+    for r in module["resources"].as_array().into_iter().flatten() {
+        if let Some(id) = r["values"]["id"].as_str() {
+            ids.push(id.to_string());
+        }
+    }
+    for m in module["child_modules"].as_array().into_iter().flatten() {
+        collect_ids(m, ids);
     }
 }
 

@@ -17,9 +17,13 @@ use tokio::net::{TcpListener, TcpStream};
 #[derive(Clone, Debug)]
 pub enum Fault {
     Error { status: u16, code: &'static str },
+    /// An error that carries `x-amz-retry-after` (milliseconds).
+    ErrorRetryAfter { status: u16, code: &'static str, retry_after_ms: u64 },
     Drop,
     Lost,
     Delay(Duration),
+    /// Forwards, then replaces the secret in the answer: a canary to search for.
+    ReplaceSecret(&'static str),
 }
 
 struct Rule {
@@ -36,14 +40,14 @@ struct State {
 
 pub struct FaultProxy {
     port: u16,
-    state: Arc<Mutex<State>>,
+    state: Arc<(Mutex<State>, std::sync::Condvar)>,
 }
 
 impl FaultProxy {
     pub fn start(upstream: &str) -> FaultProxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         assert!(upstream.starts_with("127.0.0.1:"), "the proxy only forwards to loopback");
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new((Mutex::new(State::default()), std::sync::Condvar::new()));
         let (port_tx, port_rx) = std::sync::mpsc::channel();
         let shared = state.clone();
         std::thread::spawn(move || {
@@ -65,32 +69,48 @@ impl FaultProxy {
     }
 
     pub fn arm(&self, action: &str, count: usize, fault: Fault) {
-        self.state.lock().unwrap().rules.push(Rule { action: action.into(), remaining: count, fault });
+        self.state.0.lock().unwrap().rules.push(Rule { action: action.into(), remaining: count, fault });
     }
 
     pub fn disarm(&self) {
-        self.state.lock().unwrap().rules.clear();
+        self.state.0.lock().unwrap().rules.clear();
     }
 
     /// How many requests for `action` reached the proxy (faulted or not).
     pub fn calls(&self, action: &str) -> usize {
-        self.state.lock().unwrap().calls.get(action).copied().unwrap_or(0)
+        self.state.0.lock().unwrap().calls.get(action).copied().unwrap_or(0)
+    }
+
+    /// Blocks until `count` requests for `action` have arrived, or `timeout` passes.
+    pub fn wait_for(&self, action: &str, count: usize, timeout: Duration) -> bool {
+        let (lock, arrived) = &*self.state;
+        let guard = lock.lock().unwrap();
+        let (guard, _) = arrived
+            .wait_timeout_while(guard, timeout, |s| s.calls.get(action).copied().unwrap_or(0) < count)
+            .unwrap();
+        guard.calls.get(action).copied().unwrap_or(0) >= count
     }
 }
 
-async fn serve(mut client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
+async fn serve(mut client: TcpStream, upstream: String, state: Arc<(Mutex<State>, std::sync::Condvar)>) {
     while let Some(request) = read_message(&mut client).await {
         let action = form_action(&request.body);
         let fault = {
-            let mut state = state.lock().unwrap();
-            *state.calls.entry(action.clone()).or_default() += 1;
-            state.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
+            let mut state_guard = state.0.lock().unwrap();
+            *state_guard.calls.entry(action.clone()).or_default() += 1;
+            state.1.notify_all();
+            state_guard.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
                 r.remaining -= 1;
                 r.fault.clone()
             })
         };
         let response = match fault {
-            Some(Fault::Error { status, code }) => error_response(status, code),
+            Some(Fault::Error { status, code }) => error_response(status, code, None),
+            Some(Fault::ErrorRetryAfter { status, code, retry_after_ms }) => error_response(status, code, Some(retry_after_ms)),
+            Some(Fault::ReplaceSecret(canary)) => match forward(&upstream, &request.raw).await {
+                Some(r) => replace_secret(&r, canary),
+                None => return,
+            },
             Some(Fault::Drop) => return,
             Some(Fault::Lost) => {
                 let _ = forward(&upstream, &request.raw).await;
@@ -163,10 +183,26 @@ async fn forward(upstream: &str, request: &[u8]) -> Option<Vec<u8>> {
     read_message(&mut stream).await.map(|m| m.raw)
 }
 
-fn error_response(status: u16, code: &str) -> Vec<u8> {
+fn error_response(status: u16, code: &str, retry_after_ms: Option<u64>) -> Vec<u8> {
     let body = format!(
         "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code>\
          <Message>injected {code}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
     );
-    format!("HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    let retry_after = retry_after_ms.map(|ms| format!("x-amz-retry-after: {ms}\r\n")).unwrap_or_default();
+    format!("HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\n{retry_after}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+/// The same HTTP response with its `<SecretAccessKey>` replaced by `canary`.
+fn replace_secret(response: &[u8], canary: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return response.to_vec() };
+    let (Some(start), Some(end)) = (body.find("<SecretAccessKey>"), body.find("</SecretAccessKey>")) else {
+        return response.to_vec();
+    };
+    let body = format!("{}<SecretAccessKey>{canary}{}", &body[..start], &body[end..]);
+    let head: Vec<String> = head
+        .lines()
+        .map(|l| if l.to_ascii_lowercase().starts_with("content-length:") { format!("Content-Length: {}", body.len()) } else { l.to_string() })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
 }

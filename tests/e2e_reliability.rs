@@ -1,0 +1,316 @@
+//! Reliability end to end: every fault class injected between the provider and
+//! the emulator must leave no orphaned key (the emulator's keys equal what state
+//! tracks, tainted ones included) and converge on the next apply; and a canary
+//! secret must never appear in any output, even at TRACE with the SDK's
+//! body-logging switches on.
+//!
+//! Each test writes its figures to target/reliability/; scripts/reliability-report.sh
+//! turns them into docs/reliability.md.
+
+mod support;
+
+use std::time::Duration;
+
+use support::proxy::{Fault, FaultProxy};
+use support::*;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Phase {
+    /// The fault hits the apply that creates the key.
+    Create,
+    /// The fault hits the refresh of an existing key (a plan).
+    Refresh,
+    /// The fault hits an in-place status update.
+    Update,
+    /// The key was deleted outside Terraform just before destroy.
+    DestroyGone,
+}
+
+struct FaultClass {
+    name: &'static str,
+    phase: Phase,
+    /// (action, count, fault) armed at the proxy for the faulted run.
+    armed: Option<(&'static str, usize, Fault)>,
+    /// Environment for the faulted run only (failure points).
+    env: &'static [(&'static str, &'static str)],
+    status: &'static str,
+    pgp: bool,
+    /// Whether the faulted run itself succeeds.
+    survives: bool,
+    /// The provider's operation_timeout (seconds): short only where a timeout is the fault.
+    operation_timeout: u32,
+}
+
+fn classes() -> Vec<FaultClass> {
+    let class = |name, phase, armed, survives| FaultClass {
+        name,
+        phase,
+        armed,
+        env: &[],
+        status: "Active",
+        pgp: false,
+        survives,
+        operation_timeout: 30,
+    };
+    vec![
+        class("throttling on create (2x Throttling)", Phase::Create, Some(("CreateAccessKey", 2, Fault::Error { status: 400, code: "Throttling" })), true),
+        class("throttling storm past the attempt limit", Phase::Create, Some(("CreateAccessKey", 50, Fault::Error { status: 400, code: "Throttling" })), false),
+        class(
+            "throttling with x-amz-retry-after on refresh",
+            Phase::Refresh,
+            Some(("ListAccessKeys", 2, Fault::ErrorRetryAfter { status: 400, code: "Throttling", retry_after_ms: 200 })),
+            true,
+        ),
+        class("500 ServiceFailure on create", Phase::Create, Some(("CreateAccessKey", 1, Fault::Error { status: 500, code: "ServiceFailure" })), false),
+        class("503 on refresh", Phase::Refresh, Some(("ListAccessKeys", 2, Fault::Error { status: 503, code: "ServiceUnavailable" })), true),
+        class("500 on the credential check", Phase::Create, Some(("GetCallerIdentity", 1, Fault::Error { status: 500, code: "InternalFailure" })), true),
+        class("connection reset before create executes", Phase::Create, Some(("CreateAccessKey", 1, Fault::Drop)), false),
+        class("connection reset on refresh", Phase::Refresh, Some(("ListAccessKeys", 1, Fault::Drop)), true),
+        FaultClass {
+            operation_timeout: 1,
+            ..class("timeout on refresh (operation_timeout)", Phase::Refresh, Some(("ListAccessKeys", 3, Fault::Delay(Duration::from_secs(3)))), false)
+        },
+        class("lost CreateAccessKey response (executed, answer dropped)", Phase::Create, Some(("CreateAccessKey", 1, Fault::Lost)), false),
+        class("ConcurrentModification on status update", Phase::Update, Some(("UpdateAccessKey", 1, Fault::Error { status: 409, code: "ConcurrentModification" })), false),
+        class("NoSuchEntity: user not yet visible on create", Phase::Create, Some(("CreateAccessKey", 2, Fault::Error { status: 404, code: "NoSuchEntity" })), true),
+        class("NoSuchEntity race: key deleted before destroy", Phase::DestroyGone, None, true),
+        class("LimitExceeded on create", Phase::Create, Some(("CreateAccessKey", 1, Fault::Error { status: 409, code: "LimitExceeded" })), false),
+        FaultClass {
+            name: "status update fails after create",
+            phase: Phase::Create,
+            armed: Some(("UpdateAccessKey", 1, Fault::Error { status: 400, code: "InvalidInput" })),
+            env: &[],
+            status: "Inactive",
+            pgp: false,
+            survives: false,
+            operation_timeout: 30,
+        },
+        FaultClass {
+            name: "PGP encryption fails after create",
+            phase: Phase::Create,
+            armed: None,
+            env: &[("IAMKEY_TEST_FAIL_AT", "pgp-encrypt")],
+            status: "Active",
+            pgp: true,
+            survives: false,
+            operation_timeout: 30,
+        },
+        FaultClass {
+            name: "panic in the provider after CreateAccessKey",
+            phase: Phase::Create,
+            armed: None,
+            env: &[("IAMKEY_TEST_PANIC_AT", "after-create")],
+            status: "Active",
+            pgp: false,
+            survives: false,
+            operation_timeout: 30,
+        },
+    ]
+}
+
+/// A recipient key made with gpg, shared by the classes that need one.
+fn pgp_public_key() -> &'static str {
+    static KEY: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    &KEY.get_or_init(|| {
+        let home = tempfile::tempdir().unwrap();
+        let gpg = |args: &[&str]| {
+            let out = std::process::Command::new("gpg")
+                .arg("--homedir")
+                .arg(home.path())
+                .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
+                .args(args)
+                .output()
+                .expect("gpg runs");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        gpg(&["--quick-gen-key", "reliability <r@example.com>", "rsa2048", "default", "never"]);
+        let armored = String::from_utf8(gpg(&["--armor", "--export", "r@example.com"])).unwrap();
+        (home, armored)
+    })
+    .1
+}
+
+fn config(endpoint: &str, user: &str, status: &str, pgp: bool, operation_timeout: u32) -> String {
+    let pgp_line = if pgp { format!("  pgp_key = <<EOT\n{}EOT\n", pgp_public_key()) } else { String::new() };
+    format!(
+        "provider \"iamkey\" {{\n  operation_timeout = {operation_timeout}\n  max_retries = 2\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
+         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n{pgp_line}}}\n"
+    )
+}
+
+/// The invariant after any fault: IAM holds exactly the keys state tracks.
+#[track_caller]
+fn assert_no_orphans(ws: &Workspace, user: &str, what: &str) {
+    let mut in_iam: Vec<String> = keys_of(user).into_iter().map(|(id, _)| id).collect();
+    in_iam.sort();
+    assert_eq!(in_iam, ws.state_key_ids(), "{what}: IAM's keys differ from state's (an orphan or a lost key)");
+}
+
+/// Runs one class; returns whether the faulted run succeeded.
+fn run_class(class: &FaultClass) -> bool {
+    let user = unique_user("fault");
+    create_user(&user);
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let endpoint = proxy.endpoint();
+    let ws = Workspace::new(&config(&endpoint, &user, class.status, class.pgp, class.operation_timeout));
+    let arm = || {
+        if let Some((action, count, fault)) = &class.armed {
+            proxy.arm(action, *count, fault.clone());
+        }
+    };
+    let faulted = match class.phase {
+        Phase::Create => {
+            arm();
+            ws.tf_env(&["apply", "-auto-approve", "-input=false"], class.env)
+        }
+        Phase::Refresh => {
+            ws.apply().ok();
+            arm();
+            ws.tf_env(&["plan", "-input=false"], class.env)
+        }
+        Phase::Update => {
+            ws.apply().ok();
+            ws.write(&config(&endpoint, &user, "Inactive", class.pgp, class.operation_timeout));
+            arm();
+            ws.tf_env(&["apply", "-auto-approve", "-input=false"], class.env)
+        }
+        Phase::DestroyGone => {
+            ws.apply().ok();
+            let (id, _) = keys_of(&user).remove(0);
+            block_on(Emulator::get().iam().delete_access_key().user_name(&user).access_key_id(&id).send()).unwrap();
+            ws.tf_env(&["destroy", "-auto-approve", "-refresh=false"], class.env)
+        }
+    };
+    assert_eq!(faulted.code == 0, class.survives, "{}: unexpected outcome:\n{}", class.name, faulted.all());
+    assert!(!faulted.all().contains("panicked at"), "{}: a Rust panic message reached the user", class.name);
+    assert_no_orphans(&ws, &user, class.name);
+
+    // The next apply (no fault) converges, and the plan after it is empty.
+    proxy.disarm();
+    if class.phase == Phase::DestroyGone {
+        assert!(keys_of(&user).is_empty());
+        return faulted.code == 0;
+    }
+    let status = if class.phase == Phase::Update { "Inactive" } else { class.status };
+    ws.write(&config(&endpoint, &user, status, class.pgp, class.operation_timeout));
+    ws.apply().ok();
+    assert_eq!(ws.plan().code, 0, "{}: plan after the converging apply is not empty", class.name);
+    let keys = keys_of(&user);
+    assert_eq!(keys.len(), 1, "{}: {keys:?}", class.name);
+    assert_eq!(keys[0].1, status, "{}", class.name);
+    assert_no_orphans(&ws, &user, class.name);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    assert!(keys_of(&user).is_empty(), "{}", class.name);
+    faulted.code == 0
+}
+
+fn report_dir() -> std::path::PathBuf {
+    let dir = project_root().join("target/reliability");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_fault_class_leaves_no_orphan_and_converges() {
+    let classes = classes();
+    assert!(classes.len() >= 14);
+    let mut rows = Vec::new();
+    // Three at a time: each class has its own user and proxy.
+    for chunk in classes.chunks(3) {
+        let outcomes: Vec<bool> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk.iter().map(|c| scope.spawn(move || run_class(c))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        });
+        for (class, survived) in chunk.iter().zip(outcomes) {
+            let outcome = if survived { "succeeded" } else { "failed with a diagnostic" };
+            rows.push(format!("| {} | {outcome} | 0 | yes |", class.name));
+        }
+    }
+    let table = format!(
+        "| fault class | faulted run | orphaned keys | next apply converged (empty plan after) |\n|---|---|---|---|\n{}\n\nFault classes survived: {} of {}.\n",
+        rows.join("\n"),
+        rows.len(),
+        rows.len()
+    );
+    std::fs::write(report_dir().join("faults.md"), table).unwrap();
+}
+
+const CANARY: &str = "CANARYzSECRETzCANARYzSECRETzCANARYzSECRT";
+
+/// Every form in which a leaked canary could appear.
+fn canary_forms() -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut forms = vec![("plain", CANARY.to_string())];
+    // base64 at each of the three alignments, trimmed to the stable middle part.
+    for offset in 0..3 {
+        let encoded = b64.encode(&CANARY.as_bytes()[offset..]);
+        forms.push(("base64", encoded[4..encoded.len() - 4].to_string()));
+    }
+    forms.push(("url-encoded", CANARY.replace('+', "%2B").replace('/', "%2F")));
+    forms
+}
+
+#[test]
+fn a_canary_secret_never_appears_in_any_output_even_at_trace() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    proxy.arm("CreateAccessKey", 100, Fault::ReplaceSecret(CANARY));
+    let user = unique_user("canary");
+    create_user(&user);
+    let endpoint = proxy.endpoint();
+    let trace: &[(&str, &str)] = &[
+        ("TF_LOG", "trace"),
+        ("TF_LOG_PROVIDER", "trace"),
+        ("TF_LOG_PROVIDER_IAMKEY", "trace"),
+        ("LOG_SENSITIVE_BODIES", "true"),
+        ("LOG_SIGNABLE_BODY", "true"),
+        ("RUST_BACKTRACE", "full"),
+    ];
+    let ws = Workspace::new(&config(&endpoint, &user, "Active", false, 30));
+    let mut outputs = Vec::new();
+    // Success path, then plan/show/output, then the error path (a status update that
+    // fails after create), then the panic path.
+    outputs.push(ws.tf_env(&["apply", "-auto-approve", "-input=false"], trace).ok());
+    let state_secret = ws.resource("iamkey_access_key.k")["values"]["secret"].as_str().unwrap().to_string();
+    assert_eq!(state_secret, CANARY, "the canary is what the provider received");
+    outputs.push(ws.tf_env(&["plan", "-input=false"], trace));
+    outputs.push(ws.tf_env(&["show"], trace));
+    outputs.push(ws.tf_env(&["output"], trace));
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    proxy.arm("UpdateAccessKey", 1, Fault::Error { status: 400, code: "InvalidInput" });
+    ws.write(&config(&endpoint, &user, "Inactive", false, 30));
+    outputs.push(ws.tf_env(&["apply", "-auto-approve", "-input=false"], trace));
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.write(&config(&endpoint, &user, "Active", false, 30));
+    let mut panic_env = trace.to_vec();
+    panic_env.push(("IAMKEY_TEST_PANIC_AT", "after-create"));
+    let panicked = ws.tf_env(&["apply", "-auto-approve", "-input=false"], &panic_env);
+    assert!(panicked.stderr.contains("Provider internal error"), "{}", panicked.stderr);
+    outputs.push(panicked);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+
+    let provider_lines: usize = outputs.iter().map(|o| o.stderr.lines().filter(|l| l.contains("terraform-provider-iamkey")).count()).sum();
+    assert!(provider_lines > 20, "TRACE logging of the provider was captured ({provider_lines} lines)");
+    let mut hits = Vec::new();
+    for (form, needle) in canary_forms() {
+        let count: usize = outputs.iter().map(|o| o.all().matches(needle.as_str()).count()).sum();
+        if count > 0 {
+            hits.push(format!("{form}: {count}"));
+        }
+    }
+    let bytes: usize = outputs.iter().map(|o| o.all().len()).sum();
+    std::fs::write(
+        report_dir().join("leaks.md"),
+        format!(
+            "Canary secret searched in {} runs ({} KiB of Terraform and provider output at TRACE, {provider_lines} provider log lines, \
+             with LOG_SENSITIVE_BODIES and LOG_SIGNABLE_BODY set; success, error and panic paths), in plain, base64 (3 alignments) \
+             and URL-encoded forms.\n\nHits: {}.\n",
+            outputs.len(),
+            bytes / 1024,
+            if hits.is_empty() { "0".to_string() } else { hits.join(", ") }
+        ),
+    )
+    .unwrap();
+    assert!(hits.is_empty(), "the canary leaked: {hits:?}");
+}
