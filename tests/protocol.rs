@@ -351,3 +351,186 @@ async fn a_panicking_handler_is_answered_and_the_server_keeps_serving() {
     }
     assert!(schema_call(channel).await.is_ok());
 }
+
+/// A stand-in IAM endpoint for the protocol tests: it either answers every call
+/// with a created key, or accepts and never answers. Each request is announced.
+struct StubIam {
+    url: String,
+    requests: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl StubIam {
+    async fn start(answer: bool) -> StubIam {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, requests) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let Ok(n) = socket.read(&mut buf).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    let _ = tx.send(());
+                    if !answer {
+                        let _ = socket.read(&mut buf).await; // until the client gives up
+                        return;
+                    }
+                    let body = "<CreateAccessKeyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><CreateAccessKeyResult><AccessKey>\
+                        <UserName>bob</UserName><AccessKeyId>AKIASTUB000000000001</AccessKeyId><Status>Active</Status>\
+                        <SecretAccessKey>stubSecretstubSecretstubSecretstubSecret</SecretAccessKey><CreateDate>2026-01-01T00:00:00Z</CreateDate>\
+                        </AccessKey></CreateAccessKeyResult></CreateAccessKeyResponse>";
+                    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                    let _ = socket.write_all(response.as_bytes()).await;
+                });
+            }
+        });
+        StubIam { url, requests }
+    }
+}
+
+fn msgpack(value: &iamkey::protocol::value::Value, ty: &iamkey::protocol::value::Type) -> tf::DynamicValue {
+    tf::DynamicValue { msgpack: iamkey::protocol::codec::encode_msgpack(value, ty).unwrap(), json: vec![] }
+}
+
+/// Configures the provider against `endpoint`, without the credential check.
+async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, endpoint: &str) {
+    use iamkey::framework::Provider;
+    use iamkey::protocol::value::Value;
+    let ty = iamkey::provider::IamKeyProvider::new().schema().value_type();
+    let config = Value::object([
+        ("region", Value::string("us-east-1")),
+        ("access_key", Value::string("AKIDPROTOCOLTEST")),
+        ("secret_key", Value::string("protocol-test-secret")),
+        ("skip_credentials_validation", Value::Bool(true)),
+        ("max_retries", Value::Number(iamkey::protocol::value::Number::Int(0))),
+        ("endpoints", Value::object([("iam", Value::string(endpoint)), ("sts", Value::string(endpoint))])),
+    ]);
+    let response = client
+        .configure_provider(tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics.iter().map(|d| &d.detail).collect::<Vec<_>>());
+}
+
+fn key_type() -> iamkey::protocol::value::Type {
+    use iamkey::framework::Provider;
+    iamkey::provider::IamKeyProvider::new().resource("iamkey_access_key").unwrap().schema().value_type()
+}
+
+fn existing_key_state() -> iamkey::protocol::value::Value {
+    use iamkey::protocol::value::Value;
+    Value::object([("id", Value::string("AKIASTUB000000000001")), ("user", Value::string("bob")), ("status", Value::string("Active"))])
+}
+
+#[tokio::test]
+async fn a_panic_after_create_still_answers_with_the_created_key() {
+    use iamkey::protocol::value::Value;
+    let plugin = launch_with(&[("IAMKEY_TEST_PANIC_AT", "after-create")]);
+    let iam = StubIam::start(true).await;
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    configure(&mut client, &iam.url).await;
+    let ty = key_type();
+    let planned = Value::object([("user", Value::string("bob")), ("status", Value::string("Active")), ("id", Value::Unknown), ("secret", Value::Unknown)]);
+    let response = client
+        .apply_resource_change(tf::apply_resource_change::Request {
+            type_name: "iamkey_access_key".into(),
+            prior_state: Some(msgpack(&Value::Null, &ty)),
+            planned_state: Some(msgpack(&planned, &ty)),
+            config: Some(msgpack(&planned, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("answered, not a dropped stream")
+        .into_inner();
+    assert_eq!(response.diagnostics[0].summary, "Provider internal error");
+    let state = iamkey::protocol::codec::decode_msgpack(&response.new_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(state.get("id"), &Value::string("AKIASTUB000000000001"), "the created key is in the answer");
+    assert!(state.is_wholly_known());
+    assert!(schema_call(channel).await.is_ok(), "the server keeps serving");
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_a_read_in_flight_and_the_server_keeps_serving() {
+    let plugin = launch();
+    let mut iam = StubIam::start(false).await;
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    configure(&mut client, &iam.url).await;
+    let ty = key_type();
+    let mut reader = client.clone();
+    let read = tokio::spawn(async move {
+        reader
+            .read_resource(tf::read_resource::Request {
+                type_name: "iamkey_access_key".into(),
+                current_state: Some(msgpack(&existing_key_state(), &ty)),
+                ..Default::default()
+            })
+            .await
+    });
+    iam.requests.recv().await.expect("the read reached IAM");
+    let started = Instant::now();
+    client.stop_provider(tf::stop_provider::Request {}).await.unwrap();
+    let response = read.await.unwrap().expect("answered").into_inner();
+    assert!(started.elapsed() < Duration::from_secs(2), "cancelled promptly");
+    assert!(response.diagnostics[0].detail.contains("cancelled"), "{:?}", response.diagnostics[0]);
+    assert!(response.new_state.is_some(), "the prior state is kept");
+    assert!(schema_call(channel).await.is_ok());
+}
+
+#[tokio::test]
+async fn shutdown_with_a_call_in_flight_exits_within_two_seconds() {
+    let mut plugin = launch();
+    let mut iam = StubIam::start(false).await;
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    configure(&mut client, &iam.url).await;
+    let ty = key_type();
+    let mut reader = client.clone();
+    let _read = tokio::spawn(async move {
+        reader
+            .read_resource(tf::read_resource::Request {
+                type_name: "iamkey_access_key".into(),
+                current_state: Some(msgpack(&existing_key_state(), &ty)),
+                ..Default::default()
+            })
+            .await
+    });
+    iam.requests.recv().await.expect("the read reached IAM");
+    let started = Instant::now();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    let mut child = std::mem::replace(&mut plugin.child, Command::new("true").spawn().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    rx.recv_timeout(Duration::from_secs(2)).expect("exited within 2 s").unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn tls_below_1_2_is_refused() {
+    use std::io::Write;
+    let plugin = launch();
+    // A TLS 1.1 ClientHello (record and hello version 3.2) offering one TLS 1.1 suite.
+    let mut hello = vec![0x03, 0x02];
+    hello.extend_from_slice(&[0x42; 32]); // random
+    hello.push(0); // no session id
+    hello.extend_from_slice(&[0x00, 0x02, 0x00, 0x2f]); // TLS_RSA_WITH_AES_128_CBC_SHA
+    hello.extend_from_slice(&[0x01, 0x00]); // null compression
+    let mut handshake = vec![0x01, 0x00, 0x00, hello.len() as u8];
+    handshake.extend_from_slice(&hello);
+    let mut record = vec![0x16, 0x03, 0x02, 0x00, handshake.len() as u8];
+    record.extend_from_slice(&handshake);
+    let mut socket = std::os::unix::net::UnixStream::connect(&plugin.socket).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    socket.write_all(&record).unwrap();
+    let mut reply = Vec::new();
+    let _ = socket.read_to_end(&mut reply);
+    assert!(!reply.is_empty(), "the server answers with an alert");
+    assert_eq!(reply[0], 0x15, "an alert record, not a ServerHello: {reply:02x?}");
+}
