@@ -314,3 +314,42 @@ fn a_canary_secret_never_appears_in_any_output_even_at_trace() {
     .unwrap();
     assert!(hits.is_empty(), "the canary leaked: {hits:?}");
 }
+
+#[test]
+fn sigint_to_terraforms_process_group_mid_apply_loses_no_key() {
+    use std::os::unix::process::CommandExt;
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    proxy.arm("CreateAccessKey", 3, Fault::Delay(Duration::from_millis(1500)));
+    let users: Vec<String> = (0..3).map(|_| unique_user("sigint")).collect();
+    for u in &users {
+        create_user(u);
+    }
+    let endpoint = proxy.endpoint();
+    let resources: String = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| format!("resource \"iamkey_access_key\" \"k{i}\" {{\n  user = \"{u}\"\n}}\n"))
+        .collect();
+    let ws = Workspace::new(&format!("{}{resources}", provider_block_for(&endpoint)));
+    let mut command = ws.command(&["apply", "-auto-approve", "-input=false"]);
+    // Its own process group, as a shell gives a foreground job: Ctrl-C reaches
+    // Terraform and every provider it started.
+    command.process_group(0);
+    let child = command.spawn().unwrap();
+    assert!(proxy.wait_for("CreateAccessKey", 1, Duration::from_secs(60)), "a create reached IAM");
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Interrupt received"), "Terraform saw the interrupt:\n{stdout}");
+    assert!(!stdout.contains("Plugin did not respond") && !String::from_utf8_lossy(&output.stderr).contains("Plugin did not respond"));
+    let mut in_iam: Vec<String> = users.iter().flat_map(|u| keys_of(u)).map(|(id, _)| id).collect();
+    in_iam.sort();
+    assert_eq!(in_iam.len(), 3, "the provider survived SIGINT and finished the creates in flight");
+    assert_eq!(in_iam, ws.state_key_ids(), "every key created before the interrupt is in state:\n{stdout}");
+    proxy.disarm();
+    ws.apply().ok();
+    assert_eq!(ws.plan().code, 0);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+}

@@ -263,6 +263,15 @@ impl Workspace {
 
     /// Runs terraform with extra environment variables for this run only.
     pub fn tf_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Run::from(command.output().expect("terraform runs"))
+    }
+
+    /// The terraform command for `args`, with the harness's environment, not started.
+    pub fn command(&self, args: &[&str]) -> Command {
         let emulator = Emulator::get();
         let mut command = Command::new(&self.cli);
         command
@@ -287,10 +296,8 @@ impl Workspace {
         for k in &self.removed_env {
             command.env_remove(k);
         }
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        Run::from(command.output().expect("terraform runs"))
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
     }
 
     pub fn apply(&self) -> Run {
