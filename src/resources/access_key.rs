@@ -59,6 +59,21 @@ fn is_access_key_id(id: &str) -> bool {
     (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// Splits an import ID, `ACCESS_KEY_ID` or `USER/ACCESS_KEY_ID`, checking both parts.
+pub fn parse_import_id(import_id: &str) -> Result<(Option<&str>, &str), String> {
+    let (user, id) = match import_id.split_once('/') {
+        Some((user, id)) => (Some(user), id),
+        None => (None, import_id),
+    };
+    if !is_access_key_id(id) {
+        return Err("An access key ID has 16 to 128 ASCII letters and digits.".into());
+    }
+    if let Some(user) = user {
+        validate_user_name(&Value::string(user))?;
+    }
+    Ok((user, id))
+}
+
 fn schema() -> Schema {
     Schema::new(
         0,
@@ -320,22 +335,13 @@ impl Resource for AccessKeyResource {
     }
 
     async fn import(&self, ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
-        let (user, id) = match import_id.split_once('/') {
-            Some((user, id)) => (Some(user), id),
-            None => (None, import_id),
-        };
         let invalid = |reason: String| {
             Diagnostics::error(
                 "Invalid import ID",
                 format!("{reason}\n\nImport with the access key ID (AKIA…) or with USER/ACCESS_KEY_ID."),
             )
         };
-        if !is_access_key_id(id) {
-            return Err(invalid("An access key ID has 16 to 128 ASCII letters and digits.".into()));
-        }
-        if let Some(user) = user {
-            validate_user_name(&Value::string(user)).map_err(invalid)?;
-        }
+        let (user, id) = parse_import_id(import_id).map_err(invalid)?;
         let user = match user {
             Some(user) => user.to_string(),
             None => {
