@@ -9,7 +9,11 @@
 //! - Errors carry the operation, IAM's code and message; never a request or
 //!   response body, so never a secret.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use futures::future::{BoxFuture, FutureExt, Shared};
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::StatusType;
@@ -22,7 +26,7 @@ use crate::secret::Secret;
 /// Error codes with which IAM says it refused a call without executing it.
 const THROTTLING_CODES: &[&str] = &["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"];
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum IamError {
     #[error("IAM {operation} failed: {code}: {message}")]
     Service { operation: &'static str, code: String, message: String },
@@ -145,6 +149,33 @@ fn rfc3339(date: &aws_smithy_types::DateTime) -> Option<String> {
     aws_smithy_types::DateTime::from_secs(date.secs()).fmt(Format::DateTime).ok()
 }
 
+/// One ListAccessKeys call for a user, shared by every read that wants it.
+type SharedList = Shared<BoxFuture<'static, Result<Arc<Vec<KeyMetadata>>, IamError>>>;
+
+/// How long a listing serves reads. A provider process lives for one Terraform
+/// command, so in practice: one ListAccessKeys per user per refresh.
+const READ_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// Listings by user (None: the caller), reused by reads until a write to that user.
+#[derive(Default)]
+struct ReadCache(Mutex<HashMap<Option<String>, (std::time::Instant, SharedList)>>);
+
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadCache")
+    }
+}
+
+impl ReadCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, (std::time::Instant, SharedList)>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn invalidate(&self, user: Option<&str>) {
+        self.lock().remove(&user.map(str::to_string));
+    }
+}
+
 /// How long a user created moments ago may stay invisible to CreateAccessKey
 /// (IAM is eventually consistent); hashicorp/aws waits as long.
 pub const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
@@ -154,11 +185,40 @@ pub struct Iam {
     client: aws_sdk_iam::Client,
     max_attempts: u32,
     propagation_timeout: Duration,
+    reads: Arc<ReadCache>,
 }
 
 impl Iam {
     pub fn new(client: aws_sdk_iam::Client, max_attempts: u32) -> Self {
-        Iam { client, max_attempts: max_attempts.max(1), propagation_timeout: PROPAGATION_TIMEOUT }
+        Iam { client, max_attempts: max_attempts.max(1), propagation_timeout: PROPAGATION_TIMEOUT, reads: Arc::default() }
+    }
+
+    /// The keys of `user` for a Read. Reads of one user share one ListAccessKeys
+    /// (concurrent ones wait for the same call) until a write to that user; a failed
+    /// listing is not kept.
+    pub async fn keys_for_read(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<Arc<Vec<KeyMetadata>>, IamError> {
+        let key = user.map(str::to_string);
+        let listing = {
+            let mut cache = self.reads.lock();
+            match cache.get(&key) {
+                Some((at, listing)) if at.elapsed() < READ_CACHE_TTL => listing.clone(),
+                _ => {
+                    let client = self.client.clone();
+                    let owner = key.clone();
+                    let listing = async move { list_all_pages(&client, owner.as_deref()).await.map(Arc::new) }.boxed().shared();
+                    cache.insert(key.clone(), (std::time::Instant::now(), listing.clone()));
+                    listing
+                }
+            }
+        };
+        let result = unless_cancelled("ListAccessKeys", cancel, listing.clone()).await;
+        if result.is_err() {
+            let mut cache = self.reads.lock();
+            if cache.get(&key).is_some_and(|(_, cached)| cached.ptr_eq(&listing)) {
+                cache.remove(&key);
+            }
+        }
+        result
     }
 
     pub fn with_propagation_timeout(mut self, timeout: Duration) -> Self {
@@ -168,6 +228,15 @@ impl Iam {
 
     /// Creates a key for `user`, or for the calling identity when `user` is None.
     pub async fn create_access_key(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
+        let result = self.create_once_or_reconcile(user, cancel).await;
+        self.reads.invalidate(user);
+        if let Ok(created) = &result {
+            self.reads.invalidate(Some(&created.metadata.user_name));
+        }
+        result
+    }
+
+    async fn create_once_or_reconcile(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
         const OP: &str = "CreateAccessKey";
         let started = SystemTime::now();
         let waiting_since = std::time::Instant::now();
@@ -248,47 +317,24 @@ impl Iam {
 
     /// Every key of `user` (or of the caller), all pages.
     pub async fn list_access_keys(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<KeyMetadata>, IamError> {
-        unless_cancelled("ListAccessKeys", cancel, self.list_all_pages(user)).await
+        unless_cancelled("ListAccessKeys", cancel, list_all_pages(&self.client, user)).await
     }
 
-    async fn list_all_pages(&self, user: Option<&str>) -> Result<Vec<KeyMetadata>, IamError> {
-        let mut keys = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_access_keys()
-                .set_user_name(user.map(str::to_string))
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| IamError::from_sdk("ListAccessKeys", e))?;
-            keys.extend(page.access_key_metadata().iter().map(|k| KeyMetadata {
-                access_key_id: k.access_key_id().unwrap_or_default().to_string(),
-                user_name: k.user_name().or(user).unwrap_or_default().to_string(),
-                status: k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                create_date: k.create_date().and_then(rfc3339),
-                create_secs: k.create_date().map(|d| d.secs()),
-            }));
-            match page.marker() {
-                Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-                _ => return Ok(keys),
-            }
-        }
-    }
-
+    /// Sets a key's status. Listings of the user made before it completes are dropped.
     pub async fn update_access_key(&self, user: &str, access_key_id: &str, status: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         let call = self.client.update_access_key().user_name(user).access_key_id(access_key_id).status(StatusType::from(status)).send();
-        unless_cancelled("UpdateAccessKey", cancel, async {
+        let result = unless_cancelled("UpdateAccessKey", cancel, async {
             call.await.map(|_| ()).map_err(|e| IamError::from_sdk("UpdateAccessKey", e))
         })
-        .await
+        .await;
+        self.reads.invalidate(Some(user));
+        result
     }
 
     /// Deletes a key; a key (or user) that is already gone counts as deleted.
     pub async fn delete_access_key(&self, user: &str, access_key_id: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         let call = self.client.delete_access_key().user_name(user).access_key_id(access_key_id).send();
-        unless_cancelled("DeleteAccessKey", cancel, async {
+        let result = unless_cancelled("DeleteAccessKey", cancel, async {
             match call.await {
                 Ok(_) => Ok(()),
                 Err(e) => match IamError::from_sdk("DeleteAccessKey", e) {
@@ -297,7 +343,9 @@ impl Iam {
                 },
             }
         })
-        .await
+        .await;
+        self.reads.invalidate(Some(user));
+        result
     }
 
     /// The user that owns a key (GetAccessKeyLastUsed, which needs no user name).
@@ -308,6 +356,32 @@ impl Iam {
             Ok(output.user_name().map(str::to_string))
         })
         .await
+    }
+}
+
+/// Every key of `user` (or of the caller), all pages.
+async fn list_all_pages(client: &aws_sdk_iam::Client, user: Option<&str>) -> Result<Vec<KeyMetadata>, IamError> {
+    let mut keys = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = client
+            .list_access_keys()
+            .set_user_name(user.map(str::to_string))
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk("ListAccessKeys", e))?;
+        keys.extend(page.access_key_metadata().iter().map(|k| KeyMetadata {
+            access_key_id: k.access_key_id().unwrap_or_default().to_string(),
+            user_name: k.user_name().or(user).unwrap_or_default().to_string(),
+            status: k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            create_date: k.create_date().and_then(rfc3339),
+            create_secs: k.create_date().map(|d| d.secs()),
+        }));
+        match page.marker() {
+            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+            _ => return Ok(keys),
+        }
     }
 }
 
@@ -513,6 +587,43 @@ mod tests {
         stopper.cancel();
         let err = read.await.unwrap().unwrap_err();
         assert!(matches!(err, IamError::Cancelled { operation: "ListAccessKeys" }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn reads_of_one_user_share_one_listing_until_a_write() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed(USER, &[(NEW_ID, "Active", "2020-01-01T00:00:00Z")], None),
+            "UpdateAccessKey" => fake::empty_ok("UpdateAccessKey"),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let iam = iam(&fake).await;
+        let cancel = CancellationToken::new();
+        let reads: Vec<_> = (0..10).map(|_| iam.keys_for_read(Some(USER), &cancel)).collect();
+        for keys in futures::future::join_all(reads).await {
+            assert_eq!(keys.unwrap()[0].access_key_id, NEW_ID);
+        }
+        iam.keys_for_read(Some(USER), &cancel).await.unwrap();
+        assert_eq!(fake.calls("ListAccessKeys"), 1, "ten concurrent reads and a later one: one call");
+        iam.keys_for_read(Some("someone-else"), &cancel).await.unwrap();
+        assert_eq!(fake.calls("ListAccessKeys"), 2, "another user: another call");
+        iam.update_access_key(USER, NEW_ID, "Inactive", &cancel).await.unwrap();
+        iam.keys_for_read(Some(USER), &cancel).await.unwrap();
+        assert_eq!(fake.calls("ListAccessKeys"), 3, "a write to the user invalidates its listing");
+    }
+
+    #[tokio::test]
+    async fn a_failed_listing_is_not_kept() {
+        let fake = FakeIam::start(|action, _, before| match (action, before) {
+            ("ListAccessKeys", 0) => fake::error(400, "AccessDenied"),
+            ("ListAccessKeys", _) => fake::listed(USER, &[], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let iam = iam(&fake).await;
+        assert!(iam.keys_for_read(Some(USER), &CancellationToken::new()).await.is_err());
+        assert!(iam.keys_for_read(Some(USER), &CancellationToken::new()).await.unwrap().is_empty());
+        assert_eq!(fake.calls("ListAccessKeys"), 2);
     }
 
     #[tokio::test]

@@ -287,7 +287,7 @@ impl Resource for AccessKeyResource {
         let (Some(id), user) = (state.get("id").as_str(), state.get("user").as_str()) else {
             return Ok(None);
         };
-        let keys = match clients.iam.list_access_keys(user, &ctx.cancel).await {
+        let keys = match clients.iam.keys_for_read(user, &ctx.cancel).await {
             Ok(keys) => keys,
             Err(e) if e.is_no_such_entity() => {
                 tracing::warn!(access_key_id = id, "the key's user is gone; removing the key from state");
