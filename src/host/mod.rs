@@ -121,7 +121,29 @@ pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
     // In-flight calls get a short grace; Terraform kills the process at 2 s anyway.
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
     drop(listener); // removes the socket and its folder
+    log_resource_usage();
     Ok(())
+}
+
+/// One DEBUG line at exit with the process's CPU time and peak memory, which the
+/// benchmark reads from TF_LOG_PATH.
+fn log_resource_usage() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage only writes the struct it is given.
+        let usage = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+            usage
+        };
+        let millis = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+        tracing::debug!(
+            cpu_user_ms = millis(usage.ru_utime),
+            cpu_system_ms = millis(usage.ru_stime),
+            peak_rss_kib = usage.ru_maxrss,
+            "provider resource usage"
+        );
+    }
 }
 
 /// Serves until `shutdown`; `on_controller_shutdown` is what GRPCController.Shutdown

