@@ -12,7 +12,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::plugin::{connect, launch_binary, ClientAuth};
+use support::plugin::{connect, launch_binary, launch_binary_as, terraform_like_identity, ClientAuth};
 use support::proxy::FaultProxy;
 use support::*;
 
@@ -42,8 +42,9 @@ fn startup(binary: &Path, protocols: &str) -> Duration {
     median(
         (0..LAUNCHES)
             .map(|_| {
+                let identity = terraform_like_identity();
                 let started = Instant::now();
-                let plugin = launch_binary(binary, &[("PLUGIN_PROTOCOL_VERSIONS", protocols)]);
+                let plugin = launch_binary_as(binary, &[("PLUGIN_PROTOCOL_VERSIONS", protocols)], identity);
                 let took = started.elapsed();
                 drop(plugin);
                 took
