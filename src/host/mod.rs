@@ -126,7 +126,8 @@ pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
 }
 
 /// One DEBUG line at exit with the process's CPU time and peak memory, which the
-/// benchmark reads from TF_LOG_PATH.
+/// benchmark reads from TF_LOG_PATH. Peak memory is VmHWM: getrusage's ru_maxrss
+/// would report the RSS of the Terraform process this one was forked from.
 fn log_resource_usage() {
     #[cfg(target_os = "linux")]
     {
@@ -137,10 +138,17 @@ fn log_resource_usage() {
             usage
         };
         let millis = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+        let peak_rss_kib: u64 = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                let line = status.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+                line.split_whitespace().nth(1)?.parse().ok()
+            })
+            .unwrap_or(0);
         tracing::debug!(
             cpu_user_ms = millis(usage.ru_utime),
             cpu_system_ms = millis(usage.ru_stime),
-            peak_rss_kib = usage.ru_maxrss,
+            peak_rss_kib,
             "provider resource usage"
         );
     }
