@@ -111,7 +111,7 @@ fn report(line: String) {
 }
 
 fn access_key_type() -> Type {
-    iamkey::provider::IamKeyProvider::new().resource("iamkey_access_key").unwrap().schema().value_type()
+    iamkey::provider::IamKeyProvider::new().resource("iamkey_access_key").unwrap().schema().value_type().clone()
 }
 
 #[test]

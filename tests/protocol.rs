@@ -238,7 +238,7 @@ fn msgpack(value: &iamkey::protocol::value::Value, ty: &iamkey::protocol::value:
 async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, endpoint: &str) {
     use iamkey::framework::Provider;
     use iamkey::protocol::value::Value;
-    let ty = iamkey::provider::IamKeyProvider::new().schema().value_type();
+    let ty = iamkey::provider::IamKeyProvider::new().schema().value_type().clone();
     let config = Value::object([
         ("region", Value::string("us-east-1")),
         ("access_key", Value::string("AKIDPROTOCOLTEST")),
@@ -257,7 +257,7 @@ async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, en
 
 fn key_type() -> iamkey::protocol::value::Type {
     use iamkey::framework::Provider;
-    iamkey::provider::IamKeyProvider::new().resource("iamkey_access_key").unwrap().schema().value_type()
+    iamkey::provider::IamKeyProvider::new().resource("iamkey_access_key").unwrap().schema().value_type().clone()
 }
 
 fn existing_key_state() -> iamkey::protocol::value::Value {

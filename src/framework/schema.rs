@@ -206,15 +206,18 @@ impl Block {
 pub struct Schema {
     pub version: i64,
     pub block: Block,
+    /// The block's object type, derived once: every RPC decodes with it.
+    value_type: Type,
 }
 
 impl Schema {
     pub fn new(version: i64, block: Block) -> Self {
-        Schema { version, block }
+        let value_type = block.value_type();
+        Schema { version, block, value_type }
     }
 
-    pub fn value_type(&self) -> Type {
-        self.block.value_type()
+    pub fn value_type(&self) -> &Type {
+        &self.value_type
     }
 
     pub fn validate(&self, config: &Value) -> Diagnostics {
