@@ -293,15 +293,13 @@ async fn a_panic_after_create_still_answers_with_the_created_key() {
     assert!(schema_call(channel).await.is_ok(), "the server keeps serving");
 }
 
-#[tokio::test]
-async fn stop_provider_cancels_a_read_in_flight_and_the_server_keeps_serving() {
-    let plugin = launch();
-    let mut iam = StubIam::start(false).await;
-    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
-    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
-    configure(&mut client, &iam.url).await;
-    let ty = key_type();
+/// Starts a ReadResource of an existing key and returns once it is waiting on IAM.
+async fn read_in_flight(
+    client: &tf::provider_client::ProviderClient<Channel>,
+    iam: &mut StubIam,
+) -> tokio::task::JoinHandle<Result<tonic::Response<tf::read_resource::Response>, tonic::Status>> {
     let mut reader = client.clone();
+    let ty = key_type();
     let read = tokio::spawn(async move {
         reader
             .read_resource(tf::read_resource::Request {
@@ -312,6 +310,17 @@ async fn stop_provider_cancels_a_read_in_flight_and_the_server_keeps_serving() {
             .await
     });
     iam.requests.recv().await.expect("the read reached IAM");
+    read
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_a_read_in_flight_and_the_server_keeps_serving() {
+    let plugin = launch();
+    let mut iam = StubIam::start(false).await;
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    configure(&mut client, &iam.url).await;
+    let read = read_in_flight(&client, &mut iam).await;
     let started = Instant::now();
     client.stop_provider(tf::stop_provider::Request {}).await.unwrap();
     let response = read.await.unwrap().expect("answered").into_inner();
@@ -328,18 +337,7 @@ async fn shutdown_with_a_call_in_flight_exits_within_two_seconds() {
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
     let mut client = tf::provider_client::ProviderClient::new(channel.clone());
     configure(&mut client, &iam.url).await;
-    let ty = key_type();
-    let mut reader = client.clone();
-    let _read = tokio::spawn(async move {
-        reader
-            .read_resource(tf::read_resource::Request {
-                type_name: "iamkey_access_key".into(),
-                current_state: Some(msgpack(&existing_key_state(), &ty)),
-                ..Default::default()
-            })
-            .await
-    });
-    iam.requests.recv().await.expect("the read reached IAM");
+    let _read = read_in_flight(&client, &mut iam).await;
     let started = Instant::now();
     GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
     let mut child = std::mem::replace(&mut plugin.child, Command::new("true").spawn().unwrap());
