@@ -43,7 +43,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: the provider's work is small RPCs and waiting on IAM, and a single
+    // thread answers them without cross-thread wake-ups (see docs/benchmarks.md).
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("could not start the async runtime: {e}");
