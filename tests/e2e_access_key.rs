@@ -304,3 +304,46 @@ fn pgp_key_round_trip_decrypts_with_the_private_key() {
     }
     assert!(keys_of(&user).is_empty());
 }
+
+#[test]
+fn debug_mode_serves_terraform_through_tf_reattach_providers() {
+    use std::io::BufRead;
+    // In debug mode the provider has its own environment, not Terraform's: only
+    // dummy credentials and the loopback emulator.
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey"))
+        .arg("--debug")
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", DUMMY_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", Emulator::get().endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reattach = None;
+    for line in std::io::BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(value) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = Some(value.trim_end_matches('\'').to_string());
+            break;
+        }
+    }
+    let reattach = reattach.expect("--debug prints TF_REATTACH_PROVIDERS");
+    let json: serde_json::Value = serde_json::from_str(&reattach).unwrap();
+    assert_eq!(json["registry.terraform.io/iamkey/iamkey"]["Test"], true);
+    let user = unique_user("debug");
+    create_user(&user);
+    let ws = Workspace::configured(&key_config(&user, ""), |ws| ws.with_env("TF_REATTACH_PROVIDERS", &reattach));
+    // Two runs against the same process: it outlives each Terraform run.
+    ws.apply().ok();
+    assert_eq!(keys_of(&user).len(), 1);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    assert!(keys_of(&user).is_empty());
+    assert!(server.try_wait().unwrap().is_none(), "the debug server keeps serving");
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGINT);
+    }
+    assert!(server.wait().unwrap().success(), "Ctrl-C stops the debug server");
+}
