@@ -77,7 +77,7 @@ fn mirror_with_null_provider(dir: &Path, null_provider: &Path) -> PathBuf {
     std::fs::create_dir_all(&own_dir).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-iamkey"), own_dir.join(format!("terraform-provider-iamkey_v{}", env!("CARGO_PKG_VERSION")))).unwrap();
     let rc = dir.join("bench.rc");
-    std::fs::write(&rc, format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n", dir.join("mirror").display())).unwrap();
+    write_cli_config(&rc, &dir.join("mirror"), false);
     rc
 }
 

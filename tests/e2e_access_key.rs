@@ -138,9 +138,7 @@ fn invalid_input_is_rejected_before_any_aws_call() {
     // Endpoints on a closed port: any AWS call would fail with a connection error,
     // so seeing only the validation error proves none was made.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let provider = format!(
-        "provider \"iamkey\" {{\n  skip_credentials_validation = true\n  endpoints {{\n    iam = \"http://127.0.0.1:{dead}\"\n    sts = \"http://127.0.0.1:{dead}\"\n  }}\n}}\n"
-    );
+    let provider = provider_block_with(&format!("http://127.0.0.1:{dead}"), "  skip_credentials_validation = true\n");
     let cases = [
         ("user = \"bad name!\"", "user", "may contain only ASCII"),
         ("user = \"élodie\"", "user", "may contain only ASCII"),
@@ -220,12 +218,8 @@ fn key_for_the_calling_identity_when_user_is_omitted() {
     let own = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
     let own = own.access_key().unwrap();
     let endpoint = Emulator::get().endpoint();
-    let ws = Workspace::new(&format!(
-        "provider \"iamkey\" {{\n  access_key = \"{}\"\n  secret_key = \"{}\"\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
-         resource \"iamkey_access_key\" \"k\" {{}}\n",
-        own.access_key_id(),
-        own.secret_access_key()
-    ));
+    let credentials = format!("  access_key = \"{}\"\n  secret_key = \"{}\"\n", own.access_key_id(), own.secret_access_key());
+    let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{}}\n", provider_block_with(&endpoint, &credentials)));
     let plan = ws.plan();
     assert!(plan.stdout.contains("user ") && plan.stdout.contains("(known after apply)"), "{}", plan.stdout);
     ws.apply().ok();

@@ -36,14 +36,7 @@ fn packaged_zip_installs_from_a_mirror_and_its_checksums_are_verified() {
     assert!(sums.lines().any(|l| l.contains("_linux_") && l.ends_with(".zip")), "{sums}");
 
     let cli_config = dist.path().join("packed.rc");
-    std::fs::write(
-        &cli_config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            dist.path().join("mirror").display()
-        ),
-    )
-    .unwrap();
+    write_cli_config(&cli_config, &dist.path().join("mirror"), false);
     let ws = Workspace::configured("", |ws| ws.with_env("TF_CLI_CONFIG_FILE", cli_config.to_str().unwrap()));
     ws.write(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"x\"\n}}\n", provider_block()));
     ws.tf(&["init", "-input=false"]).ok();

@@ -40,11 +40,12 @@ fn a_profile_in_shared_config_and_credentials_files() {
     std::fs::write(&config, "[profile iamkey-test]\nregion = eu-west-1\n").unwrap();
     std::fs::write(&credentials, format!("[iamkey-test]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")).unwrap();
     let endpoint = Emulator::get().endpoint();
-    ws.write(&format!(
-        "provider \"iamkey\" {{\n  profile = \"iamkey-test\"\n  shared_config_files = [\"{}\"]\n  shared_credentials_files = [\"{}\"]\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n{SELF_KEY}",
+    let profile = format!(
+        "  profile = \"iamkey-test\"\n  shared_config_files = [\"{}\"]\n  shared_credentials_files = [\"{}\"]\n",
         config.display(),
         credentials.display()
-    ));
+    );
+    ws.write(&format!("{}{SELF_KEY}", provider_block_with(&endpoint, &profile)));
     ws.apply().ok();
     let values = ws.resource("iamkey_access_key.k")["values"].clone();
     assert_eq!(values["user"], user.as_str(), "the profile's credentials signed the calls");
@@ -61,9 +62,10 @@ fn assume_role_calls_sts_and_manages_keys_with_the_role() {
     let user = unique_user("assume");
     create_user(&user);
     let endpoint = proxy.endpoint();
+    let assume_role = "  assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }\n";
     let ws = Workspace::new(&format!(
-        "provider \"iamkey\" {{\n  assume_role {{\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }}\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
-         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n"
+        "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
+        provider_block_with(&endpoint, assume_role)
     ));
     ws.apply().ok();
     assert!(proxy.calls("AssumeRole") >= 1, "sts:AssumeRole was called");
@@ -102,9 +104,8 @@ fn provider_configuration_unknown_at_plan_time_plans_and_applies() {
     create_user(&user);
     let endpoint = Emulator::get().endpoint();
     let ws = Workspace::new(&format!(
-        "resource \"terraform_data\" \"region\" {{\n  input = \"us-east-1\"\n}}\n\
-         provider \"iamkey\" {{\n  region = terraform_data.region.output\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
-         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n"
+        "resource \"terraform_data\" \"region\" {{\n  input = \"us-east-1\"\n}}\n{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
+        provider_block_with(&endpoint, "  region = terraform_data.region.output\n")
     ));
     let plan = ws.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
@@ -134,9 +135,8 @@ fn http_proxy_carries_every_aws_call() {
     create_user(&user);
     let endpoint = Emulator::get().endpoint();
     let ws = Workspace::new(&format!(
-        "provider \"iamkey\" {{\n  http_proxy = \"{}\"\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
-         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
-        proxy.endpoint()
+        "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
+        provider_block_with(&endpoint, &format!("  http_proxy = \"{}\"\n", proxy.endpoint()))
     ));
     ws.apply().ok();
     assert_eq!(proxy.calls("CreateAccessKey"), 1, "the create went through the proxy");

@@ -134,8 +134,8 @@ fn pgp_public_key() -> &'static str {
 fn config(endpoint: &str, user: &str, status: &str, pgp: bool, operation_timeout: u32) -> String {
     let pgp_line = if pgp { format!("  pgp_key = <<EOT\n{}EOT\n", pgp_public_key()) } else { String::new() };
     format!(
-        "provider \"iamkey\" {{\n  operation_timeout = {operation_timeout}\n  max_retries = 2\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n\
-         resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n{pgp_line}}}\n"
+        "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n{pgp_line}}}\n",
+        provider_block_with(endpoint, &format!("  operation_timeout = {operation_timeout}\n  max_retries = 2\n"))
     )
 }
 

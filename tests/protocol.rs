@@ -92,10 +92,7 @@ async fn shutdown_exits_within_two_seconds_and_removes_the_socket() {
     let _stdio = GrpcStdioClient::new(channel.clone()).stream_stdio(()).await.unwrap();
     let started = Instant::now();
     GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
-    let mut child = std::mem::replace(&mut plugin.child, Command::new("true").spawn().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait()));
-    let status = rx.recv_timeout(Duration::from_secs(2)).expect("exited within 2 s").unwrap();
+    let status = plugin.exits_within(Duration::from_secs(2));
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(!std::path::Path::new(&plugin.socket).exists(), "socket removed");
@@ -340,10 +337,7 @@ async fn shutdown_with_a_call_in_flight_exits_within_two_seconds() {
     let _read = read_in_flight(&client, &mut iam).await;
     let started = Instant::now();
     GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
-    let mut child = std::mem::replace(&mut plugin.child, Command::new("true").spawn().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait()));
-    rx.recv_timeout(Duration::from_secs(2)).expect("exited within 2 s").unwrap();
+    plugin.exits_within(Duration::from_secs(2));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 

@@ -154,14 +154,7 @@ fn mirror() -> &'static Mirror {
         std::fs::create_dir_all(&target).unwrap();
         std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-iamkey"), target.join(format!("terraform-provider-iamkey_v{version}"))).unwrap();
         let cli_config = dir.path().join("terraform.rc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/iamkey/iamkey\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/iamkey/iamkey\"]\n  }}\n}}\n",
-                dir.path().join("mirror").display()
-            ),
-        )
-        .unwrap();
+        write_cli_config(&cli_config, &dir.path().join("mirror"), true);
         Mirror { cli_config, _dir: dir }
     })
 }
@@ -183,8 +176,22 @@ pub fn provider_block() -> String {
 
 /// A provider block whose IAM and STS endpoints are `endpoint` (a loopback URL).
 pub fn provider_block_for(endpoint: &str) -> String {
+    provider_block_with(endpoint, "")
+}
+
+/// As `provider_block_for`, with more arguments (HCL lines) in the block.
+pub fn provider_block_with(endpoint: &str, arguments: &str) -> String {
     assert!(endpoint.starts_with("http://127.0.0.1:"), "tests only ever talk to loopback");
-    format!("provider \"iamkey\" {{\n  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n")
+    format!("provider \"iamkey\" {{\n{arguments}  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n")
+}
+
+/// A Terraform CLI configuration at `path` that installs from the filesystem mirror
+/// at `mirror` (with `only_this_provider`, every other provider comes from the registry).
+pub fn write_cli_config(path: &Path, mirror: &Path, only_this_provider: bool) {
+    let scope = if only_this_provider { "    include = [\"registry.terraform.io/iamkey/iamkey\"]\n" } else { "" };
+    let direct = if only_this_provider { "  direct {\n    exclude = [\"registry.terraform.io/iamkey/iamkey\"]\n  }\n" } else { "" };
+    let config = format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n{scope}  }}\n{direct}}}\n", mirror.display());
+    std::fs::write(path, config).unwrap();
 }
 
 /// Terraform's output, with the stdout and stderr as text.

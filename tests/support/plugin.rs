@@ -44,6 +44,16 @@ pub struct Plugin {
     pub identity: ClientIdentity,
 }
 
+impl Plugin {
+    /// Waits for the plugin to exit, failing if it takes longer than `limit`.
+    pub fn exits_within(&mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let mut child = std::mem::replace(&mut self.child, Command::new("true").spawn().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(child.wait()));
+        rx.recv_timeout(limit).unwrap_or_else(|_| panic!("the plugin did not exit within {limit:?}")).unwrap()
+    }
+}
+
 impl Drop for Plugin {
     fn drop(&mut self) {
         let _ = self.child.kill();
