@@ -47,7 +47,10 @@ write_shim() {
   local library_path=""
   [ -n "${2:-}" ] && library_path="sys.path.insert(0, '$(pwd)/$2')"
   mkdir -p "$(dirname "$1")"
-  cat > "$1" <<SHIM
+  # Written beside the target and renamed over it only when it changed: a shim is
+  # never seen half-written or open for writing (ETXTBSY) by a terraform run that
+  # starts while set-up runs again (the quick start test re-runs set-up).
+  cat > "$1.new" <<SHIM
 #!$(pwd)/.venv/bin/python
 import sys
 $library_path
@@ -60,7 +63,8 @@ sys.stdout.flush()
 sys.stderr.flush()
 sys.exit(run_cli(len(argv), (c_char_p * len(argv))(*argv), sys.stdout.fileno(), sys.stderr.fileno()))
 SHIM
-  chmod +x "$1"
+  chmod +x "$1.new"
+  if cmp -s "$1.new" "$1"; then rm "$1.new"; else mv -f "$1.new" "$1"; fi
 }
 
 step "writing the terraform CLI shims in .tools"
