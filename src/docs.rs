@@ -63,6 +63,18 @@ pub fn pages(root: &Path) -> Vec<Page> {
         );
         pages.push(Page { path: format!("docs/resources/{short}.md").into(), content });
     }
+    for data_source in provider.data_sources() {
+        let name = data_source.type_name();
+        let short = name.trim_start_matches("iamkey_");
+        let content = format!(
+            "{}# {name} (Data Source)\n\n{}\n\n## Example Usage\n\n```terraform\n{}```\n\n{}",
+            front_matter(&format!("{name} Data Source - iamkey"), data_source.schema().block.description),
+            data_source.schema().block.description,
+            read_example(root, &format!("examples/data-sources/{name}/data-source.tf")),
+            render_schema(data_source.schema()),
+        );
+        pages.push(Page { path: format!("docs/data-sources/{short}.md").into(), content });
+    }
     pages.extend(guides(root));
     pages
 }

@@ -1,6 +1,7 @@
 //! End to end: how many IAM calls each operation makes, counted at a proxy. IAM's
-//! rate limits are low: refresh makes one ListAccessKeys per distinct user, not
-//! per key, and writes make exactly one call each.
+//! rate limits are low: refresh makes one ListAccessKeys and one ListUserTags per
+//! distinct user, not per key (plus the one GetAccessKeyLastUsed per key that last
+//! use needs), and writes make exactly one call each.
 
 mod support;
 
@@ -9,7 +10,9 @@ use support::*;
 
 /// Calls per action seen by the proxy during `run`.
 fn counted(proxy: &FaultProxy, run: impl FnOnce()) -> Vec<(&'static str, usize)> {
-    const ACTIONS: [&str; 5] = ["CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "GetAccessKeyLastUsed"];
+    const ACTIONS: [&str; 8] = [
+        "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "GetAccessKeyLastUsed", "ListUserTags", "TagUser", "UntagUser",
+    ];
     let before: Vec<usize> = ACTIONS.iter().map(|a| proxy.calls(a)).collect();
     run();
     ACTIONS.iter().zip(before).map(|(a, b)| (*a, proxy.calls(a) - b)).filter(|(_, n)| *n > 0).collect()
@@ -33,17 +36,17 @@ fn each_operation_makes_the_fewest_iam_calls() {
     };
     let ws = Workspace::new(&config("Inactive"));
     assert_eq!(counted(&proxy, || drop(ws.apply().ok())), [("CreateAccessKey", 4), ("UpdateAccessKey", 4)], "create: 1 call, +1 for Inactive");
-    assert_eq!(counted(&proxy, || assert_eq!(ws.plan().code, 0)), [("ListAccessKeys", 2)], "refresh of 4 keys of 2 users");
+    assert_eq!(counted(&proxy, || assert_eq!(ws.plan().code, 0)), [("ListAccessKeys", 2), ("GetAccessKeyLastUsed", 4), ("ListUserTags", 2)], "refresh of 4 keys of 2 users");
     ws.write(&config("Active"));
     let update = counted(&proxy, || drop(ws.tf(&["apply", "-auto-approve", "-refresh=false"]).ok()));
     assert_eq!(update, [("UpdateAccessKey", 4)], "status update: 1 call each");
     let id = ws.resource("iamkey_access_key.k00")["values"]["id"].as_str().unwrap().to_string();
     ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
     let import = counted(&proxy, || drop(ws.tf(&["import", "iamkey_access_key.k00", &id]).ok()));
-    assert_eq!(import, [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 1)], "import by ID: find the user, then read");
+    assert_eq!(import, [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 2), ("ListUserTags", 1)], "import by ID: find the user, then read");
     ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
     let import = counted(&proxy, || drop(ws.tf(&["import", "iamkey_access_key.k00", &format!("{}/{id}", users[0])]).ok()));
-    assert_eq!(import, [("ListAccessKeys", 1)], "import by USER/ID: just the read");
+    assert_eq!(import, [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 1), ("ListUserTags", 1)], "import by USER/ID: just the read");
     let destroy = counted(&proxy, || drop(ws.tf(&["destroy", "-auto-approve", "-refresh=false"]).ok()));
     assert_eq!(destroy, [("DeleteAccessKey", 4)], "delete: 1 call each");
 }

@@ -62,13 +62,18 @@ fn every_example_is_formatted_and_validates() {
     let ws = Workspace::new("");
     let fmt = ws.tf(&["fmt", "-check", "-recursive", tree.path().to_str().unwrap()]);
     assert_eq!(fmt.code, 0, "terraform fmt would change: {}", fmt.all());
-    // Resource examples carry no terraform block: they are read with the provider example.
+    // Resource and data source examples carry no terraform block: they are read with the provider example.
     std::fs::copy(
         project_root().join("examples/provider/provider.tf"),
         tree.path().join("resources/iamkey_access_key/provider.tf"),
     )
     .unwrap();
-    let dirs = ["provider", "resources/iamkey_access_key", "quickstart", "module", "modules/user_keys"];
+    std::fs::copy(
+        project_root().join("examples/provider/provider.tf"),
+        tree.path().join("data-sources/iamkey_access_keys/provider.tf"),
+    )
+    .unwrap();
+    let dirs = ["provider", "resources/iamkey_access_key", "data-sources/iamkey_access_keys", "quickstart", "module", "modules/user_keys"];
     for dir in dirs {
         let chdir = format!("-chdir={}", tree.path().join(dir).display());
         ws.tf(&[&chdir, "init", "-input=false", "-backend=false"]).ok();

@@ -115,6 +115,13 @@ pub struct KeyMetadata {
     create_secs: Option<i64>,
 }
 
+impl KeyMetadata {
+    /// Whole days since the key was created, as of `now` (seconds since the epoch).
+    pub fn age_days(&self, now: i64) -> Option<i64> {
+        self.create_secs.map(|created| (now - created).max(0) / 86_400)
+    }
+}
+
 /// A key just created, with its secret.
 #[derive(Debug)]
 pub struct CreatedKey {
@@ -149,31 +156,76 @@ fn rfc3339(date: &aws_smithy_types::DateTime) -> Option<String> {
     aws_smithy_types::DateTime::from_secs(date.secs()).fmt(Format::DateTime).ok()
 }
 
-/// One ListAccessKeys call for a user, shared by every read that wants it.
-type SharedList = Shared<BoxFuture<'static, Result<Arc<Vec<KeyMetadata>>, IamError>>>;
+/// One listing call for a user, shared by every read that wants it.
+type SharedFetch<T> = Shared<BoxFuture<'static, Result<Arc<T>, IamError>>>;
 
 /// How long a listing serves reads. A provider process lives for one Terraform
-/// command, so in practice: one ListAccessKeys per user per refresh.
+/// command, so in practice: one call per user and listing kind per refresh.
 const READ_CACHE_TTL: Duration = Duration::from_secs(30);
 
-/// Listings by user (None: the caller), reused by reads until a write to that user.
-#[derive(Default)]
-struct ReadCache(Mutex<HashMap<Option<String>, (std::time::Instant, SharedList)>>);
+/// Listings by user (None: the caller), reused by reads until a write to that
+/// user. Concurrent reads of one user wait for the same call; a failed listing is
+/// not kept.
+struct ReadCache<T>(Mutex<HashMap<Option<String>, (std::time::Instant, SharedFetch<T>)>>);
 
-impl std::fmt::Debug for ReadCache {
+impl<T> Default for ReadCache<T> {
+    fn default() -> Self {
+        ReadCache(Mutex::default())
+    }
+}
+
+impl<T> std::fmt::Debug for ReadCache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ReadCache")
     }
 }
 
-impl ReadCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, (std::time::Instant, SharedList)>> {
+impl<T: Send + Sync + 'static> ReadCache<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, (std::time::Instant, SharedFetch<T>)>> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn invalidate(&self, user: Option<&str>) {
         self.lock().remove(&user.map(str::to_string));
     }
+
+    async fn get(
+        &self,
+        operation: &'static str,
+        user: Option<&str>,
+        cancel: &CancellationToken,
+        fetch: impl FnOnce(Option<String>) -> BoxFuture<'static, Result<T, IamError>>,
+    ) -> Result<Arc<T>, IamError> {
+        let key = user.map(str::to_string);
+        let listing = {
+            let mut cache = self.lock();
+            match cache.get(&key) {
+                Some((at, listing)) if at.elapsed() < READ_CACHE_TTL => listing.clone(),
+                _ => {
+                    let listing = fetch(key.clone()).map(|r| r.map(Arc::new)).boxed().shared();
+                    cache.insert(key.clone(), (std::time::Instant::now(), listing.clone()));
+                    listing
+                }
+            }
+        };
+        let result = unless_cancelled(operation, cancel, listing.clone()).await;
+        if result.is_err() {
+            let mut cache = self.lock();
+            if cache.get(&key).is_some_and(|(_, cached)| cached.ptr_eq(&listing)) {
+                cache.remove(&key);
+            }
+        }
+        result
+    }
+}
+
+/// When and where a key was last used; all None for a key never used.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LastUsed {
+    /// RFC 3339, whole seconds.
+    pub date: Option<String>,
+    pub service: Option<String>,
+    pub region: Option<String>,
 }
 
 /// How long a user created moments ago may stay invisible to CreateAccessKey
@@ -185,40 +237,77 @@ pub struct Iam {
     client: aws_sdk_iam::Client,
     max_attempts: u32,
     propagation_timeout: Duration,
-    reads: Arc<ReadCache>,
+    reads: Arc<ReadCache<Vec<KeyMetadata>>>,
+    tags: Arc<ReadCache<HashMap<String, String>>>,
 }
 
 impl Iam {
     pub fn new(client: aws_sdk_iam::Client, max_attempts: u32) -> Self {
-        Iam { client, max_attempts: max_attempts.max(1), propagation_timeout: PROPAGATION_TIMEOUT, reads: Arc::default() }
+        Iam { client, max_attempts: max_attempts.max(1), propagation_timeout: PROPAGATION_TIMEOUT, reads: Arc::default(), tags: Arc::default() }
     }
 
-    /// The keys of `user` for a Read. Reads of one user share one ListAccessKeys
-    /// (concurrent ones wait for the same call) until a write to that user; a failed
-    /// listing is not kept.
+    /// The keys of `user` for a Read: one ListAccessKeys per user, shared by the
+    /// reads of its keys until a write to that user.
     pub async fn keys_for_read(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<Arc<Vec<KeyMetadata>>, IamError> {
-        let key = user.map(str::to_string);
-        let listing = {
-            let mut cache = self.reads.lock();
-            match cache.get(&key) {
-                Some((at, listing)) if at.elapsed() < READ_CACHE_TTL => listing.clone(),
-                _ => {
-                    let client = self.client.clone();
-                    let owner = key.clone();
-                    let listing = async move { list_all_pages(&client, owner.as_deref()).await.map(Arc::new) }.boxed().shared();
-                    cache.insert(key.clone(), (std::time::Instant::now(), listing.clone()));
-                    listing
-                }
-            }
-        };
-        let result = unless_cancelled("ListAccessKeys", cancel, listing.clone()).await;
-        if result.is_err() {
-            let mut cache = self.reads.lock();
-            if cache.get(&key).is_some_and(|(_, cached)| cached.ptr_eq(&listing)) {
-                cache.remove(&key);
-            }
-        }
+        let client = self.client.clone();
+        self.reads
+            .get("ListAccessKeys", user, cancel, move |owner| async move { list_all_pages(&client, owner.as_deref()).await }.boxed())
+            .await
+    }
+
+    /// The tags of `user` for a Read, shared the same way (ListUserTags).
+    pub async fn user_tags_for_read(&self, user: &str, cancel: &CancellationToken) -> Result<Arc<HashMap<String, String>>, IamError> {
+        let client = self.client.clone();
+        self.tags
+            .get("ListUserTags", Some(user), cancel, move |owner| async move { list_user_tags(&client, owner.as_deref().unwrap_or_default()).await }.boxed())
+            .await
+    }
+
+    /// Sets one tag of a user (TagUser replaces a tag with the same key).
+    pub async fn tag_user(&self, user: &str, key: &str, value: &str, cancel: &CancellationToken) -> Result<(), IamError> {
+        let tag = aws_sdk_iam::types::Tag::builder().key(key).value(value).build().map_err(|_| IamError::Transport {
+            operation: "TagUser",
+            reason: "the request could not be built".into(),
+            maybe_executed: false,
+        })?;
+        let call = self.client.tag_user().user_name(user).tags(tag).send();
+        let result = unless_cancelled("TagUser", cancel, async { call.await.map(|_| ()).map_err(|e| IamError::from_sdk("TagUser", e)) }).await;
+        self.tags.invalidate(Some(user));
         result
+    }
+
+    /// Removes one tag of a user; a user that is gone has no tags left.
+    pub async fn untag_user(&self, user: &str, key: &str, cancel: &CancellationToken) -> Result<(), IamError> {
+        let call = self.client.untag_user().user_name(user).tag_keys(key).send();
+        let result = unless_cancelled("UntagUser", cancel, async {
+            match call.await {
+                Ok(_) => Ok(()),
+                Err(e) => match IamError::from_sdk("UntagUser", e) {
+                    err if err.is_no_such_entity() => Ok(()),
+                    err => Err(err),
+                },
+            }
+        })
+        .await;
+        self.tags.invalidate(Some(user));
+        result
+    }
+
+    /// When, where and with which service a key was last used (GetAccessKeyLastUsed).
+    pub async fn last_used(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<LastUsed, IamError> {
+        let call = self.client.get_access_key_last_used().access_key_id(access_key_id).send();
+        unless_cancelled("GetAccessKeyLastUsed", cancel, async {
+            let output = call.await.map_err(|e| IamError::from_sdk("GetAccessKeyLastUsed", e))?;
+            // IAM reports "N/A" for a key that was never used.
+            let known = |s: Option<&str>| s.filter(|s| !s.is_empty() && *s != "N/A").map(str::to_string);
+            let used = output.access_key_last_used();
+            Ok(LastUsed {
+                date: used.and_then(|u| u.last_used_date()).and_then(rfc3339),
+                service: known(used.map(|u| u.service_name())),
+                region: known(used.map(|u| u.region())),
+            })
+        })
+        .await
     }
 
     pub fn with_propagation_timeout(mut self, timeout: Duration) -> Self {
@@ -381,6 +470,26 @@ async fn list_all_pages(client: &aws_sdk_iam::Client, user: Option<&str>) -> Res
         match page.marker() {
             Some(next) if page.is_truncated() => marker = Some(next.to_string()),
             _ => return Ok(keys),
+        }
+    }
+}
+
+/// Every tag of `user`, all pages.
+async fn list_user_tags(client: &aws_sdk_iam::Client, user: &str) -> Result<HashMap<String, String>, IamError> {
+    let mut tags = HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = client
+            .list_user_tags()
+            .user_name(user)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|e| IamError::from_sdk("ListUserTags", e))?;
+        tags.extend(page.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())));
+        match page.marker() {
+            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+            _ => return Ok(tags),
         }
     }
 }

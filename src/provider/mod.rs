@@ -60,7 +60,7 @@ impl IamKeyProvider {
         IamKeyProvider {
             schema: provider_schema(),
             resources: vec![Arc::new(AccessKeyResource::new(clients.clone()))],
-            data_sources: Vec::new(),
+            data_sources: vec![Arc::new(crate::resources::access_keys::AccessKeysDataSource::new(clients.clone()))],
             clients,
         }
     }

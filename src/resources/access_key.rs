@@ -50,6 +50,21 @@ pub fn validate_status(v: &Value) -> Result<(), String> {
     }
 }
 
+/// IAM's tag-value rule: up to 256 characters, letters, digits, spaces and `_.:/=+-@`.
+pub fn validate_description(v: &Value) -> Result<(), String> {
+    let text = v.as_str().unwrap_or_default();
+    let allowed = |c: char| c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c);
+    if text.chars().count() > 256 {
+        return Err(format!("A description has at most 256 characters (it is an IAM tag value); this one has {}.", text.chars().count()));
+    }
+    match text.chars().find(|c| !allowed(*c)) {
+        Some(c) => Err(format!(
+            "A description (an IAM tag value) may contain only letters, digits, spaces and _.:/=+-@ ; {c:?} is not allowed."
+        )),
+        None => Ok(()),
+    }
+}
+
 fn validate_pgp_key(v: &Value) -> Result<(), String> {
     super::pgp::RecipientKey::parse(v.as_str().unwrap_or_default()).map(|_| ())
 }
@@ -96,13 +111,21 @@ fn schema() -> Schema {
                     .validate(validate_pgp_key)
                     .describe("OpenPGP public key, ASCII-armored (`gpg --armor --export KEYID`) or base64 of the binary key (`gpg --export KEYID | base64`). When set, the secret and the SES password are stored only encrypted to it, in `encrypted_secret` and `encrypted_ses_smtp_password_v4`."),
             )
+            .attribute(
+                Attribute::optional("description", Type::String)
+                    .validate(validate_description)
+                    .describe("Description of the key, kept where the AWS console keeps it: a tag of the user whose key is the access key ID. Changed in place, removed with the key. Up to 256 letters, digits, spaces and `_.:/=+-@`."),
+            )
             .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key. Null when `pgp_key` is set, and after import: IAM returns the secret only when the key is created."))
             .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password derived from the secret for the provider's region. Null when `pgp_key` is set, and after import."))
             .attribute(Attribute::computed("encrypted_secret", Type::String).describe("The secret, as a base64 OpenPGP message to `pgp_key`. Decrypt with `base64 --decode | gpg --decrypt`."))
             .attribute(Attribute::computed("encrypted_ses_smtp_password_v4", Type::String).describe("The SES SMTP password, as a base64 OpenPGP message to `pgp_key`."))
             .attribute(Attribute::computed("key_fingerprint", Type::String).describe("Fingerprint (lowercase hex) of the PGP key the secret is encrypted to."))
-            .attribute(Attribute::computed("create_date", Type::String).describe("When the key was created (RFC 3339).")),
+            .attribute(Attribute::computed("create_date", Type::String).describe("When the key was created (RFC 3339)."))
+            .attribute(Attribute::computed("last_used_date", Type::String).describe("When the key last signed a request (RFC 3339), from GetAccessKeyLastUsed; null if never. Refreshed on every read without showing as a change."))
+            .attribute(Attribute::computed("last_used_service", Type::String).describe("The AWS service the key last called (for example `s3`); null if never used."))
+            .attribute(Attribute::computed("last_used_region", Type::String).describe("The region the key was last used in; null if never used.")),
     )
 }
 
@@ -157,6 +180,21 @@ impl AccessKeyResource {
             ),
         );
         diags
+    }
+}
+
+impl AccessKeyResource {
+    /// Writes (or, for null, removes) the description tag and records the result
+    /// in `state`.
+    async fn apply_description(&self, ctx: &OpContext, user: &str, id: &str, wanted: &Value, state: &mut Value) -> Result<(), Diagnostics> {
+        let clients = self.clients.get()?;
+        let result = match wanted.as_str() {
+            Some(description) => clients.iam.tag_user(user, id, description, &ctx.cancel).await,
+            None => clients.iam.untag_user(user, id, &ctx.cancel).await,
+        };
+        result.map_err(|e| iam_diagnostic(&e, Some(AttributePath::root("description"))))?;
+        state.set("description", wanted.clone());
+        Ok(())
     }
 }
 
@@ -239,6 +277,7 @@ impl Resource for AccessKeyResource {
         };
         // From here on the key exists: every exit returns it in state.
         let mut state = with_metadata(planned_without_unknowns(planned), &created.metadata);
+        state.set("description", Value::Null); // until its tag is written
         ctx.partial_state.record(state.clone());
         crate::testhooks::panic_point("after-create");
         let ses_password = ses_smtp_password_v4(&created.secret, &clients.region);
@@ -279,6 +318,13 @@ impl Resource for AccessKeyResource {
             }
             state.set("status", Value::string(wanted));
         }
+        let key = &created.metadata;
+        let description = planned.get("description");
+        if !description.is_null() {
+            if let Err(d) = self.apply_description(ctx, &key.user_name, &key.access_key_id, description, &mut state).await {
+                return ApplyOutcome::failed(state, d);
+            }
+        }
         ApplyOutcome::ok(state)
     }
 
@@ -295,13 +341,30 @@ impl Resource for AccessKeyResource {
             }
             Err(e) => return Err(iam_diagnostic(&e, None)),
         };
-        match keys.iter().find(|k| k.access_key_id == id) {
-            Some(key) => Ok(Some(with_metadata(state.clone(), key))),
-            None => {
-                tracing::warn!(access_key_id = id, "the key is gone; removing it from state");
-                Ok(None)
+        let Some(key) = keys.iter().find(|k| k.access_key_id == id) else {
+            tracing::warn!(access_key_id = id, "the key is gone; removing it from state");
+            return Ok(None);
+        };
+        let mut new_state = with_metadata(state.clone(), key);
+        let (last_used, tags) =
+            tokio::join!(clients.iam.last_used(id, &ctx.cancel), clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel));
+        match last_used {
+            Ok(used) => {
+                new_state.set("last_used_date", used.date.map_or(Value::Null, Value::string));
+                new_state.set("last_used_service", used.service.map_or(Value::Null, Value::string));
+                new_state.set("last_used_region", used.region.map_or(Value::Null, Value::string));
             }
+            // Last use is information, not configuration: a caller without
+            // iam:GetAccessKeyLastUsed keeps the values it had.
+            Err(e) => tracing::warn!(access_key_id = id, "last use not refreshed: {e}"),
         }
+        match tags {
+            Ok(tags) => new_state.set("description", tags.get(id).map_or(Value::Null, |d| Value::string(d.as_str()))),
+            // Without a managed description there is nothing to detect drift on.
+            Err(e) if state.get("description").is_null() => tracing::warn!(access_key_id = id, "description not read: {e}"),
+            Err(e) => return Err(iam_diagnostic(&e, Some(AttributePath::root("description")))),
+        }
+        Ok(Some(new_state))
     }
 
     async fn update(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome {
@@ -314,9 +377,17 @@ impl Resource for AccessKeyResource {
             planned.get("user").as_str().unwrap_or_default(),
             planned.get("status").as_str().unwrap_or("Active"),
         );
+        // The state returned says what IAM has: each change lands in it once done.
+        let mut state = prior.clone();
         if planned.get("status") != prior.get("status") {
             if let Err(e) = clients.iam.update_access_key(user, id, status, &ctx.cancel).await {
-                return ApplyOutcome::failed(prior.clone(), iam_diagnostic(&e, Some(AttributePath::root("status"))));
+                return ApplyOutcome::failed(state, iam_diagnostic(&e, Some(AttributePath::root("status"))));
+            }
+            state.set("status", planned.get("status").clone());
+        }
+        if planned.get("description") != prior.get("description") {
+            if let Err(d) = self.apply_description(ctx, user, id, planned.get("description"), &mut state).await {
+                return ApplyOutcome::failed(state, d);
             }
         }
         ApplyOutcome::ok(planned.clone())
@@ -328,10 +399,17 @@ impl Resource for AccessKeyResource {
             Err(d) => return d,
         };
         let (id, user) = (prior.get("id").as_str().unwrap_or_default(), prior.get("user").as_str().unwrap_or_default());
-        match clients.iam.delete_access_key(user, id, &ctx.cancel).await {
-            Ok(()) => Diagnostics::new(),
-            Err(e) => iam_diagnostic(&e, None),
+        if let Err(e) = clients.iam.delete_access_key(user, id, &ctx.cancel).await {
+            return iam_diagnostic(&e, None);
         }
+        // The description goes with the key. If this fails the object stays in
+        // state; the next destroy finds the key gone and removes the tag.
+        if !prior.get("description").is_null() {
+            if let Err(e) = clients.iam.untag_user(user, id, &ctx.cancel).await {
+                return iam_diagnostic(&e, Some(AttributePath::root("description")));
+            }
+        }
+        Diagnostics::new()
     }
 
     async fn import(&self, ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
@@ -409,6 +487,16 @@ mod tests {
         }
         for bad in ["Expired", "active", "", "ACTIVE", "Inactive "] {
             assert!(validate_status(&Value::string(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions_follow_the_iam_tag_value_rule() {
+        for ok in ["", "CI deploy key", "rotated: 2026-11/a=b+c-d@e_f.g", "Schlüssel für München", "鍵", &"x".repeat(256)] {
+            assert!(validate_description(&Value::string(ok)).is_ok(), "{ok:?}");
+        }
+        for bad in ["semi;colon", "new\nline", "tab\t", "quote\"", "star*", "comma,", &"x".repeat(257)] {
+            assert!(validate_description(&Value::string(bad)).is_err(), "{bad:?}");
         }
     }
 

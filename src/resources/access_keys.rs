@@ -1,0 +1,97 @@
+//! Data source `iamkey_access_keys`: every access key of a user (the caller when
+//! no user is given), with age and last use, optionally filtered by status.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::access_key::validate_user_name;
+use super::inventory::{key_type, keys_with_last_use, KEY_ATTRIBUTES};
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::{DataSource, OpContext};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::value::{Type, Value};
+use crate::provider::ClientCell;
+
+pub const TYPE_NAME: &str = "iamkey_access_keys";
+
+pub struct AccessKeysDataSource {
+    schema: Schema,
+    clients: Arc<ClientCell>,
+}
+
+impl AccessKeysDataSource {
+    pub fn new(clients: Arc<ClientCell>) -> Self {
+        AccessKeysDataSource { schema: schema(), clients }
+    }
+}
+
+/// A status filter: what IAM can report.
+pub fn validate_status_filter(v: &Value) -> Result<(), String> {
+    match v.as_str() {
+        Some("Active" | "Inactive" | "Expired") => Ok(()),
+        other => Err(format!("status must be \"Active\", \"Inactive\" or \"Expired\", not {other:?} (case matters).")),
+    }
+}
+
+fn keys_description() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let fields: Vec<String> = KEY_ATTRIBUTES.iter().map(|(name, doc)| format!("`{name}`: {doc}")).collect();
+        format!("The keys, oldest first. Each key has:\n  {}", fields.join("\n  "))
+    })
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("Lists the access keys of an IAM user, with each key's age and last use. Secrets are never listed: IAM returns them only when a key is created.")
+            .attribute(
+                Attribute::optional_computed("user", Type::String)
+                    .validate(validate_user_name)
+                    .describe("IAM user whose keys to list. When omitted, the keys of the identity that signs the requests; then set from IAM's answer when it has keys."),
+            )
+            .attribute(
+                Attribute::optional("status", Type::String)
+                    .validate(validate_status_filter)
+                    .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
+            )
+            .attribute(Attribute::computed("id", Type::String).describe("The user name, or `caller` when no user was given."))
+            .attribute(Attribute::computed("access_keys", Type::List(Box::new(key_type()))).describe(keys_description())),
+    )
+}
+
+#[async_trait]
+impl DataSource for AccessKeysDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    async fn read(&self, ctx: &OpContext, config: &Value) -> Result<Value, Diagnostics> {
+        let clients = self.clients.get()?;
+        let user = config.get("user").as_str();
+        let reports = keys_with_last_use(&clients.iam, user, &ctx.cancel).await.map_err(|e| {
+            let path = user.map(|_| AttributePath::root("user"));
+            let mut d = Diagnostics::new();
+            let summary = format!("Could not list the access keys of {}", user.map_or("the caller".to_string(), |u| format!("user {u:?}")));
+            match path {
+                Some(path) => d.add_error_at(path, summary, e.to_string()),
+                None => d.add_error(summary, e.to_string()),
+            }
+            d
+        })?;
+        let wanted = config.get("status").as_str();
+        let keys: Vec<Value> =
+            reports.iter().filter(|r| wanted.is_none_or(|s| r.key.status == s)).map(|r| r.to_value()).collect();
+        let owner = user.map(str::to_string).or_else(|| reports.first().map(|r| r.key.user_name.clone()));
+        let mut state = config.clone();
+        state.set("user", Value::opt_string(owner));
+        state.set("id", Value::string(user.unwrap_or("caller")));
+        state.set("access_keys", Value::List(keys));
+        Ok(state)
+    }
+}

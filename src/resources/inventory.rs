@@ -1,0 +1,87 @@
+//! What IAM holds for a user, as the data source, the list resource and the
+//! plan-time quota check all report it: each key with its age and last use.
+
+use std::collections::BTreeMap;
+
+use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
+use crate::protocol::value::{Number, Type, Value};
+use tokio_util::sync::CancellationToken;
+
+/// One key and when it was last used.
+#[derive(Clone, Debug)]
+pub struct KeyReport {
+    pub key: KeyMetadata,
+    pub last_used: LastUsed,
+}
+
+/// Every key of `user` (the caller when None), oldest first, with last use.
+pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
+    let mut keys = iam.list_access_keys(user, cancel).await?;
+    keys.sort_by(|a, b| (&a.create_date, &a.access_key_id).cmp(&(&b.create_date, &b.access_key_id)));
+    let used = futures::future::join_all(keys.iter().map(|k| iam.last_used(&k.access_key_id, cancel))).await;
+    keys.into_iter().zip(used).map(|(key, last_used)| Ok(KeyReport { key, last_used: last_used? })).collect()
+}
+
+/// The attributes of one reported key, in the order the docs list them.
+pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
+    ("access_key_id", "The access key ID."),
+    ("user", "The IAM user the key belongs to."),
+    ("status", "`Active`, `Inactive`, or what IAM reports (`Expired`)."),
+    ("create_date", "When the key was created (RFC 3339)."),
+    ("age_days", "Whole days since the key was created."),
+    ("last_used_date", "When the key last signed a request (RFC 3339); null if never."),
+    ("last_used_service", "The AWS service the key last called; null if never used."),
+    ("last_used_region", "The region the key was last used in; null if never used."),
+];
+
+/// The object type of one reported key.
+pub fn key_type() -> Type {
+    Type::Object(
+        KEY_ATTRIBUTES
+            .iter()
+            .map(|(name, _)| (name.to_string(), if *name == "age_days" { Type::Number } else { Type::String }))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+impl KeyReport {
+    /// Whole days since the key was created, by the clock that ages keys.
+    pub fn age_days(&self) -> Option<i64> {
+        self.key.age_days(crate::testhooks::now_secs())
+    }
+
+    /// Whole days since the key was last used; since it was created if never.
+    pub fn unused_days(&self) -> Option<i64> {
+        let now = crate::testhooks::now_secs();
+        match &self.last_used.date {
+            Some(date) => aws_smithy_types::DateTime::from_str(date, aws_smithy_types::date_time::Format::DateTime)
+                .ok()
+                .map(|d| (now - d.secs()).max(0) / 86_400),
+            None => self.age_days(),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        Value::object([
+            ("access_key_id", Value::string(&self.key.access_key_id)),
+            ("user", Value::string(&self.key.user_name)),
+            ("status", Value::string(&self.key.status)),
+            ("create_date", Value::opt_string(self.key.create_date.clone())),
+            ("age_days", self.age_days().map_or(Value::Null, |d| Value::Number(Number::Int(d)))),
+            ("last_used_date", Value::opt_string(self.last_used.date.clone())),
+            ("last_used_service", Value::opt_string(self.last_used.service.clone())),
+            ("last_used_region", Value::opt_string(self.last_used.region.clone())),
+        ])
+    }
+
+    /// One line for a diagnostic: id, status, age and last use (never a secret).
+    pub fn summary(&self) -> String {
+        let age = self.age_days().map_or("age unknown".to_string(), |d| format!("{d} days old"));
+        let used = match (&self.last_used.date, &self.last_used.service) {
+            (Some(date), Some(service)) => format!("last used {date} ({service})"),
+            (Some(date), None) => format!("last used {date}"),
+            _ => "never used".to_string(),
+        };
+        format!("{} ({}, {age}, {used})", self.key.access_key_id, self.key.status)
+    }
+}

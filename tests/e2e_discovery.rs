@@ -1,0 +1,151 @@
+//! End to end, past parity I: descriptions, last use, the data source, resource
+//! identity, `terraform query` and the plan-time quota check, each checked in IAM
+//! as well as in what Terraform shows.
+
+mod support;
+
+use support::*;
+
+fn key_config(user: &str, extra: &str) -> String {
+    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
+}
+
+/// The user's tags in IAM, as (key, value).
+fn tags_of(user: &str) -> Vec<(String, String)> {
+    let out = block_on(Emulator::get().iam().list_user_tags().user_name(user).send()).expect("ListUserTags");
+    out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+}
+
+fn tag(user: &str, key: &str, value: &str) {
+    let tag = aws_sdk_iam::types::Tag::builder().key(key).value(value).build().unwrap();
+    block_on(Emulator::get().iam().tag_user().user_name(user).tags(tag).send()).expect("TagUser");
+}
+
+#[test]
+fn description_is_a_user_tag_updated_in_place_with_drift_detected_and_removed_with_the_key() {
+    let user = unique_user("desc");
+    create_user(&user);
+    let ws = Workspace::new(&key_config(&user, "  description = \"CI deploy key\"\n"));
+    ws.apply().ok();
+    let id = keys_of(&user)[0].0.clone();
+    assert_eq!(tags_of(&user), vec![(id.clone(), "CI deploy key".to_string())]);
+    assert_eq!(ws.resource("iamkey_access_key.k")["values"]["description"], "CI deploy key");
+    assert_eq!(ws.plan().code, 0, "{}", ws.plan().all());
+
+    // Changed in the console: the plan sets it back, in place.
+    tag(&user, &id, "edited by hand");
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("\"edited by hand\" -> \"CI deploy key\"") && plan.stdout.contains("update in-place"), "{}", plan.stdout);
+    ws.apply().ok();
+    assert_eq!(tags_of(&user), vec![(id.clone(), "CI deploy key".to_string())]);
+
+    // Changed in configuration: in place, same key.
+    ws.write(&key_config(&user, "  description = \"rotated: 2026-11\"\n"));
+    ws.apply().ok();
+    assert_eq!(keys_of(&user)[0].0, id);
+    assert_eq!(tags_of(&user), vec![(id.clone(), "rotated: 2026-11".to_string())]);
+
+    // Invalid per IAM's tag-value rule: refused at plan, naming the attribute.
+    ws.write(&key_config(&user, "  description = \"semi;colon\"\n"));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("description") && refused.stderr.contains("';'"), "{}", refused.stderr);
+
+    // Removed from configuration: the tag goes; other tags of the user stay.
+    tag(&user, "team", "platform");
+    ws.write(&key_config(&user, ""));
+    ws.apply().ok();
+    assert_eq!(tags_of(&user), vec![("team".to_string(), "platform".to_string())]);
+
+    // Destroy removes the description tag with the key.
+    ws.write(&key_config(&user, "  description = \"short-lived\"\n"));
+    ws.apply().ok();
+    assert_eq!(tags_of(&user).len(), 2);
+    ws.tf(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(keys_of(&user).is_empty());
+    assert_eq!(tags_of(&user), vec![("team".to_string(), "platform".to_string())]);
+}
+
+#[test]
+fn last_use_is_refreshed_from_iam_without_making_the_plan_non_empty() {
+    let user = unique_user("lastused");
+    create_user(&user);
+    let ws = Workspace::new(&key_config(&user, ""));
+    ws.apply().ok();
+    let state = ws.resource("iamkey_access_key.k");
+    for attr in ["last_used_date", "last_used_service", "last_used_region"] {
+        assert!(state["values"][attr].is_null(), "a new key was never used: {attr} = {}", state["values"][attr]);
+    }
+
+    // Sign a call with the new key.
+    let (id, secret) = (state["values"]["id"].as_str().unwrap(), state["values"]["secret"].as_str().unwrap());
+    block_on(Emulator::get().iam_with(id, secret).list_access_keys().user_name(&user).send()).expect("a call signed with the key");
+
+    let plan = ws.plan();
+    assert_eq!(plan.code, 0, "only last use changed: the plan is empty\n{}", plan.all());
+    ws.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).ok();
+    let state = ws.resource("iamkey_access_key.k");
+    assert_eq!(state["values"]["last_used_service"], "iam");
+    assert_eq!(state["values"]["last_used_region"], REGION);
+    let used = state["values"]["last_used_date"].as_str().expect("last_used_date is set");
+    assert!(used.ends_with('Z') && used >= state["values"]["create_date"].as_str().unwrap(), "{used}");
+    assert_eq!(ws.plan().code, 0);
+}
+
+#[test]
+fn data_source_returns_what_iam_holds_with_filters_and_last_use() {
+    let user = unique_user("ds");
+    create_user(&user);
+    // One key made outside Terraform and used; one made by Terraform, Inactive.
+    let outside = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+    let outside = outside.access_key().unwrap();
+    block_on(Emulator::get().iam_with(outside.access_key_id(), outside.secret_access_key()).list_access_keys().user_name(&user).send()).unwrap();
+    let signed_by_that_key = format!(
+        "  alias = \"self\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n",
+        outside.access_key_id(),
+        outside.secret_access_key()
+    );
+    let config = format!(
+        "{}{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"Inactive\"\n}}\n\
+         data \"iamkey_access_keys\" \"all\" {{\n  user = iamkey_access_key.k.user\n}}\n\
+         data \"iamkey_access_keys\" \"active\" {{\n  user = iamkey_access_key.k.user\n  status = \"Active\"\n}}\n\
+         data \"iamkey_access_keys\" \"caller\" {{\n  provider = iamkey.self\n  depends_on = [iamkey_access_key.k]\n}}\n",
+        provider_block(),
+        provider_block_with(&Emulator::get().endpoint(), &signed_by_that_key),
+    );
+    let ws = Workspace::new(&config);
+    ws.apply().ok();
+    let made = ws.resource("iamkey_access_key.k")["values"]["id"].as_str().unwrap().to_string();
+
+    let all = ws.resource("data.iamkey_access_keys.all")["values"].clone();
+    let listed: Vec<(&str, &str)> =
+        all["access_keys"].as_array().unwrap().iter().map(|k| (k["access_key_id"].as_str().unwrap(), k["status"].as_str().unwrap())).collect();
+    let mut in_iam = keys_of(&user);
+    in_iam.sort();
+    let mut listed_sorted: Vec<(String, String)> = listed.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    listed_sorted.sort();
+    assert_eq!(listed_sorted, in_iam, "the data source lists what IAM holds");
+    let used = all["access_keys"].as_array().unwrap().iter().find(|k| k["access_key_id"] == outside.access_key_id()).unwrap();
+    assert_eq!(used["last_used_service"], "iam");
+    assert!(used["last_used_date"].as_str().is_some_and(|d| d.ends_with('Z')));
+    assert_eq!(used["age_days"], 0);
+    assert_eq!(used["user"], user.as_str());
+    let fresh = all["access_keys"].as_array().unwrap().iter().find(|k| k["access_key_id"] == made.as_str()).unwrap();
+    assert!(fresh["last_used_date"].is_null() && fresh["last_used_service"].is_null(), "{fresh}");
+
+    let active = ws.resource("data.iamkey_access_keys.active")["values"].clone();
+    let active_ids: Vec<&str> = active["access_keys"].as_array().unwrap().iter().map(|k| k["access_key_id"].as_str().unwrap()).collect();
+    assert_eq!(active_ids, [outside.access_key_id()], "the status filter keeps only Active keys");
+
+    // Without `user`, the keys of the identity that signs the requests.
+    let caller = ws.resource("data.iamkey_access_keys.caller")["values"].clone();
+    assert_eq!(caller["user"], user.as_str());
+    assert_eq!(caller["access_keys"].as_array().unwrap().len(), 2);
+
+    // A wrong filter is refused at plan time, naming the attribute.
+    ws.write(&format!("{}data \"iamkey_access_keys\" \"x\" {{\n  user = \"{user}\"\n  status = \"active\"\n}}\n", provider_block()));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("status must be") && refused.stderr.contains("data.iamkey_access_keys.x"), "{}", refused.stderr);
+}
