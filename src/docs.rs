@@ -29,7 +29,9 @@ The provider speaks plugin protocol 6 and is tested with Terraform 1.15.5.\n\n\
 |---|---|---|\n\
 | provider configuration, `iamkey_access_key` (create, read, update, delete, import) | 1.6 and later | 1.6 and later |\n\
 | `import` blocks (by `USER/ID` or ID) | 1.6 and later | 1.6 and later |\n\
-| `removed` blocks (moving from `aws_iam_access_key`, see the guide) | 1.7 and later | 1.7 and later |\n";
+| `removed` blocks (moving from `aws_iam_access_key`, see the guide) | 1.7 and later | 1.7 and later |\n\
+| data source `iamkey_access_keys`; `description` and `last_used_*` | 1.6 and later | 1.6 and later |\n\
+| resource identity, `import` blocks with `identity` | 1.12 and later | 1.12 and later |\n";
 
 /// Every page of `docs/`, from the schema and `examples/` under `root`.
 pub fn pages(root: &Path) -> Vec<Page> {
@@ -54,7 +56,11 @@ pub fn pages(root: &Path) -> Vec<Page> {
              `pgp_key`.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n## Import\n\nImport by access key ID, or by `USER/ACCESS_KEY_ID` \
              (which saves one IAM call). IAM returns a key's secret only when the key is created, so after import `secret`, \
              `ses_smtp_password_v4`, `encrypted_secret`, `encrypted_ses_smtp_password_v4` and `key_fingerprint` are null.\n\n\
-             ```shell\n{}```\n",
+             ```shell\n{}```\n\n\
+             With Terraform 1.12 and later, an `import` block can name the key by its identity instead (`user` and `account_id` \
+             are optional; `account_id` must match the provider's credentials):\n\n\
+             ```terraform\nimport {{\n  to       = iamkey_access_key.example\n  identity = {{\n    user          = \"deploy-bot\"\n    \
+             access_key_id = \"AKIAIOSFODNN7EXAMPLE\"\n  }}\n}}\n```\n",
             front_matter(&format!("{name} Resource - iamkey"), resource.schema().block.description),
             resource.schema().block.description,
             read_example(root, &format!("{dir}/resource.tf")),

@@ -149,3 +149,51 @@ fn data_source_returns_what_iam_holds_with_filters_and_last_use() {
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("status must be") && refused.stderr.contains("data.iamkey_access_keys.x"), "{}", refused.stderr);
 }
+
+/// The identity Terraform stored for `address` in the local state file.
+fn stored_identity(ws: &Workspace, address: &str) -> serde_json::Value {
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap()).unwrap();
+    let (kind, name) = address.split_once('.').unwrap();
+    let resource = state["resources"].as_array().unwrap().iter().find(|r| r["type"] == kind && r["name"] == name).expect("resource in state");
+    resource["instances"][0]["identity"].clone()
+}
+
+#[test]
+fn identity_is_recorded_imports_by_identity_and_upgrades_state_written_before_it() {
+    let user = unique_user("identity");
+    create_user(&user);
+    // State written by Terraform 1.11, which knows no identities.
+    let ws = Workspace::new(&key_config(&user, "")).with_cli(&pinned_terraform("1.11.4"));
+    ws.apply().ok();
+    let id = keys_of(&user)[0].0.clone();
+    assert!(stored_identity(&ws, "iamkey_access_key.k").is_null());
+
+    // Terraform 1.15 without refresh: no change, and the identity stays absent.
+    let ws = ws.with_cli(&pinned_terraform("1.15.5"));
+    assert_eq!(ws.tf(&["plan", "-refresh=false", "-detailed-exitcode"]).code, 0);
+    // With refresh: still no change, and the identity is recorded.
+    assert_eq!(ws.plan().code, 0, "{}", ws.plan().all());
+    ws.tf(&["apply", "-refresh-only", "-auto-approve"]).ok();
+    let expected = serde_json::json!({"account_id": "123456789012", "user": user, "access_key_id": id});
+    assert_eq!(stored_identity(&ws, "iamkey_access_key.k"), expected);
+    assert_eq!(ws.plan().code, 0);
+
+    // An import block with an identity adopts the key; the user may be left out.
+    ws.tf(&["state", "rm", "iamkey_access_key.k"]).ok();
+    for identity in [format!("user = \"{user}\", access_key_id = \"{id}\""), format!("access_key_id = \"{id}\"")] {
+        let import = format!("import {{\n  to       = iamkey_access_key.k\n  identity = {{ {identity} }}\n}}\n");
+        ws.write(&format!("{}{import}", key_config(&user, "")));
+        let applied = ws.apply().ok();
+        assert!(applied.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{}", applied.stdout);
+        assert_eq!(stored_identity(&ws, "iamkey_access_key.k"), expected);
+        assert_eq!(keys_of(&user).len(), 1, "import creates nothing");
+        ws.tf(&["state", "rm", "iamkey_access_key.k"]).ok();
+    }
+
+    // An identity from another account is refused with the reason.
+    let import = format!("import {{\n  to       = iamkey_access_key.k\n  identity = {{ account_id = \"999999999999\", access_key_id = \"{id}\" }}\n}}\n");
+    ws.write(&format!("{}{import}", key_config(&user, "")));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("account 999999999999"), "{}", refused.stderr);
+}

@@ -163,6 +163,24 @@ async fn unknown_types_get_diagnostics_not_unimplemented() {
         .unwrap()
         .into_inner();
     assert!(identities.diagnostics.is_empty());
+    let key_identity = &identities.identity_schemas["iamkey_access_key"];
+    let required: Vec<&str> =
+        key_identity.identity_attributes.iter().filter(|a| a.required_for_import).map(|a| a.name.as_str()).collect();
+    assert_eq!(required, ["access_key_id"]);
+    assert_eq!(key_identity.identity_attributes.len(), 3);
+    // A stored identity (JSON) comes back upgraded (msgpack), attribute for attribute.
+    let upgraded = client
+        .upgrade_resource_identity(tf::upgrade_resource_identity::Request {
+            type_name: "iamkey_access_key".into(),
+            version: 0,
+            raw_identity: Some(tf::RawState { json: br#"{"access_key_id":"AKIAIOSFODNN7EXAMPLE","user":"bob"}"#.to_vec(), ..Default::default() }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(upgraded.diagnostics.is_empty(), "{:?}", upgraded.diagnostics);
+    let msgpack = upgraded.upgraded_identity.unwrap().identity_data.unwrap().msgpack;
+    assert!(msgpack.windows(20).any(|w| w == b"AKIAIOSFODNN7EXAMPLE") && msgpack.windows(3).any(|w| w == b"bob"));
 }
 
 #[tokio::test]

@@ -76,6 +76,23 @@ pub trait Resource: Send + Sync + 'static {
     async fn delete(&self, ctx: &OpContext, prior: &Value) -> Diagnostics;
     /// Builds the state stub for `terraform import`; Terraform reads it right after.
     async fn import(&self, ctx: &OpContext, id: &str) -> Result<Value, Diagnostics>;
+
+    /// The identity schema (protocol 6.9), for types that have one. Required
+    /// attributes are required for import; optional ones are optional for it.
+    fn identity_schema(&self) -> Option<&Schema> {
+        None
+    }
+
+    /// The identity of the object `state` describes, or None while any part of it
+    /// is unknown. An identity never changes for the life of the object.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Builds the state stub for an `import` block that gives an identity.
+    async fn import_by_identity(&self, _ctx: &OpContext, _identity: &Value) -> Result<Value, Diagnostics> {
+        Err(Diagnostics::error("Import by identity not supported", "This resource type has no identity; import it by ID."))
+    }
 }
 
 /// A data source type.

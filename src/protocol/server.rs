@@ -26,7 +26,7 @@ use super::value::{Type, Value};
 use super::wire;
 use crate::framework::plan::plan;
 use crate::framework::schema::{self, Mode, Nesting, Schema};
-use crate::framework::{OpContext, Provider};
+use crate::framework::{OpContext, Provider, Resource};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -107,6 +107,36 @@ fn path_to_wire(path: AttributePath) -> wire::AttributePath {
 
 fn schema_to_wire(schema: &Schema) -> wire::Schema {
     wire::Schema { version: schema.version, block: Some(block_to_wire(&schema.block, schema.version)) }
+}
+
+fn identity_schema_to_wire(schema: &Schema) -> wire::ResourceIdentitySchema {
+    wire::ResourceIdentitySchema {
+        version: schema.version,
+        identity_attributes: schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| wire::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_string(),
+                r#type: a.ty.to_json().to_string().into_bytes(),
+                required_for_import: a.mode == Mode::Required,
+                optional_for_import: a.mode != Mode::Required,
+                description: a.description.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// The identity of the object `state` describes, on the wire: only for types with
+/// an identity, and only once every part of it is known.
+fn identity_to_wire(resource: &dyn Resource, state: &Value) -> Option<wire::ResourceIdentityData> {
+    let schema = resource.identity_schema()?;
+    if state.is_null() {
+        return None;
+    }
+    let identity = resource.identity(state).filter(Value::is_wholly_known)?;
+    let identity_data = encode(&identity, schema.value_type()).ok()?;
+    Some(wire::ResourceIdentityData { identity_data: Some(identity_data) })
 }
 
 fn block_to_wire(block: &schema::Block, version: i64) -> wire::schema::Block {
@@ -349,23 +379,43 @@ impl wire::provider_server::Provider for ProviderService {
         &self,
         _: Request<wire::get_resource_identity_schemas::Request>,
     ) -> RpcResult<wire::get_resource_identity_schemas::Response> {
-        Ok(Response::new(wire::get_resource_identity_schemas::Response {
-            identity_schemas: HashMap::new(),
-            diagnostics: Vec::new(),
-        }))
+        let identity_schemas: HashMap<String, wire::ResourceIdentitySchema> = self
+            .provider
+            .resources()
+            .iter()
+            .filter_map(|r| Some((r.type_name().to_string(), identity_schema_to_wire(r.identity_schema()?))))
+            .collect();
+        Ok(Response::new(wire::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() }))
     }
 
     async fn upgrade_resource_identity(
         &self,
         request: Request<wire::upgrade_resource_identity::Request>,
     ) -> RpcResult<wire::upgrade_resource_identity::Response> {
-        let type_name = request.into_inner().type_name;
-        let diags = Diagnostics::error(
-            "Resource identity not supported",
-            format!("The {type_name} type has no resource identity in this provider version."),
-        );
+        let request = request.into_inner();
+        let result = (|| {
+            let resource = self.resource(&request.type_name)?;
+            let Some(schema) = resource.identity_schema() else {
+                return Err(Diagnostics::error(
+                    "Resource identity not supported",
+                    format!("The {} type has no resource identity in this provider version.", request.type_name),
+                ));
+            };
+            if request.version > schema.version {
+                return Err(Diagnostics::error(
+                    "Identity written by a newer provider",
+                    format!("The stored identity has version {}, newer than this provider's {}. Upgrade the provider.", request.version, schema.version),
+                ));
+            }
+            let raw = request.raw_identity.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
+            let identity = decode_json(raw, schema.value_type(), true).map_err(|e| {
+                Diagnostics::error("Invalid stored identity", format!("The stored identity could not be read: {e}."))
+            })?;
+            encode(&identity, schema.value_type())
+        })();
+        let (identity, diags) = split(result);
         Ok(Response::new(wire::upgrade_resource_identity::Response {
-            upgraded_identity: None,
+            upgraded_identity: identity.map(|v| wire::ResourceIdentityData { identity_data: Some(v) }),
             diagnostics: diagnostics_to_wire(diags),
         }))
     }
@@ -396,23 +446,26 @@ impl wire::provider_server::Provider for ProviderService {
             let ty = resource.schema().value_type();
             let state = decode(request.current_state.as_ref(), &ty, "current state")?;
             if state.is_null() {
-                return encode(&Value::Null, &ty);
+                return Ok((encode(&Value::Null, &ty)?, None));
             }
             match resource.read(&ctx, &state).await {
-                Ok(Some(new_state)) => encode(&new_state, &ty),
-                Ok(None) => encode(&Value::Null, &ty),
+                Ok(Some(new_state)) => Ok((encode(&new_state, &ty)?, identity_to_wire(resource.as_ref(), &new_state))),
+                Ok(None) => Ok((encode(&Value::Null, &ty)?, None)),
                 // The prior state stays as it is when the read fails.
                 Err(diags) => Err(diags),
             }
         }, |d, _| Err(d))
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ReadResource", tf_resource_type = %request.type_name))
         .await;
-        let keep_prior = request.current_state.clone();
-        let (new_state, diags) = split(result);
+        let (new_state, new_identity, diags) = match result {
+            Ok((state, identity)) => (Some(state), identity.or(request.current_identity), Diagnostics::new()),
+            Err(d) => (request.current_state, request.current_identity, d),
+        };
         Ok(Response::new(wire::read_resource::Response {
-            new_state: new_state.or(keep_prior),
+            new_state,
             diagnostics: diagnostics_to_wire(diags),
             private: request.private,
+            new_identity,
             ..Default::default()
         }))
     }
@@ -433,19 +486,27 @@ impl wire::provider_server::Provider for ProviderService {
             if !planned.state.is_null() {
                 resource.modify_plan(&prior, &config, &mut planned.state);
             }
-            Ok((encode(&planned.state, &ty)?, planned.requires_replace))
+            // An identity never changes in place: an update keeps the prior one
+            // (absent for state written before identities); a new object has none yet.
+            let identity = if planned.requires_replace.is_empty() && !prior.is_null() {
+                request.prior_identity.clone()
+            } else {
+                identity_to_wire(resource.as_ref(), &planned.state)
+            };
+            Ok((encode(&planned.state, &ty)?, planned.requires_replace, identity))
         }, |d, _| Err(d))
         .instrument(tracing::debug_span!("rpc", tf_rpc = "PlanResourceChange", tf_resource_type = %request.type_name))
         .await;
-        let (planned_state, requires_replace, diags) = match result {
-            Ok((state, replace)) => (Some(state), replace, Diagnostics::new()),
-            Err(d) => (None, Vec::new(), d),
+        let (planned_state, requires_replace, planned_identity, diags) = match result {
+            Ok((state, replace, identity)) => (Some(state), replace, identity, Diagnostics::new()),
+            Err(d) => (None, Vec::new(), None, d),
         };
         Ok(Response::new(wire::plan_resource_change::Response {
             planned_state,
             requires_replace: requires_replace.into_iter().map(path_to_wire).collect(),
             planned_private: request.prior_private,
             diagnostics: diagnostics_to_wire(diags),
+            planned_identity,
             ..Default::default()
         }))
     }
@@ -495,6 +556,7 @@ impl wire::provider_server::Provider for ProviderService {
         };
         let mut response = apply_response(new_state, diags);
         response.private = request.planned_private;
+        response.new_identity = identity_to_wire(resource.as_ref(), &outcome.state);
         Ok(Response::new(response))
     }
 
@@ -506,17 +568,25 @@ impl wire::provider_server::Provider for ProviderService {
         let ctx = self.context();
         let result = guarded("ImportResourceState", &ctx, async {
             let resource = self.resource(&request.type_name)?;
-            let state = resource.import(&ctx, &request.id).await?;
-            encode(&state, &resource.schema().value_type())
+            let identity = request.identity.as_ref().and_then(|i| i.identity_data.as_ref());
+            let state = match (identity, resource.identity_schema()) {
+                (Some(identity), Some(schema)) => {
+                    let identity = decode(Some(identity), schema.value_type(), "identity")?;
+                    resource.import_by_identity(&ctx, &identity).await?
+                }
+                _ => resource.import(&ctx, &request.id).await?,
+            };
+            Ok((encode(&state, &resource.schema().value_type())?, identity_to_wire(resource.as_ref(), &state)))
         }, |d, _| Err(d))
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ImportResourceState", tf_resource_type = %request.type_name))
         .await;
-        let (state, diags) = split(result);
+        let (imported, diags) = split(result);
         Ok(Response::new(wire::import_resource_state::Response {
-            imported_resources: state
-                .map(|state| wire::import_resource_state::ImportedResource {
+            imported_resources: imported
+                .map(|(state, identity)| wire::import_resource_state::ImportedResource {
                     type_name: request.type_name.clone(),
                     state: Some(state),
+                    identity,
                     ..Default::default()
                 })
                 .into_iter()

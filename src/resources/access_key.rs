@@ -18,13 +18,26 @@ pub const TYPE_NAME: &str = "iamkey_access_key";
 
 pub struct AccessKeyResource {
     schema: Schema,
+    identity_schema: Schema,
     clients: Arc<ClientCell>,
 }
 
 impl AccessKeyResource {
     pub fn new(clients: Arc<ClientCell>) -> Self {
-        AccessKeyResource { schema: schema(), clients }
+        AccessKeyResource { schema: schema(), identity_schema: identity_schema(), clients }
     }
+}
+
+/// The identity (protocol 6.9): which account, which user, which key. With the
+/// user in it, an import by identity needs no lookup of the key's owner.
+fn identity_schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("")
+            .attribute(Attribute::optional("account_id", Type::String).describe("AWS account of the key; the provider's account when omitted on import."))
+            .attribute(Attribute::optional("user", Type::String).describe("IAM user the key belongs to; looked up when omitted on import."))
+            .attribute(Attribute::required("access_key_id", Type::String).describe("The access key ID.")),
+    )
 }
 
 /// IAM's user-name rule, with an explicit ASCII class (`\w` would be Unicode).
@@ -410,6 +423,37 @@ impl Resource for AccessKeyResource {
             }
         }
         Diagnostics::new()
+    }
+
+    fn identity_schema(&self) -> Option<&Schema> {
+        Some(&self.identity_schema)
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let account_id = self.clients.get().ok()?.account_id.clone()?;
+        Some(Value::object([
+            ("account_id", Value::string(account_id)),
+            ("user", state.get("user").clone()),
+            ("access_key_id", state.get("id").clone()),
+        ]))
+        .filter(|identity| ["user", "access_key_id"].iter().all(|a| identity.get(a).as_str().is_some()))
+    }
+
+    async fn import_by_identity(&self, ctx: &OpContext, identity: &Value) -> Result<Value, Diagnostics> {
+        let id = identity.get("access_key_id").as_str().unwrap_or_default();
+        if let (Some(wanted), Some(ours)) = (identity.get("account_id").as_str(), self.clients.get()?.account_id.as_deref()) {
+            if wanted != ours {
+                return Err(Diagnostics::error(
+                    "Identity is in another account",
+                    format!("The identity names account {wanted}, but the provider's credentials are for account {ours}. Import with a provider configured for {wanted}."),
+                ));
+            }
+        }
+        let import_id = match identity.get("user").as_str() {
+            Some(user) => format!("{user}/{id}"),
+            None => id.to_string(),
+        };
+        self.import(ctx, &import_id).await
     }
 
     async fn import(&self, ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
