@@ -53,7 +53,10 @@ pub fn pages(root: &Path) -> Vec<Page> {
         let content = format!(
             "{}# {name} (Resource)\n\n{}\n\n~> **Secrets in state.** Unless `pgp_key` is set, `secret` and `ses_smtp_password_v4` are \
              stored in the Terraform state in plain text (marked sensitive, so never printed). Protect the state backend, or set \
-             `pgp_key`.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n## Import\n\nImport by access key ID, or by `USER/ACCESS_KEY_ID` \
+             `pgp_key`.\n\n-> **Two keys per user.** IAM allows each user 2 access keys. A plan that would create a third fails at plan time, \
+             listing the user's keys with their age and last use. A replacement reuses the old key's slot, because Terraform deletes \
+             the old key first; with `create_before_destroy` it needs a free slot, and apply stops before creating anything if there \
+             is none.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n## Import\n\nImport by access key ID, or by `USER/ACCESS_KEY_ID` \
              (which saves one IAM call). IAM returns a key's secret only when the key is created, so after import `secret`, \
              `ses_smtp_password_v4`, `encrypted_secret`, `encrypted_ses_smtp_password_v4` and `key_fingerprint` are null.\n\n\
              ```shell\n{}```\n\n\

@@ -112,28 +112,6 @@ fn created_inactive_then_activated_and_user_change_replaces() {
 }
 
 #[test]
-fn quota_error_lists_the_users_keys_and_leaves_no_state() {
-    let user = unique_user("quota");
-    create_user(&user);
-    let iam = Emulator::get().iam();
-    let existing: Vec<String> = (0..2)
-        .map(|_| {
-            let out = block_on(iam.create_access_key().user_name(&user).send()).unwrap();
-            out.access_key().unwrap().access_key_id().to_string()
-        })
-        .collect();
-    let ws = Workspace::new(&key_config(&user, ""));
-    let run = ws.apply();
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("Access key quota reached"), "{}", run.stderr);
-    for id in &existing {
-        assert!(run.stderr.contains(id), "{id} missing from: {}", run.stderr);
-    }
-    assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
-    assert_eq!(keys_of(&user).len(), 2);
-}
-
-#[test]
 fn invalid_input_is_rejected_before_any_aws_call() {
     // Endpoints on a closed port: any AWS call would fail with a connection error,
     // so seeing only the validation error proves none was made.

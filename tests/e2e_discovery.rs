@@ -197,3 +197,58 @@ fn identity_is_recorded_imports_by_identity_and_upgrades_state_written_before_it
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("account 999999999999"), "{}", refused.stderr);
 }
+
+#[test]
+fn quota_is_caught_at_plan_time_and_replacements_are_accounted_for() {
+    // Two keys made outside Terraform: a plan for a third fails, listing them.
+    let user = unique_user("quota");
+    create_user(&user);
+    let existing: Vec<String> = (0..2)
+        .map(|_| block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap().access_key().unwrap().access_key_id().to_string())
+        .collect();
+    let ws = Workspace::new(&key_config(&user, ""));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(plan.stderr.contains("Access key quota would be exceeded") && plan.stderr.contains("never used"), "{}", plan.stderr);
+    for id in &existing {
+        assert!(plan.stderr.contains(&format!("{id} (Active, 0 days old")), "{id} missing from: {}", plan.stderr);
+    }
+    let apply = ws.apply();
+    assert_eq!(apply.code, 1);
+    assert!(apply.stderr.contains("Access key quota would be exceeded"), "{}", apply.stderr);
+    assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
+    assert_eq!(keys_of(&user).len(), 2, "nothing was created");
+
+    // Two keys managed here: replacing one (deleted first) plans and applies.
+    let user = unique_user("quota-managed");
+    create_user(&user);
+    let pair = |extra: &str| format!("{}resource \"iamkey_access_key\" \"k2\" {{\n  user = \"{user}\"\n{extra}}}\n", key_config(&user, extra));
+    let two = pair("");
+    let ws = Workspace::new(&two);
+    ws.apply().ok();
+    let before = ws.resource("iamkey_access_key.k")["values"]["id"].as_str().unwrap().to_string();
+    let plan = ws.tf(&["plan", "-replace=iamkey_access_key.k", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    ws.tf(&["apply", "-replace=iamkey_access_key.k", "-auto-approve"]).ok();
+    let after = ws.resource("iamkey_access_key.k")["values"]["id"].as_str().unwrap().to_string();
+    assert_ne!(before, after);
+    assert_eq!(keys_of(&user).len(), 2);
+
+    // With create_before_destroy the new key would be a third: apply stops with
+    // the quota error, and both old keys stay tracked.
+    ws.write(&pair("  lifecycle {\n    create_before_destroy = true\n  }\n"));
+    let run = ws.tf(&["apply", "-replace=iamkey_access_key.k", "-auto-approve"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("quota"), "{}", run.stderr);
+    let mut in_iam: Vec<String> = keys_of(&user).into_iter().map(|(id, _)| id).collect();
+    in_iam.sort();
+    assert_eq!(ws.state_key_ids(), in_iam, "no orphan, nothing lost");
+    ws.write(&two);
+
+    // A third key for that user is refused at plan time.
+    ws.write(&format!("{two}resource \"iamkey_access_key\" \"k3\" {{\n  user = \"{user}\"\n}}\n"));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(plan.stderr.contains("Access key quota would be exceeded") && plan.stderr.contains("iamkey_access_key.k3"), "{}", plan.stderr);
+    assert_eq!(keys_of(&user).len(), 2);
+}

@@ -180,3 +180,15 @@ pub fn listed(user: &str, keys: &[(&str, &str, &str)], next_marker: Option<&str>
 pub fn empty_ok(action: &str) -> Reply {
     Reply::Xml(200, format!("<{action}Response xmlns=\"{NS}\"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"))
 }
+
+/// A GetAccessKeyLastUsed answer for a key that was never used.
+pub fn never_used(user: &str) -> Reply {
+    Reply::Xml(
+        200,
+        format!(
+            "<GetAccessKeyLastUsedResponse xmlns=\"{NS}\"><GetAccessKeyLastUsedResult><UserName>{user}</UserName><AccessKeyLastUsed>\
+             <ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed></GetAccessKeyLastUsedResult>\
+             <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetAccessKeyLastUsedResponse>"
+        ),
+    )
+}

@@ -69,6 +69,13 @@ pub trait Resource: Send + Sync + 'static {
     /// stay null, which become unknown).
     fn modify_plan(&self, _prior: &Value, _config: &Value, _planned: &mut Value) {}
 
+    /// Checks a planned change against the remote system, after the schema's plan
+    /// rules and `modify_plan`; `planned` is null for a destroy. Errors stop the
+    /// plan. (Terraform drops warnings from its second call for a replacement.)
+    async fn check_plan(&self, _ctx: &OpContext, _prior: &Value, _config: &Value, _planned: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
     async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome;
     /// Reads the remote object; `Ok(None)` when it is gone.
     async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics>;

@@ -486,6 +486,10 @@ impl wire::provider_server::Provider for ProviderService {
             if !planned.state.is_null() {
                 resource.modify_plan(&prior, &config, &mut planned.state);
             }
+            let warnings = resource.check_plan(&ctx, &prior, &config, &planned.state).await;
+            if warnings.has_errors() {
+                return Err(warnings);
+            }
             // An identity never changes in place: an update keeps the prior one
             // (absent for state written before identities); a new object has none yet.
             let identity = if planned.requires_replace.is_empty() && !prior.is_null() {
@@ -493,12 +497,12 @@ impl wire::provider_server::Provider for ProviderService {
             } else {
                 identity_to_wire(resource.as_ref(), &planned.state)
             };
-            Ok((encode(&planned.state, &ty)?, planned.requires_replace, identity))
+            Ok((encode(&planned.state, &ty)?, planned.requires_replace, identity, warnings))
         }, |d, _| Err(d))
         .instrument(tracing::debug_span!("rpc", tf_rpc = "PlanResourceChange", tf_resource_type = %request.type_name))
         .await;
         let (planned_state, requires_replace, planned_identity, diags) = match result {
-            Ok((state, replace, identity)) => (Some(state), replace, identity, Diagnostics::new()),
+            Ok((state, replace, identity, warnings)) => (Some(state), replace, identity, warnings),
             Err(d) => (None, Vec::new(), None, d),
         };
         Ok(Response::new(wire::plan_resource_change::Response {

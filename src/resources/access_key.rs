@@ -2,10 +2,12 @@
 //! `aws_iam_access_key` and past it (a key for the calling identity; input
 //! validated before any AWS call; a created key is never orphaned).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
+use super::inventory::keys_with_last_use;
 use super::ses::ses_smtp_password_v4;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -16,15 +18,23 @@ use crate::provider::ClientCell;
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
 
+/// IAM's quota of access keys per user (AccessKeysPerUser; Inactive keys count).
+pub const MAX_KEYS_PER_USER: usize = 2;
+
 pub struct AccessKeyResource {
     schema: Schema,
     identity_schema: Schema,
     clients: Arc<ClientCell>,
+    /// Configurations of the existing objects planned by this provider process.
+    /// Terraform plans a replacement as a change of the existing object, then as
+    /// a create with the same configuration: a create whose configuration is here
+    /// is the new half of a replacement, not one more key.
+    planned_existing: Mutex<Vec<Value>>,
 }
 
 impl AccessKeyResource {
     pub fn new(clients: Arc<ClientCell>) -> Self {
-        AccessKeyResource { schema: schema(), identity_schema: identity_schema(), clients }
+        AccessKeyResource { schema: schema(), identity_schema: identity_schema(), clients, planned_existing: Mutex::default() }
     }
 }
 
@@ -168,30 +178,68 @@ fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics 
     diags
 }
 
+/// Who a key is for, in words.
+fn whose(user: Option<&str>) -> String {
+    user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"))
+}
+
 impl AccessKeyResource {
-    /// LimitExceeded: name the user and list what they already have (never secrets).
-    async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError) -> Diagnostics {
-        let who = user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"));
-        let existing = match self.clients.get() {
-            Ok(clients) => match clients.iam.list_access_keys(user, &tokio_util::sync::CancellationToken::new()).await {
-                Ok(keys) => keys
-                    .iter()
-                    .map(|k| format!("  - {} ({}, created {})", k.access_key_id, k.status, k.create_date.as_deref().unwrap_or("?")))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Err(e) => format!("  (the existing keys could not be listed: {e})"),
-            },
-            Err(_) => String::new(),
+    /// The keys `user` has, one line each with age and last use (never secrets).
+    async fn existing_keys(&self, user: Option<&str>) -> String {
+        let listed = match self.clients.get() {
+            Ok(clients) => keys_with_last_use(&clients.iam, user, &CancellationToken::new()).await,
+            Err(_) => return String::new(),
         };
+        match listed {
+            Ok(reports) => reports.iter().map(|r| format!("  - {}", r.summary())).collect::<Vec<_>>().join("\n"),
+            Err(e) => format!("  (the existing keys could not be listed: {e})"),
+        }
+    }
+
+    /// LimitExceeded at apply: name the user and list what they already have.
+    async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError) -> Diagnostics {
         let mut diags = Diagnostics::new();
         diags.add_error_at(
             AttributePath::root("user"),
             "Access key quota reached",
             format!(
-                "IAM allows 2 access keys per user, and {who} already has them:\n{existing}\n\n\
-                 Delete or rotate out one of them, then apply again. ({error})"
+                "IAM allows 2 access keys per user, and {} already has them:\n{}\n\n\
+                 Delete or rotate out one of them, then apply again. ({error})",
+                whose(user),
+                self.existing_keys(user).await
             ),
         );
+        diags
+    }
+
+    /// The plan-time quota check for a key about to be created for `user`: IAM
+    /// must have a free slot. (The new half of a replacement is not checked: it
+    /// reuses the slot of the key it replaces, which Terraform deletes first
+    /// unless create_before_destroy; then apply's own check catches it.)
+    async fn check_quota(&self, ctx: &OpContext, user: Option<&str>) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Ok(clients) = self.clients.get() else { return diags };
+        let held = match clients.iam.keys_for_read(user, &ctx.cancel).await {
+            Ok(keys) => keys.len(),
+            // A user this plan creates has no keys yet; other failures are left to
+            // apply, which reports them with their cause.
+            Err(e) => {
+                tracing::debug!("quota check skipped: {e}");
+                return diags;
+            }
+        };
+        if held >= MAX_KEYS_PER_USER {
+            diags.add_error_at(
+                AttributePath::root("user"),
+                "Access key quota would be exceeded",
+                format!(
+                    "This plan creates an access key for {}, who already has {held}, the most IAM allows:\n{}\n\n\
+                     Delete one of them (or import it, so that this configuration manages and can replace it), then plan again.",
+                    whose(user),
+                    self.existing_keys(user).await
+                ),
+            );
+        }
         diags
     }
 }
@@ -237,6 +285,26 @@ impl Resource for AccessKeyResource {
         }
         for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
             planned.set(name, encrypted.clone());
+        }
+    }
+
+    async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &Value) -> Diagnostics {
+        {
+            let mut planned_existing = self.planned_existing.lock().unwrap_or_else(|p| p.into_inner());
+            if !prior.is_null() {
+                if !planned.is_null() {
+                    planned_existing.push(config.clone());
+                }
+                return Diagnostics::new();
+            }
+            if planned_existing.contains(config) {
+                return Diagnostics::new(); // the new half of a replacement
+            }
+        }
+        match (planned.get("user"), config.get("user")) {
+            (Value::String(user), _) => self.check_quota(ctx, Some(user)).await,
+            (_, Value::Null) => self.check_quota(ctx, None).await,
+            _ => Diagnostics::new(), // the user is not known until apply
         }
     }
 
@@ -639,6 +707,7 @@ mod tests {
         async fn quota_error_lists_existing_keys_and_returns_no_state() {
             let (resource, _fake) = resource(|action, _, _| match action {
                 "CreateAccessKey" => fake::error(409, "LimitExceeded"),
+                "GetAccessKeyLastUsed" => fake::never_used("bob"),
                 "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z"), ("AKIAFAKE00000000OLD2", "Inactive", "2021-01-01T00:00:00Z")], None),
                 _ => fake::error(400, "Unexpected"),
             })
