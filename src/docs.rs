@@ -31,7 +31,8 @@ The provider speaks plugin protocol 6 and is tested with Terraform 1.15.5.\n\n\
 | `import` blocks (by `USER/ID` or ID) | 1.6 and later | 1.6 and later |\n\
 | `removed` blocks (moving from `aws_iam_access_key`, see the guide) | 1.7 and later | 1.7 and later |\n\
 | data source `iamkey_access_keys`; `description` and `last_used_*` | 1.6 and later | 1.6 and later |\n\
-| resource identity, `import` blocks with `identity` | 1.12 and later | 1.12 and later |\n";
+| resource identity, `import` blocks with `identity` | 1.12 and later | 1.12 and later |\n\
+| list resource `iamkey_access_key` (`terraform query`, `-generate-config-out`) | 1.14 and later | not supported |\n";
 
 /// Every page of `docs/`, from the schema and `examples/` under `root`.
 pub fn pages(root: &Path) -> Vec<Page> {
@@ -83,6 +84,20 @@ pub fn pages(root: &Path) -> Vec<Page> {
             render_schema(data_source.schema()),
         );
         pages.push(Page { path: format!("docs/data-sources/{short}.md").into(), content });
+    }
+    for list in provider.list_resources() {
+        let name = list.type_name();
+        let short = name.trim_start_matches("iamkey_");
+        let content = format!(
+            "{}# {name} (List Resource)\n\n{}\n\nUse it in a `.tfquery.hcl` file with Terraform 1.14 or later. Each result carries the \
+             key's identity and, with `include_resource = true`, its state without any secret; `terraform query \
+             -generate-config-out=FILE` writes a `resource` and an `import` block for each.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}",
+            front_matter(&format!("{name} List Resource - iamkey"), list.schema().block.description),
+            list.schema().block.description,
+            read_example(root, &format!("examples/list-resources/{name}/list-resource.tfquery.hcl")),
+            render_schema(list.schema()),
+        );
+        pages.push(Page { path: format!("docs/list-resources/{short}.md").into(), content });
     }
     pages.extend(guides(root));
     pages

@@ -252,3 +252,88 @@ fn quota_is_caught_at_plan_time_and_replacements_are_accounted_for() {
     assert!(plan.stderr.contains("Access key quota would be exceeded") && plan.stderr.contains("iamkey_access_key.k3"), "{}", plan.stderr);
     assert_eq!(keys_of(&user).len(), 2);
 }
+
+/// Creates a key outside Terraform: (id, secret).
+fn outside_key(user: &str) -> (String, String) {
+    let out = block_on(Emulator::get().iam().create_access_key().user_name(user).send()).unwrap();
+    let key = out.access_key().unwrap();
+    (key.access_key_id().to_string(), key.secret_access_key().to_string())
+}
+
+#[test]
+fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secrets() {
+    let user = unique_user("query");
+    let other = unique_user("query-other");
+    create_user(&user);
+    create_user(&other);
+    let (used, used_secret) = outside_key(&user);
+    let (idle, _) = outside_key(&user);
+    block_on(Emulator::get().iam().update_access_key().user_name(&user).access_key_id(&idle).status("Inactive".into()).send()).unwrap();
+    block_on(Emulator::get().iam_with(&used, &used_secret).list_access_keys().user_name(&user).send()).unwrap();
+    tag(&user, &idle, "old CI key");
+    let (elsewhere, _) = outside_key(&other);
+
+    let ws = Workspace::new(&provider_block());
+    let query = |name: &str, config: &str| {
+        std::fs::write(
+            ws.path().join("keys.tfquery.hcl"),
+            format!("list \"iamkey_access_key\" \"{name}\" {{\n  provider = iamkey\n  include_resource = true\n  limit = 1000\n  config {{\n{config}  }}\n}}\n"),
+        )
+        .unwrap();
+        let run = ws.tf(&["query", "-json"]);
+        assert_eq!(run.code, 0, "{}", run.all());
+        run.stdout
+    };
+    // The access key IDs in the identities `terraform query -json` reports.
+    let listed_ids = |out: &str| -> Vec<String> {
+        let mut ids: Vec<String> = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|event| event["type"] == "list_resource_found")
+            .map(|event| event["list_resource_found"]["identity"]["access_key_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+
+    let all_of_user = query("mine", &format!("    user = \"{user}\"\n"));
+    assert_eq!(listed_ids(&all_of_user), sorted(vec![used.clone(), idle.clone()]));
+    let found: Vec<serde_json::Value> = all_of_user.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["type"] == "list_resource_found").collect();
+    let idle_found = &found.iter().find(|e| e["list_resource_found"]["identity"]["access_key_id"] == idle.as_str()).unwrap()["list_resource_found"];
+    assert_eq!(idle_found["display_name"], format!("{user}: {idle} (Inactive, 0 days old, never used)"));
+    assert_eq!(idle_found["identity"]["user"], user.as_str());
+    assert_eq!(idle_found["resource_object"]["description"], "old CI key");
+    assert!(idle_found["resource_object"]["secret"].is_null());
+    // Every user (other tests' users too: keep ours).
+    let everyone: Vec<String> = listed_ids(&query("all", "")).into_iter().filter(|id| [&used, &idle, &elsewhere].contains(&id)).collect();
+    assert_eq!(everyone, sorted(vec![used.clone(), idle.clone(), elsewhere.clone()]));
+    assert_eq!(listed_ids(&query("inactive", &format!("    user = \"{user}\"\n    status = \"Inactive\"\n"))), [idle.clone()]);
+    // Age and last use, with the clock moved 10 days ahead (no sleeping).
+    let ws = ws.with_env("IAMKEY_TEST_DAYS_AHEAD", "10");
+    let query_aged = |config: &str| {
+        std::fs::write(ws.path().join("keys.tfquery.hcl"), format!("list \"iamkey_access_key\" \"aged\" {{\n  provider = iamkey\n  config {{\n{config}  }}\n}}\n")).unwrap();
+        let run = ws.tf(&["query", "-json"]);
+        assert_eq!(run.code, 0, "{}", run.all());
+        listed_ids(&run.stdout)
+    };
+    assert_eq!(query_aged(&format!("    user = \"{user}\"\n    older_than_days = 10\n")).len(), 2);
+    assert!(query_aged(&format!("    user = \"{user}\"\n    older_than_days = 11\n")).is_empty());
+    assert_eq!(query_aged(&format!("    user = \"{user}\"\n    unused_for_days = 10\n")).len(), 2, "used today, but that is 10 days ago now");
+
+    // -generate-config-out: resources and import blocks, no secret; they plan as imports.
+    std::fs::write(ws.path().join("keys.tfquery.hcl"), format!("list \"iamkey_access_key\" \"mine\" {{\n  provider = iamkey\n  include_resource = true\n  config {{\n    user = \"{user}\"\n  }}\n}}\n")).unwrap();
+    let generated = ws.tf(&["query", "-generate-config-out=generated.tf"]);
+    assert_eq!(generated.code, 0, "{}", generated.all());
+    let hcl = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();
+    assert!(!hcl.contains(&used_secret) && !hcl.contains("secret"), "{hcl}");
+    assert!(hcl.contains("old CI key") && hcl.contains("Inactive"), "{hcl}");
+    let plan = ws.tf(&["plan", "-detailed-exitcode"]);
+    assert!(plan.stdout.contains("2 to import, 0 to add, 0 to change, 0 to destroy"), "{}", plan.all());
+    ws.apply().ok();
+    assert_eq!(ws.plan().code, 0, "adopted keys plan clean: {}", ws.plan().all());
+    assert_eq!(keys_of(&user).len(), 2);
+}

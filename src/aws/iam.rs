@@ -293,6 +293,24 @@ impl Iam {
         result
     }
 
+    /// The names of every IAM user in the account, all pages (ListUsers).
+    pub async fn list_users(&self, cancel: &CancellationToken) -> Result<Vec<String>, IamError> {
+        let client = self.client.clone();
+        unless_cancelled("ListUsers", cancel, async move {
+            let mut users = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let page = client.list_users().set_marker(marker.take()).send().await.map_err(|e| IamError::from_sdk("ListUsers", e))?;
+                users.extend(page.users().iter().map(|u| u.user_name().to_string()));
+                match page.marker() {
+                    Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+                    _ => return Ok(users),
+                }
+            }
+        })
+        .await
+    }
+
     /// When, where and with which service a key was last used (GetAccessKeyLastUsed).
     pub async fn last_used(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<LastUsed, IamError> {
         let call = self.client.get_access_key_last_used().access_key_id(access_key_id).send();

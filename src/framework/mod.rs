@@ -84,6 +84,12 @@ pub trait Resource: Send + Sync + 'static {
     /// Builds the state stub for `terraform import`; Terraform reads it right after.
     async fn import(&self, ctx: &OpContext, id: &str) -> Result<Value, Diagnostics>;
 
+    /// Configuration that describes the object in `state` (for `-generate-config-out`):
+    /// its configurable attributes, never a computed one, so never a secret.
+    fn generate_config(&self, state: &Value) -> Value {
+        plan::config_from_state(self.schema(), state)
+    }
+
     /// The identity schema (protocol 6.9), for types that have one. Required
     /// attributes are required for import; optional ones are optional for it.
     fn identity_schema(&self) -> Option<&Schema> {
@@ -110,6 +116,23 @@ pub trait DataSource: Send + Sync + 'static {
     async fn read(&self, ctx: &OpContext, config: &Value) -> Result<Value, Diagnostics>;
 }
 
+/// One object a list resource found: a name for people, and the state of the
+/// managed resource it would be (its identity is derived from that state).
+pub struct Listed {
+    pub display_name: String,
+    pub state: Value,
+}
+
+/// A list resource (protocol 6.10, `terraform query`): finds existing objects of
+/// the managed resource type with the same name.
+#[async_trait]
+pub trait ListResource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    /// The schema of the list block's `config { }` (Terraform adds the block around it).
+    fn schema(&self) -> &Schema;
+    async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics>;
+}
+
 /// A provider: its configuration and the types it serves.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
@@ -118,6 +141,9 @@ pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> &Schema;
     fn resources(&self) -> &[Arc<dyn Resource>];
     fn data_sources(&self) -> &[Arc<dyn DataSource>];
+    fn list_resources(&self) -> &[Arc<dyn ListResource>] {
+        &[]
+    }
 
     /// Checks beyond the schema's validators. Unknown values must pass.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
@@ -130,5 +156,9 @@ pub trait Provider: Send + Sync + 'static {
 
     fn data_source(&self, type_name: &str) -> Option<&Arc<dyn DataSource>> {
         self.data_sources().iter().find(|d| d.type_name() == type_name)
+    }
+
+    fn list_resource(&self, type_name: &str) -> Option<&Arc<dyn ListResource>> {
+        self.list_resources().iter().find(|l| l.type_name() == type_name)
     }
 }

@@ -58,6 +58,20 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
     Planned { state, requires_replace }
 }
 
+/// The configuration that would produce `state`: every configurable attribute's
+/// value, and null for computed-only ones.
+pub fn config_from_state(schema: &Schema, state: &Value) -> Value {
+    Value::Object(
+        schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_string(), if a.is_configurable() { state.get(a.name).clone() } else { Value::Null }))
+            .chain(schema.block.blocks.iter().map(|b| (b.name.to_string(), state.get(b.name).clone())))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +141,21 @@ mod tests {
         let config = Value::object([("user", Value::Unknown)]);
         let p = plan(&schema(), &prior, &config, &config);
         assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
+    }
+
+    #[test]
+    fn generated_config_keeps_configurable_values_and_no_computed_ones() {
+        let state = Value::object([
+            ("user", Value::string("bob")),
+            ("status", Value::string("Inactive")),
+            ("id", Value::string("AKIA1")),
+            ("secret", Value::string("s")),
+        ]);
+        let config = config_from_state(&schema(), &state);
+        assert_eq!(config.get("user"), &Value::string("bob"));
+        assert_eq!(config.get("status"), &Value::string("Inactive"));
+        assert_eq!(config.get("id"), &Value::Null);
+        assert_eq!(config.get("secret"), &Value::Null);
     }
 
     #[test]

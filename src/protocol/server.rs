@@ -257,6 +257,12 @@ impl wire::provider_server::Provider for ProviderService {
                 .iter()
                 .map(|d| m::DataSourceMetadata { type_name: d.type_name().to_string() })
                 .collect(),
+            list_resources: self
+                .provider
+                .list_resources()
+                .iter()
+                .map(|l| m::ListResourceMetadata { type_name: l.type_name().to_string() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -278,6 +284,12 @@ impl wire::provider_server::Provider for ProviderService {
                 .data_sources()
                 .iter()
                 .map(|d| (d.type_name().to_string(), schema_to_wire(d.schema())))
+                .collect(),
+            list_resource_schemas: self
+                .provider
+                .list_resources()
+                .iter()
+                .map(|l| (l.type_name().to_string(), schema_to_wire(l.schema())))
                 .collect(),
             server_capabilities: Some(server_capabilities()),
             ..Default::default()
@@ -646,15 +658,17 @@ impl wire::provider_server::Provider for ProviderService {
         &self,
         request: Request<wire::generate_resource_config::Request>,
     ) -> RpcResult<wire::generate_resource_config::Response> {
-        let type_name = request.into_inner().type_name;
-        let diags = Diagnostics::error(
-            "Config generation not supported",
-            format!("This provider version cannot generate configuration for {type_name}."),
-        );
-        Ok(Response::new(wire::generate_resource_config::Response {
-            config: None,
-            diagnostics: diagnostics_to_wire(diags),
-        }))
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("GenerateResourceConfig", &ctx, async {
+            let resource = self.resource(&request.type_name)?;
+            let ty = resource.schema().value_type();
+            let state = decode(request.state.as_ref(), ty, "state")?;
+            encode(&resource.generate_config(&state), ty)
+        }, |d, _| Err(d))
+        .await;
+        let (config, diags) = split(result);
+        Ok(Response::new(wire::generate_resource_config::Response { config, diagnostics: diagnostics_to_wire(diags) }))
     }
 
     async fn validate_ephemeral_resource_config(
@@ -698,18 +712,64 @@ impl wire::provider_server::Provider for ProviderService {
     type ListResourceStream = BoxStream<wire::list_resource::Event>;
 
     async fn list_resource(&self, request: Request<wire::list_resource::Request>) -> RpcResult<Self::ListResourceStream> {
-        let diags = unknown_type("list resource", &request.into_inner().type_name);
-        Ok(Response::new(one_event(wire::list_resource::Event {
-            diagnostic: diagnostics_to_wire(diags),
-            ..Default::default()
-        })))
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("ListResource", &ctx, async {
+            let lister = self
+                .provider
+                .list_resource(&request.type_name)
+                .ok_or_else(|| unknown_type("list resource", &request.type_name))?;
+            let resource = self.resource(&request.type_name)?;
+            let config = decode(request.config.as_ref(), lister.schema().value_type(), "list configuration")?;
+            let mut diags = lister.schema().validate(&config);
+            if diags.has_errors() {
+                return Err(diags);
+            }
+            let found = lister.list(&ctx, &config).await?;
+            let limit = usize::try_from(request.limit).ok().filter(|l| *l > 0).unwrap_or(usize::MAX);
+            let mut events = Vec::new();
+            for listed in found.into_iter().take(limit) {
+                let Some(identity) = identity_to_wire(resource.as_ref(), &listed.state) else {
+                    diags.add_error(
+                        "Listed object without identity",
+                        format!("{} has no complete identity (is the provider's account known?).", listed.display_name),
+                    );
+                    return Err(diags);
+                };
+                let resource_object = match request.include_resource_object {
+                    true => Some(encode(&listed.state, resource.schema().value_type())?),
+                    false => None,
+                };
+                events.push(wire::list_resource::Event {
+                    identity: Some(identity),
+                    display_name: listed.display_name,
+                    resource_object,
+                    diagnostic: Vec::new(),
+                });
+            }
+            Ok(events)
+        }, |d, _| Err(d))
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "ListResource", tf_resource_type = %request.type_name))
+        .await;
+        let events = match result {
+            Ok(events) => events,
+            Err(diags) => vec![wire::list_resource::Event { diagnostic: diagnostics_to_wire(diags), ..Default::default() }],
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter(events.into_iter().map(Ok)))))
     }
 
     async fn validate_list_resource_config(
         &self,
         request: Request<wire::validate_list_resource_config::Request>,
     ) -> RpcResult<wire::validate_list_resource_config::Response> {
-        let diags = unknown_type("list resource", &request.into_inner().type_name);
+        let request = request.into_inner();
+        let diags = match self.provider.list_resource(&request.type_name) {
+            None => unknown_type("list resource", &request.type_name),
+            Some(lister) => match decode(request.config.as_ref(), lister.schema().value_type(), "list configuration") {
+                Ok(config) => lister.schema().validate(&config),
+                Err(d) => d,
+            },
+        };
         Ok(Response::new(wire::validate_list_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
@@ -804,7 +864,7 @@ impl wire::provider_server::Provider for ProviderService {
 }
 
 fn server_capabilities() -> wire::ServerCapabilities {
-    wire::ServerCapabilities { get_provider_schema_optional: false, ..Default::default() }
+    wire::ServerCapabilities { get_provider_schema_optional: false, generate_resource_config: true, ..Default::default() }
 }
 
 fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {

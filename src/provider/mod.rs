@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::aws::{AssumeRole, AwsClients, ClientSettings, ConfigError};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::framework::{DataSource, OpContext, Provider, Resource};
+use crate::framework::{DataSource, ListResource, OpContext, Provider, Resource};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::{Type, Value};
 use crate::resources::access_key::AccessKeyResource;
@@ -43,6 +43,7 @@ pub struct IamKeyProvider {
     clients: Arc<ClientCell>,
     resources: Vec<Arc<dyn Resource>>,
     data_sources: Vec<Arc<dyn DataSource>>,
+    list_resources: Vec<Arc<dyn ListResource>>,
 }
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,6 +62,7 @@ impl IamKeyProvider {
             schema: provider_schema(),
             resources: vec![Arc::new(AccessKeyResource::new(clients.clone()))],
             data_sources: vec![Arc::new(crate::resources::access_keys::AccessKeysDataSource::new(clients.clone()))],
+            list_resources: vec![Arc::new(crate::resources::access_key_list::AccessKeyList::new(clients.clone()))],
             clients,
         }
     }
@@ -212,6 +214,10 @@ impl Provider for IamKeyProvider {
 
     fn data_sources(&self) -> &[Arc<dyn DataSource>] {
         &self.data_sources
+    }
+
+    fn list_resources(&self) -> &[Arc<dyn ListResource>] {
+        &self.list_resources
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

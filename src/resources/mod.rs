@@ -2,6 +2,7 @@
 //! its operations, and knows nothing about wire formats.
 
 pub mod access_key;
+pub mod access_key_list;
 pub mod access_keys;
 pub mod inventory;
 pub mod pgp;

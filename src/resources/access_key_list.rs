@@ -1,0 +1,130 @@
+//! List resource `iamkey_access_key` (protocol 6.10, `terraform query`): finds the
+//! access keys of one user or of every user, filtered by status, age and last
+//! use, as objects of the managed resource (never with a secret: IAM has none to
+//! give after creation).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::access_key::{validate_user_name, TYPE_NAME};
+use super::access_keys::validate_status_filter;
+use super::inventory::{keys_with_last_use, KeyReport};
+use crate::aws::iam::{Iam, IamError};
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::{ListResource, Listed, OpContext};
+use crate::protocol::diagnostics::Diagnostics;
+use crate::protocol::value::{Type, Value};
+use crate::provider::ClientCell;
+
+pub struct AccessKeyList {
+    schema: Schema,
+    clients: Arc<ClientCell>,
+}
+
+impl AccessKeyList {
+    pub fn new(clients: Arc<ClientCell>) -> Self {
+        AccessKeyList { schema: schema(), clients }
+    }
+}
+
+fn whole_days(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if n >= 0 => Ok(()),
+        _ => Err("must be a whole number of days, 0 or more".into()),
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("Finds existing access keys for `terraform query`, to review them or to bring them under management with `-generate-config-out`.")
+            .attribute(Attribute::optional("user", Type::String).validate(validate_user_name).describe("Only the keys of this IAM user. When omitted, the keys of every user in the account (ListUsers)."))
+            .attribute(Attribute::optional("status", Type::String).validate(validate_status_filter).describe("Only keys with this status: `Active`, `Inactive` or `Expired`."))
+            .attribute(Attribute::optional("older_than_days", Type::Number).validate(whole_days).describe("Only keys at least this many whole days old."))
+            .attribute(Attribute::optional("unused_for_days", Type::Number).validate(whole_days).describe("Only keys not used for at least this many whole days (counted from creation for a key never used).")),
+    )
+}
+
+/// The filters of one query.
+struct Filters<'a> {
+    status: Option<&'a str>,
+    older_than_days: Option<i64>,
+    unused_for_days: Option<i64>,
+}
+
+impl Filters<'_> {
+    fn keep(&self, report: &KeyReport) -> bool {
+        let at_least = |limit: Option<i64>, days: Option<i64>| limit.is_none_or(|l| days.is_some_and(|d| d >= l));
+        self.status.is_none_or(|s| report.key.status == s)
+            && at_least(self.older_than_days, report.age_days())
+            && at_least(self.unused_for_days, report.unused_days())
+    }
+}
+
+/// The managed resource's state for a listed key: what IAM tells about it.
+fn state_of(report: &KeyReport, description: Option<&String>) -> Value {
+    let listed = report.to_value();
+    Value::object([
+        ("id", Value::string(&report.key.access_key_id)),
+        ("user", Value::string(&report.key.user_name)),
+        ("status", Value::string(&report.key.status)),
+        ("description", Value::opt_string(description.cloned())),
+        ("create_date", listed.get("create_date").clone()),
+        ("last_used_date", listed.get("last_used_date").clone()),
+        ("last_used_service", listed.get("last_used_service").clone()),
+        ("last_used_region", listed.get("last_used_region").clone()),
+    ])
+}
+
+/// The listed keys of one user, with their descriptions; none if the user
+/// disappeared while listing.
+async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filters: &Filters<'_>) -> Result<Vec<Listed>, IamError> {
+    let reports = match keys_with_last_use(iam, Some(user), &ctx.cancel).await {
+        Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
+        other => other?,
+    };
+    let kept: Vec<&KeyReport> = reports.iter().filter(|r| filters.keep(r)).collect();
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tags = match iam.user_tags_for_read(user, &ctx.cancel).await {
+        Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
+        other => other?,
+    };
+    Ok(kept
+        .into_iter()
+        .map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)) })
+        .collect())
+}
+
+#[async_trait]
+impl ListResource for AccessKeyList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics> {
+        let clients = self.clients.get()?;
+        let failed = |e: IamError| Diagnostics::error("Could not list access keys", e.to_string());
+        let filters = Filters {
+            status: config.get("status").as_str(),
+            older_than_days: config.get("older_than_days").as_i64(),
+            unused_for_days: config.get("unused_for_days").as_i64(),
+        };
+        let users = match config.get("user").as_str() {
+            Some(user) => vec![user.to_string()],
+            None => clients.iam.list_users(&ctx.cancel).await.map_err(failed)?,
+        };
+        let per_user = futures::future::join_all(users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filters))).await;
+        let mut listed = Vec::new();
+        for keys in per_user {
+            listed.extend(keys.map_err(failed)?);
+        }
+        Ok(listed)
+    }
+}
