@@ -32,7 +32,8 @@ The provider speaks plugin protocol 6 and is tested with Terraform 1.15.5.\n\n\
 | `removed` blocks (moving from `aws_iam_access_key`, see the guide) | 1.7 and later | 1.7 and later |\n\
 | data source `iamkey_access_keys`; `description` and `last_used_*` | 1.6 and later | 1.6 and later |\n\
 | resource identity, `import` blocks with `identity` | 1.12 and later | 1.12 and later |\n\
-| list resource `iamkey_access_key` (`terraform query`, `-generate-config-out`) | 1.14 and later | not supported |\n";
+| list resource `iamkey_access_key` (`terraform query`, `-generate-config-out`) | 1.14 and later | not supported |\n\
+| function `provider::iamkey::ses_smtp_password_v4`; `ses_smtp_regions` | 1.8 and later | 1.7 and later |\n";
 
 /// Every page of `docs/`, from the schema and `examples/` under `root`.
 pub fn pages(root: &Path) -> Vec<Page> {
@@ -98,6 +99,30 @@ pub fn pages(root: &Path) -> Vec<Page> {
             render_schema(list.schema()),
         );
         pages.push(Page { path: format!("docs/list-resources/{short}.md").into(), content });
+    }
+    for function in provider.functions() {
+        let name = function.name();
+        let type_name = |ty: &crate::protocol::value::Type| match ty.to_json() {
+            serde_json::Value::String(simple) => simple,
+            complex => complex.to_string(),
+        };
+        let signature: Vec<String> = function.parameters().iter().map(|p| format!("{} {}", p.name, type_name(&p.ty))).collect();
+        let arguments: String = function
+            .parameters()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{}. `{}` ({}) {}\n", i + 1, p.name, type_name(&p.ty), p.description))
+            .collect();
+        let content = format!(
+            "{}# function: {name}\n\n{}\n\nProvider functions need Terraform 1.8 or later (OpenTofu 1.7 or later).\n\n\
+             ## Example Usage\n\n```terraform\n{}```\n\n## Signature\n\n```text\n{name}({}) {}\n```\n\n## Arguments\n\n{arguments}",
+            front_matter(&format!("{name} function - iamkey"), function.summary()),
+            function.description(),
+            read_example(root, &format!("examples/functions/{name}/function.tf")),
+            signature.join(", "),
+            type_name(&function.return_type()),
+        );
+        pages.push(Page { path: format!("docs/functions/{name}.md").into(), content });
     }
     pages.extend(guides(root));
     pages

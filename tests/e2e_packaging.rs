@@ -68,12 +68,18 @@ fn every_example_is_formatted_and_validates() {
         tree.path().join("resources/iamkey_access_key/provider.tf"),
     )
     .unwrap();
-    std::fs::copy(
-        project_root().join("examples/provider/provider.tf"),
-        tree.path().join("data-sources/iamkey_access_keys/provider.tf"),
-    )
-    .unwrap();
-    let dirs = ["provider", "resources/iamkey_access_key", "data-sources/iamkey_access_keys", "quickstart", "module", "modules/user_keys"];
+    for dir in ["data-sources/iamkey_access_keys", "functions/ses_smtp_password_v4"] {
+        std::fs::copy(project_root().join("examples/provider/provider.tf"), tree.path().join(dir).join("provider.tf")).unwrap();
+    }
+    let dirs = [
+        "provider",
+        "resources/iamkey_access_key",
+        "data-sources/iamkey_access_keys",
+        "functions/ses_smtp_password_v4",
+        "quickstart",
+        "module",
+        "modules/user_keys",
+    ];
     for dir in dirs {
         let chdir = format!("-chdir={}", tree.path().join(dir).display());
         ws.tf(&[&chdir, "init", "-input=false", "-backend=false"]).ok();

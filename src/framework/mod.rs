@@ -133,6 +133,31 @@ pub trait ListResource: Send + Sync + 'static {
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics>;
 }
 
+/// A parameter of a provider function.
+pub struct Parameter {
+    pub name: &'static str,
+    pub ty: crate::protocol::value::Type,
+    pub description: &'static str,
+}
+
+/// Why a function call failed, and which argument (0-based) was at fault.
+#[derive(Debug, PartialEq)]
+pub struct FunctionError {
+    pub text: String,
+    pub argument: Option<usize>,
+}
+
+/// A provider function (`provider::iamkey::NAME(...)`, Terraform 1.8+): pure, no
+/// AWS calls, arguments never null or unknown when called.
+pub trait Function: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn summary(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    fn parameters(&self) -> &[Parameter];
+    fn return_type(&self) -> crate::protocol::value::Type;
+    fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError>;
+}
+
 /// A provider: its configuration and the types it serves.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
@@ -142,6 +167,9 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> &[Arc<dyn Resource>];
     fn data_sources(&self) -> &[Arc<dyn DataSource>];
     fn list_resources(&self) -> &[Arc<dyn ListResource>] {
+        &[]
+    }
+    fn functions(&self) -> &[Arc<dyn Function>] {
         &[]
     }
 

@@ -26,7 +26,7 @@ use super::value::{Type, Value};
 use super::wire;
 use crate::framework::plan::plan;
 use crate::framework::schema::{self, Mode, Nesting, Schema};
-use crate::framework::{OpContext, Provider, Resource};
+use crate::framework::{Function, OpContext, Provider, Resource};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -107,6 +107,32 @@ fn path_to_wire(path: AttributePath) -> wire::AttributePath {
 
 fn schema_to_wire(schema: &Schema) -> wire::Schema {
     wire::Schema { version: schema.version, block: Some(block_to_wire(&schema.block, schema.version)) }
+}
+
+fn function_to_wire(function: &dyn Function) -> wire::Function {
+    use wire::function::{Parameter, Return};
+    wire::Function {
+        parameters: function
+            .parameters()
+            .iter()
+            .map(|p| Parameter {
+                name: p.name.to_string(),
+                r#type: p.ty.to_json().to_string().into_bytes(),
+                description: p.description.to_string(),
+                description_kind: wire::StringKind::Markdown as i32,
+                ..Default::default()
+            })
+            .collect(),
+        r#return: Some(Return { r#type: function.return_type().to_json().to_string().into_bytes() }),
+        summary: function.summary().to_string(),
+        description: function.description().to_string(),
+        description_kind: wire::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+fn functions_to_wire(provider: &dyn Provider) -> HashMap<String, wire::Function> {
+    provider.functions().iter().map(|f| (f.name().to_string(), function_to_wire(f.as_ref()))).collect()
 }
 
 fn identity_schema_to_wire(schema: &Schema) -> wire::ResourceIdentitySchema {
@@ -263,6 +289,7 @@ impl wire::provider_server::Provider for ProviderService {
                 .iter()
                 .map(|l| m::ListResourceMetadata { type_name: l.type_name().to_string() })
                 .collect(),
+            functions: self.provider.functions().iter().map(|f| m::FunctionMetadata { name: f.name().to_string() }).collect(),
             ..Default::default()
         }))
     }
@@ -291,6 +318,7 @@ impl wire::provider_server::Provider for ProviderService {
                 .iter()
                 .map(|l| (l.type_name().to_string(), schema_to_wire(l.schema())))
                 .collect(),
+            functions: functions_to_wire(self.provider.as_ref()),
             server_capabilities: Some(server_capabilities()),
             ..Default::default()
         });
@@ -774,15 +802,39 @@ impl wire::provider_server::Provider for ProviderService {
     }
 
     async fn get_functions(&self, _: Request<wire::get_functions::Request>) -> RpcResult<wire::get_functions::Response> {
-        Ok(Response::new(wire::get_functions::Response::default()))
+        Ok(Response::new(wire::get_functions::Response { functions: functions_to_wire(self.provider.as_ref()), diagnostics: Vec::new() }))
     }
 
     async fn call_function(&self, request: Request<wire::call_function::Request>) -> RpcResult<wire::call_function::Response> {
-        let name = request.into_inner().name;
-        Ok(Response::new(wire::call_function::Response {
+        let request = request.into_inner();
+        let failed = |text: String, argument: Option<usize>| wire::call_function::Response {
             result: None,
-            error: Some(wire::FunctionError { text: format!("This provider has no function \"{name}\"."), function_argument: None }),
-        }))
+            error: Some(wire::FunctionError { text, function_argument: argument.map(|a| a as i64) }),
+        };
+        let Some(function) = self.provider.functions().iter().find(|f| f.name() == request.name) else {
+            return Ok(Response::new(failed(format!("This provider has no function \"{}\".", request.name), None)));
+        };
+        let parameters = function.parameters();
+        if request.arguments.len() != parameters.len() {
+            let text = format!("{} takes {} arguments, not {}.", function.name(), parameters.len(), request.arguments.len());
+            return Ok(Response::new(failed(text, None)));
+        }
+        let mut arguments = Vec::with_capacity(parameters.len());
+        for (i, (argument, parameter)) in request.arguments.iter().zip(parameters).enumerate() {
+            match decode(Some(argument), &parameter.ty, "argument") {
+                Ok(value) => arguments.push(value),
+                Err(d) => return Ok(Response::new(failed(d.0[0].detail.clone(), Some(i)))),
+            }
+        }
+        // The panic payload is never shown: an argument may be a secret.
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| function.call(&arguments)))
+            .unwrap_or_else(|_| Err(crate::framework::FunctionError { text: "The provider hit an internal error.".into(), argument: None }));
+        let response = match called.map(|value| encode(&value, &function.return_type())) {
+            Ok(Ok(result)) => wire::call_function::Response { result: Some(result), error: None },
+            Ok(Err(d)) => failed(d.0[0].detail.clone(), None),
+            Err(e) => failed(e.text, e.argument),
+        };
+        Ok(Response::new(response))
     }
 
     async fn validate_state_store_config(

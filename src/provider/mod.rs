@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::aws::{AssumeRole, AwsClients, ClientSettings, ConfigError};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::framework::{DataSource, ListResource, OpContext, Provider, Resource};
+use crate::framework::{DataSource, Function, ListResource, OpContext, Provider, Resource};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::{Type, Value};
 use crate::resources::access_key::AccessKeyResource;
@@ -44,6 +44,7 @@ pub struct IamKeyProvider {
     resources: Vec<Arc<dyn Resource>>,
     data_sources: Vec<Arc<dyn DataSource>>,
     list_resources: Vec<Arc<dyn ListResource>>,
+    functions: Vec<Arc<dyn Function>>,
 }
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,6 +64,7 @@ impl IamKeyProvider {
             resources: vec![Arc::new(AccessKeyResource::new(clients.clone()))],
             data_sources: vec![Arc::new(crate::resources::access_keys::AccessKeysDataSource::new(clients.clone()))],
             list_resources: vec![Arc::new(crate::resources::access_key_list::AccessKeyList::new(clients.clone()))],
+            functions: vec![Arc::new(crate::resources::ses::SesSmtpPasswordFunction::default())],
             clients,
         }
     }
@@ -218,6 +220,10 @@ impl Provider for IamKeyProvider {
 
     fn list_resources(&self) -> &[Arc<dyn ListResource>] {
         &self.list_resources
+    }
+
+    fn functions(&self) -> &[Arc<dyn Function>] {
+        &self.functions
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -2,13 +2,16 @@
 //! `aws_iam_access_key` and past it (a key for the calling identity; input
 //! validated before any AWS call; a created key is never orphaned).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::inventory::keys_with_last_use;
-use super::ses::ses_smtp_password_v4;
+use super::pgp::RecipientKey;
+use super::ses::{check_region, ses_smtp_password_v4};
+use crate::secret::Secret;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
@@ -88,6 +91,10 @@ pub fn validate_description(v: &Value) -> Result<(), String> {
     }
 }
 
+fn validate_regions(v: &Value) -> Result<(), String> {
+    v.as_list().unwrap_or_default().iter().filter_map(Value::as_str).try_for_each(check_region)
+}
+
 fn validate_pgp_key(v: &Value) -> Result<(), String> {
     super::pgp::RecipientKey::parse(v.as_str().unwrap_or_default()).map(|_| ())
 }
@@ -142,6 +149,13 @@ fn schema() -> Schema {
             .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key. Null when `pgp_key` is set, and after import: IAM returns the secret only when the key is created."))
             .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password derived from the secret for the provider's region. Null when `pgp_key` is set, and after import."))
+            .attribute(
+                Attribute::optional("ses_smtp_regions", Type::Set(Box::new(Type::String)))
+                    .validate(validate_regions)
+                    .describe("Regions to derive SES SMTP passwords for, besides the provider's region, into `ses_smtp_passwords_v4` (or `encrypted_ses_smtp_passwords_v4` with `pgp_key`). Changed in place while the secret is in state."),
+            )
+            .attribute(Attribute::computed("ses_smtp_passwords_v4", Type::Map(Box::new(Type::String))).sensitive().describe("SES SMTP password for each region of `ses_smtp_regions`, by region. Null when `pgp_key` is set."))
+            .attribute(Attribute::computed("encrypted_ses_smtp_passwords_v4", Type::Map(Box::new(Type::String))).describe("With `pgp_key`: the SES SMTP password for each region of `ses_smtp_regions`, as base64 OpenPGP messages, by region."))
             .attribute(Attribute::computed("encrypted_secret", Type::String).describe("The secret, as a base64 OpenPGP message to `pgp_key`. Decrypt with `base64 --decode | gpg --decrypt`."))
             .attribute(Attribute::computed("encrypted_ses_smtp_password_v4", Type::String).describe("The SES SMTP password, as a base64 OpenPGP message to `pgp_key`."))
             .attribute(Attribute::computed("key_fingerprint", Type::String).describe("Fingerprint (lowercase hex) of the PGP key the secret is encrypted to."))
@@ -163,6 +177,40 @@ fn with_metadata(mut state: Value, key: &KeyMetadata) -> Value {
     state
 }
 
+/// SES SMTP passwords for each region of `regions` (a set; null gives null),
+/// each passed through `seal` (kept in clear, or encrypted).
+fn regional_passwords(secret: &Secret, regions: &Value, seal: impl Fn(&Secret) -> Result<String, String>) -> Result<Value, String> {
+    let Some(regions) = regions.as_list() else { return Ok(Value::Null) };
+    let passwords = regions
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|region| Ok((region.to_string(), Value::string(seal(&ses_smtp_password_v4(secret, region))?))))
+        .collect::<Result<BTreeMap<_, _>, String>>()?;
+    Ok(Value::Map(passwords))
+}
+
+/// Every attribute derived from a new key's secret: in clear, or (with a
+/// recipient) only encrypted to it. The error is an encryption failure.
+fn secret_attributes(secret: &Secret, region: &str, regions: &Value, recipient: Option<&RecipientKey>) -> Result<Vec<(&'static str, Value)>, String> {
+    let password = ses_smtp_password_v4(secret, region);
+    let Some(key) = recipient else {
+        return Ok(vec![
+            ("secret", Value::string(secret.expose())),
+            ("ses_smtp_password_v4", Value::string(password.expose())),
+            ("ses_smtp_passwords_v4", regional_passwords(secret, regions, |p| Ok(p.expose().to_string()))?),
+        ]);
+    };
+    if crate::testhooks::fail_point("pgp-encrypt") {
+        return Err("OpenPGP encryption failed (injected by IAMKEY_TEST_FAIL_AT)".to_string());
+    }
+    Ok(vec![
+        ("encrypted_secret", Value::string(key.encrypt(secret)?)),
+        ("encrypted_ses_smtp_password_v4", Value::string(key.encrypt(&password)?)),
+        ("encrypted_ses_smtp_passwords_v4", regional_passwords(secret, regions, |p| key.encrypt(p))?),
+        ("key_fingerprint", Value::string(key.fingerprint())),
+    ])
+}
+
 /// The one place IAM errors become diagnostics.
 fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics {
     let mut diags = Diagnostics::new();
@@ -174,6 +222,27 @@ fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics 
     match path {
         Some(path) => diags.add_error_at(path, summary, error.to_string()),
         None => diags.add_error(summary, error.to_string()),
+    }
+    diags
+}
+
+/// New SES regions are derived from the secret: refused, with the way out, when
+/// the secret is not in state (pgp_key, or an imported key).
+fn regions_change_needs_secret(prior: &Value, planned: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let in_place = planned.get("id") == prior.get("id");
+    let regions = planned.get("ses_smtp_regions");
+    if in_place && regions != prior.get("ses_smtp_regions") && !regions.is_null() && prior.get("secret").is_null() {
+        diags.add_error_at(
+            AttributePath::root("ses_smtp_regions"),
+            "SES passwords need the secret",
+            format!(
+                "The secret of access key {} is not in state (pgp_key is set, or the key was imported), so SES passwords \
+                 for new regions cannot be derived from it. Replace the key to get passwords for these regions \
+                 (terraform apply -replace=...).",
+                prior.get("id").as_str().unwrap_or("?")
+            ),
+        );
     }
     diags
 }
@@ -273,8 +342,17 @@ impl Resource for AccessKeyResource {
     /// at plan time whenever `pgp_key` is.
     fn modify_plan(&self, prior: &Value, config: &Value, planned: &mut Value) {
         if !prior.is_null() && planned.get("id") == prior.get("id") {
-            return; // in-place update: nothing computed changes
+            // In place, only the regional passwords can change: derived from the
+            // secret in state (check_plan refuses the change when it is not there).
+            if planned.get("ses_smtp_regions") != prior.get("ses_smtp_regions") {
+                if let Some(secret) = prior.get("secret").as_str() {
+                    let passwords = regional_passwords(&Secret::new(secret), planned.get("ses_smtp_regions"), |p| Ok(p.expose().to_string()));
+                    planned.set("ses_smtp_passwords_v4", passwords.unwrap_or(Value::Unknown));
+                }
+            }
+            return;
         }
+        let regional = |pair: &Value| if config.get("ses_smtp_regions").is_null() { Value::Null } else { pair.clone() };
         let (clear, encrypted) = match config.get("pgp_key") {
             Value::Null => (Value::Unknown, Value::Null),
             Value::Unknown => (Value::Unknown, Value::Unknown),
@@ -286,6 +364,8 @@ impl Resource for AccessKeyResource {
         for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
             planned.set(name, encrypted.clone());
         }
+        planned.set("ses_smtp_passwords_v4", regional(&clear));
+        planned.set("encrypted_ses_smtp_passwords_v4", regional(&encrypted));
     }
 
     async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &Value) -> Diagnostics {
@@ -295,7 +375,7 @@ impl Resource for AccessKeyResource {
                 if !planned.is_null() {
                     planned_existing.push(config.clone());
                 }
-                return Diagnostics::new();
+                return regions_change_needs_secret(prior, planned);
             }
             if planned_existing.contains(config) {
                 return Diagnostics::new(); // the new half of a replacement
@@ -361,33 +441,19 @@ impl Resource for AccessKeyResource {
         state.set("description", Value::Null); // until its tag is written
         ctx.partial_state.record(state.clone());
         crate::testhooks::panic_point("after-create");
-        let ses_password = ses_smtp_password_v4(&created.secret, &clients.region);
-        match &recipient {
-            None => {
-                state.set("secret", Value::string(created.secret.expose()));
-                state.set("ses_smtp_password_v4", Value::string(ses_password.expose()));
-            }
-            Some(key) => {
-                let encrypted = if crate::testhooks::fail_point("pgp-encrypt") {
-                    Err("OpenPGP encryption failed (injected by IAMKEY_TEST_FAIL_AT)".to_string())
-                } else {
-                    key.encrypt(&created.secret).and_then(|secret| Ok((secret, key.encrypt(&ses_password)?)))
-                };
-                match encrypted {
-                    Ok((secret, password)) => {
-                        state.set("encrypted_secret", Value::string(secret));
-                        state.set("encrypted_ses_smtp_password_v4", Value::string(password));
-                        state.set("key_fingerprint", Value::string(key.fingerprint()));
-                    }
-                    Err(reason) => {
-                        let mut d = Diagnostics::new();
-                        d.add_error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", format!(
-                            "{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.",
-                            created.metadata.access_key_id
-                        ));
-                        return ApplyOutcome::failed(state, d);
-                    }
+        match secret_attributes(&created.secret, &clients.region, planned.get("ses_smtp_regions"), recipient.as_ref()) {
+            Ok(attributes) => {
+                for (name, value) in attributes {
+                    state.set(name, value);
                 }
+            }
+            Err(reason) => {
+                let mut d = Diagnostics::new();
+                d.add_error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", format!(
+                    "{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.",
+                    created.metadata.access_key_id
+                ));
+                return ApplyOutcome::failed(state, d);
             }
         }
         ctx.partial_state.record(state.clone());

@@ -1,0 +1,57 @@
+//! End to end, past parity II: the secret's lifecycle. SES passwords per region
+//! and as a provider function, rotation, moving state from aws_iam_access_key,
+//! waiting until a new key works.
+
+mod support;
+
+use support::*;
+
+fn key_config(user: &str, extra: &str) -> String {
+    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
+}
+
+fn outputs(ws: &Workspace) -> serde_json::Value {
+    serde_json::from_str(&ws.tf(&["output", "-json"]).ok().stdout).unwrap()
+}
+
+#[test]
+fn ses_passwords_for_several_regions_and_the_provider_function_match_the_reference_vectors() {
+    let user = unique_user("ses");
+    create_user(&user);
+    let outputs_hcl = "output \"vector\" {\n  value = provider::iamkey::ses_smtp_password_v4(\"some+secret+key\", \"us-west-1\")\n}\n\
+                       output \"by_function\" {\n  value     = provider::iamkey::ses_smtp_password_v4(iamkey_access_key.k.secret, \"eu-west-1\")\n  sensitive = true\n}\n\
+                       output \"by_resource\" {\n  value     = iamkey_access_key.k.ses_smtp_passwords_v4\n  sensitive = true\n}\n";
+    let regions = |list: &str| format!("  ses_smtp_regions = [{list}]\n");
+    let ws = Workspace::new(&format!("{}{outputs_hcl}", key_config(&user, &regions("\"eu-west-1\""))));
+    let applied = ws.apply().ok();
+    let out = outputs(&ws);
+    assert_eq!(out["vector"]["value"], "BH+jbMzper5WwlwUar9E1ySBqHa9whi0GPo+sJ0mVYJj", "the reference provider's vector");
+    assert_eq!(out["by_function"]["sensitive"], true, "a password derived from a sensitive secret stays sensitive");
+    assert_eq!(out["by_resource"]["value"]["eu-west-1"], out["by_function"]["value"]);
+    let state = ws.resource("iamkey_access_key.k");
+    assert_eq!(state["sensitive_values"]["ses_smtp_passwords_v4"], true);
+    let password = out["by_function"]["value"].as_str().unwrap();
+    assert!(!applied.all().contains(password), "a password was printed");
+
+    // Another region is added in place: same key, one more password, no unknowns.
+    ws.write(&format!("{}{outputs_hcl}", key_config(&user, &regions("\"eu-west-1\", \"us-west-2\""))));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2);
+    assert!(plan.stdout.contains("update in-place") && !plan.stdout.contains("known after apply"), "{}", plan.stdout);
+    ws.apply().ok();
+    let out = outputs(&ws);
+    assert_eq!(out["by_resource"]["value"].as_object().unwrap().len(), 2);
+    assert_eq!(out["by_resource"]["value"]["eu-west-1"], password);
+    assert_eq!(keys_of(&user).len(), 1);
+    assert_eq!(ws.plan().code, 0);
+
+    // A region name that is not one is refused before any AWS call, naming it.
+    ws.write(&key_config(&user, &regions("\"eu_west_1\"")));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("ses_smtp_regions") && refused.stderr.contains("not an AWS region name"), "{}", refused.stderr);
+    ws.write(&format!("{}output \"x\" {{\n  value = provider::iamkey::ses_smtp_password_v4(\"k\", \"nowhere\")\n}}\n", key_config(&user, "")));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("\"nowhere\" is not an AWS region name"), "{}", refused.stderr);
+}
