@@ -1,7 +1,8 @@
 //! End to end: how many IAM calls each operation makes, counted at a proxy. IAM's
 //! rate limits are low: refresh makes one ListAccessKeys and one ListUserTags per
 //! distinct user, not per key (plus the one GetAccessKeyLastUsed per key that last
-//! use needs), and writes make exactly one call each.
+//! use needs), writes make exactly one call each, and the plan-time quota check
+//! lists each user's keys once per plan.
 
 mod support;
 
@@ -35,7 +36,14 @@ fn each_operation_makes_the_fewest_iam_calls() {
         hcl
     };
     let ws = Workspace::new(&config("Inactive"));
-    assert_eq!(counted(&proxy, || drop(ws.apply().ok())), [("CreateAccessKey", 4), ("UpdateAccessKey", 4)], "create: 1 call, +1 for Inactive");
+    let plan = counted(&proxy, || drop(ws.tf(&["plan", "-out=tfplan"]).ok()));
+    assert_eq!(plan, [("ListAccessKeys", 2)], "plan: the quota check lists each user's keys once");
+    let mut create = counted(&proxy, || drop(ws.tf(&["apply", "tfplan"]).ok()));
+    // Apply plans each create again, so the quota check runs again: once per user,
+    // or once more after that user's first create changed its keys.
+    let lists = create.iter().position(|(a, _)| *a == "ListAccessKeys").map(|i| create.remove(i).1);
+    assert!(lists.is_some_and(|n| (2..=4).contains(&n)), "apply's quota checks: {lists:?}");
+    assert_eq!(create, [("CreateAccessKey", 4), ("UpdateAccessKey", 4)], "create: 1 call, +1 for Inactive");
     assert_eq!(counted(&proxy, || assert_eq!(ws.plan().code, 0)), [("ListAccessKeys", 2), ("GetAccessKeyLastUsed", 4), ("ListUserTags", 2)], "refresh of 4 keys of 2 users");
     ws.write(&config("Active"));
     let update = counted(&proxy, || drop(ws.tf(&["apply", "-auto-approve", "-refresh=false"]).ok()));

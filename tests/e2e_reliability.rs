@@ -336,7 +336,7 @@ fn sigint_to_terraforms_process_group_mid_apply_loses_no_key() {
     // Terraform and every provider it started.
     command.process_group(0);
     let child = command.spawn().unwrap();
-    assert!(proxy.wait_for("CreateAccessKey", 1, Duration::from_secs(60)), "a create reached IAM");
+    assert!(proxy.wait_for("CreateAccessKey", 3, Duration::from_secs(60)), "the creates reached IAM");
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGINT);
     }
