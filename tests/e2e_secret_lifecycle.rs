@@ -55,3 +55,55 @@ fn ses_passwords_for_several_regions_and_the_provider_function_match_the_referen
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("\"nowhere\" is not an AWS region name"), "{}", refused.stderr);
 }
+
+#[test]
+fn rotation_by_age_and_by_keepers_replaces_the_key_before_deleting_it() {
+    let user = unique_user("rotate");
+    create_user(&user);
+    let rotating = |keepers: &str| {
+        key_config(&user, &format!("  rotation {{\n    after_days = 30\n    keepers    = {{ owner = \"{keepers}\" }}\n  }}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n"))
+    };
+    let ws = Workspace::new(&rotating("a"));
+    ws.apply().ok();
+    let first = keys_of(&user)[0].0.clone();
+    assert_eq!(ws.plan().code, 0, "a new key is not due");
+
+    // 29 days on: not due. 30 days on: replaced, the new key created first.
+    assert_eq!(ws.tf_env(&["plan", "-detailed-exitcode"], &[("IAMKEY_TEST_DAYS_AHEAD", "29")]).code, 0);
+    let aged = [("IAMKEY_TEST_DAYS_AHEAD", "30")];
+    let plan = ws.tf_env(&["plan", "-detailed-exitcode"], &aged);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("create replacement and then destroy") && plan.stdout.contains("# forces replacement"), "{}", plan.stdout);
+    ws.tf_env(&["apply", "-auto-approve"], &aged).ok();
+    let keys = keys_of(&user);
+    assert_eq!(keys.len(), 1, "the old key is gone: {keys:?}");
+    let second = keys[0].0.clone();
+    assert_ne!(second, first);
+    assert_eq!(ws.state_key_ids(), [second.clone()]);
+    assert_eq!(ws.plan().code, 0, "the new key is not due");
+
+    // A change of keepers replaces the key too.
+    ws.write(&rotating("b"));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2);
+    assert!(plan.stdout.contains("create replacement and then destroy"), "{}", plan.stdout);
+    ws.apply().ok();
+    let third = keys_of(&user)[0].0.clone();
+    assert!(third != second && keys_of(&user).len() == 1);
+
+    // With another key held by the user, rotation would need a third: stopped
+    // before anything is created, and nothing is lost.
+    let (outside, _) = {
+        let out = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+        (out.access_key().unwrap().access_key_id().to_string(), ())
+    };
+    let run = ws.tf_env(&["apply", "-auto-approve"], &aged);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains(&outside), "the error lists the user's keys: {}", run.stderr);
+    let mut in_iam: Vec<String> = keys_of(&user).into_iter().map(|(id, _)| id).collect();
+    in_iam.sort();
+    let mut expected = vec![outside.clone(), third.clone()];
+    expected.sort();
+    assert_eq!(in_iam, expected);
+    assert_eq!(ws.state_key_ids(), [third]);
+}

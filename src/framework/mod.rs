@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::protocol::diagnostics::Diagnostics;
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::Value;
 use schema::Schema;
 
@@ -64,6 +64,13 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Checks beyond what the schema's validators express. Runs without AWS calls.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Why an existing object must be replaced although no replace-on-change
+    /// attribute changed (for example, its age); empty to keep it. Terraform honours
+    /// a path only where the planned value differs from the prior one.
+    fn replacement_reasons(&self, _prior: &Value, _planned: &Value) -> Vec<AttributePath> {
+        Vec::new()
+    }
 
     /// Adjusts the schema's plan for this resource's rules (which computed values
     /// stay null, which become unknown).

@@ -47,15 +47,27 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
             .map(|a| AttributePath::root(a.name))
             .collect()
     };
-    if !requires_replace.is_empty() {
-        // A new object will be created: what the provider computes is not known yet.
-        for attr in schema.block.attributes.iter().filter(|a| a.is_computed()) {
-            if config.get(attr.name).is_null() && attr.default.is_none() {
-                state.set(attr.name, Value::Unknown);
-            }
+    let mut planned = Planned { state, requires_replace: Vec::new() };
+    force_replacement(schema, config, &mut planned, requires_replace);
+    planned
+}
+
+/// Turns an update into a replacement for the given reasons (beyond the schema's
+/// replace-on-change attributes): what the provider computes becomes unknown.
+pub fn force_replacement(schema: &Schema, config: &Value, planned: &mut Planned, reasons: Vec<AttributePath>) {
+    if reasons.is_empty() || planned.state.is_null() {
+        return;
+    }
+    for attr in schema.block.attributes.iter().filter(|a| a.is_computed()) {
+        if config.get(attr.name).is_null() && attr.default.is_none() {
+            planned.state.set(attr.name, Value::Unknown);
         }
     }
-    Planned { state, requires_replace }
+    for reason in reasons {
+        if !planned.requires_replace.contains(&reason) {
+            planned.requires_replace.push(reason);
+        }
+    }
 }
 
 /// The configuration that would produce `state`: every configurable attribute's

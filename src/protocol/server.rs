@@ -24,7 +24,7 @@ use super::codec::{decode_json, decode_msgpack, encode_msgpack};
 use super::diagnostics::{AttributePath, Diagnostics, PathStep, Severity};
 use super::value::{Type, Value};
 use super::wire;
-use crate::framework::plan::plan;
+use crate::framework::plan::{force_replacement, plan};
 use crate::framework::schema::{self, Mode, Nesting, Schema};
 use crate::framework::{Function, OpContext, Provider, Resource};
 
@@ -523,6 +523,10 @@ impl wire::provider_server::Provider for ProviderService {
             let proposed = decode(request.proposed_new_state.as_ref(), &ty, "proposed new state")?;
             let config = decode(request.config.as_ref(), &ty, "configuration")?;
             let mut planned = plan(resource.schema(), &prior, &proposed, &config);
+            if !prior.is_null() {
+                let reasons = resource.replacement_reasons(&prior, &planned.state);
+                force_replacement(resource.schema(), &config, &mut planned, reasons);
+            }
             if !planned.state.is_null() {
                 resource.modify_plan(&prior, &config, &mut planned.state);
             }

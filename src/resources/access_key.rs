@@ -13,7 +13,7 @@ use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
 use crate::secret::Secret;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::{Type, Value};
@@ -162,8 +162,28 @@ fn schema() -> Schema {
             .attribute(Attribute::computed("create_date", Type::String).describe("When the key was created (RFC 3339)."))
             .attribute(Attribute::computed("last_used_date", Type::String).describe("When the key last signed a request (RFC 3339), from GetAccessKeyLastUsed; null if never. Refreshed on every read without showing as a change."))
             .attribute(Attribute::computed("last_used_service", Type::String).describe("The AWS service the key last called (for example `s3`); null if never used."))
-            .attribute(Attribute::computed("last_used_region", Type::String).describe("The region the key was last used in; null if never used.")),
+            .attribute(Attribute::computed("last_used_region", Type::String).describe("The region the key was last used in; null if never used."))
+            .block(
+                "rotation",
+                Nesting::Single,
+                Block::new("When to replace the key with a new one. With `lifecycle { create_before_destroy = true }` the new key exists before the old one is deleted, within IAM's 2 keys per user, so consumers can switch without downtime.")
+                    .attribute(Attribute::optional("after_days", Type::Number).validate(validate_after_days).describe("Replace the key on the first plan once it is this many days old (counted from `create_date`)."))
+                    .attribute(Attribute::optional("keepers", Type::Map(Box::new(Type::String))).describe("Arbitrary values; changing any of them replaces the key.")),
+            ),
     )
+}
+
+fn validate_after_days(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(days) if days >= 1 => Ok(()),
+        _ => Err("after_days must be a whole number of days, 1 or more.".into()),
+    }
+}
+
+/// Whether a key created at `create_date` (RFC 3339) is at least `after_days` old.
+fn is_due(create_date: &str, after_days: i64, now: i64) -> bool {
+    aws_smithy_types::DateTime::from_str(create_date, aws_smithy_types::date_time::Format::DateTime)
+        .is_ok_and(|created| now - created.secs() >= after_days * 86_400)
 }
 
 /// The state attributes IAM reports for a key; everything else carries over.
@@ -336,6 +356,28 @@ impl Resource for AccessKeyResource {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// Rotation: a key past `rotation.after_days`, or a change of
+    /// `rotation.keepers`, is replaced.
+    fn replacement_reasons(&self, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+        let rotation = planned.get("rotation");
+        let mut reasons = Vec::new();
+        let keepers = rotation.get("keepers");
+        let prior_keepers = prior.get("rotation").get("keepers");
+        // Keepers set on an existing key (or removed) record a baseline: only a
+        // change from one set of keepers to another replaces the key.
+        if !prior_keepers.is_null() && !keepers.is_null() && keepers != prior_keepers {
+            reasons.push(AttributePath::root("rotation").attribute("keepers"));
+        }
+        if let (Some(after_days), Some(created)) = (rotation.get("after_days").as_i64(), prior.get("create_date").as_str()) {
+            // Terraform honours a replacement path only where the value changes:
+            // create_date does (the new key gets a new one).
+            if is_due(created, after_days, crate::testhooks::now_secs()) {
+                reasons.push(AttributePath::root("create_date"));
+            }
+        }
+        reasons
     }
 
     /// Secrets in clear or encrypted: which of the two pairs stays null is known
