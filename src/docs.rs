@@ -30,6 +30,7 @@ The provider speaks plugin protocol 6 and is tested with Terraform 1.15.5.\n\n\
 | provider configuration, `iamkey_access_key` (create, read, update, delete, import) | 1.6 and later | 1.6 and later |\n\
 | `import` blocks (by `USER/ID` or ID) | 1.6 and later | 1.6 and later |\n\
 | `removed` blocks (moving from `aws_iam_access_key`, see the guide) | 1.7 and later | 1.7 and later |\n\
+| `moved` from `aws_iam_access_key` (state and secret carried over) | 1.8 and later | 1.8 and later |\n\
 | data source `iamkey_access_keys`; `description` and `last_used_*` | 1.6 and later | 1.6 and later |\n\
 | resource identity, `import` blocks with `identity` | 1.12 and later | 1.12 and later |\n\
 | list resource `iamkey_access_key` (`terraform query`, `-generate-config-out`) | 1.14 and later | not supported |\n\

@@ -107,3 +107,62 @@ fn rotation_by_age_and_by_keepers_replaces_the_key_before_deleting_it() {
     assert_eq!(in_iam, expected);
     assert_eq!(ws.state_key_ids(), [third]);
 }
+
+#[test]
+fn a_moved_block_adopts_a_key_from_aws_iam_access_key_state_without_creating_one() {
+    let user = unique_user("moved");
+    create_user(&user);
+    let created = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+    let key = created.access_key().unwrap();
+    let (id, secret) = (key.access_key_id().to_string(), key.secret_access_key().to_string());
+
+    // A state file as hashicorp/aws writes it for aws_iam_access_key (schema version 0).
+    let aws_state = serde_json::json!({
+        "version": 4, "terraform_version": "1.15.5", "serial": 3, "lineage": "5b0f4e4c-0000-4000-8000-000000000001", "outputs": {},
+        "resources": [{
+            "mode": "managed", "type": "aws_iam_access_key", "name": "ci",
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+            "instances": [{
+                "schema_version": 0,
+                "attributes": {
+                    "create_date": "2026-01-02T03:04:05Z", "encrypted_secret": null, "encrypted_ses_smtp_password_v4": null,
+                    "id": id, "key_fingerprint": null, "pgp_key": null, "secret": secret,
+                    "ses_smtp_password_v4": "BExampleExampleExampleExampleExampleExample1", "status": "Active", "user": user
+                },
+                "sensitive_attributes": [[{"type": "get_attr", "value": "secret"}], [{"type": "get_attr", "value": "ses_smtp_password_v4"}]],
+                "private": "bnVsbA=="
+            }]
+        }],
+        "check_results": null
+    });
+
+    // hashicorp/aws is named by the state; a stand-in from a local mirror satisfies
+    // `terraform init` offline (the move itself never starts it).
+    let mirror = tempfile::tempdir().unwrap();
+    let platform = format!("{}_{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "amd64" } else { "arm64" });
+    for (address, file) in [("iamkey/iamkey/0.1.0", "terraform-provider-iamkey_v0.1.0"), ("hashicorp/aws/6.0.0", "terraform-provider-aws_v6.0.0")] {
+        let dir = mirror.path().join(format!("registry.terraform.io/{address}/{platform}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-iamkey"), dir.join(file)).unwrap();
+    }
+    let cli_config = mirror.path().join("terraform.rc");
+    write_cli_config(&cli_config, mirror.path(), false);
+    let config = format!(
+        "{}resource \"iamkey_access_key\" \"ci\" {{\n  user = \"{user}\"\n}}\nmoved {{\n  from = aws_iam_access_key.ci\n  to   = iamkey_access_key.ci\n}}\n",
+        provider_block()
+    );
+    let ws = Workspace::configured(&config, |ws| {
+        std::fs::write(ws.path().join("terraform.tfstate"), aws_state.to_string()).unwrap();
+        ws.with_env("TF_CLI_CONFIG_FILE", cli_config.to_str().unwrap())
+    });
+    let plan = ws.plan();
+    assert!(plan.stdout.contains("has moved to iamkey_access_key.ci"), "{}", plan.all());
+    assert!(plan.stdout.contains("0 to add, 0 to change, 0 to destroy"), "{}", plan.stdout);
+    ws.apply().ok();
+    let state = ws.resource("iamkey_access_key.ci");
+    assert_eq!(state["values"]["id"], id.as_str());
+    assert_eq!(state["values"]["secret"], secret.as_str(), "the secret moves with the key");
+    assert_ne!(state["values"]["create_date"], "2026-01-02T03:04:05Z", "then read from IAM like any key");
+    assert_eq!(keys_of(&user), vec![(id, "Active".to_string())], "no key was created or deleted");
+    assert_eq!(ws.plan().code, 0);
+}

@@ -97,6 +97,15 @@ pub trait Resource: Send + Sync + 'static {
         plan::config_from_state(self.schema(), state)
     }
 
+    /// Whether state of `source_type` from the provider at `source_provider` (as
+    /// Terraform names it, `registry.terraform.io/hashicorp/aws`) at schema version
+    /// `source_version` can move to this type (`moved` blocks across types). The
+    /// protocol layer then reads it with this type's schema: attributes with the
+    /// same name carry over, others are dropped.
+    fn accepts_moved_state(&self, _source_provider: &str, _source_type: &str, _source_version: i64) -> bool {
+        false
+    }
+
     /// The identity schema (protocol 6.9), for types that have one. Required
     /// attributes are required for import; optional ones are optional for it.
     fn identity_schema(&self) -> Option<&Schema> {

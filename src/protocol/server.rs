@@ -649,14 +649,27 @@ impl wire::provider_server::Provider for ProviderService {
         request: Request<wire::move_resource_state::Request>,
     ) -> RpcResult<wire::move_resource_state::Response> {
         let request = request.into_inner();
-        let diags = Diagnostics::error(
-            "Move not supported",
-            format!(
-                "This provider cannot move state from \"{}\" to \"{}\".",
-                request.source_type_name, request.target_type_name
-            ),
-        );
+        let result = (|| {
+            let resource = self.resource(&request.target_type_name)?;
+            let (source, kind, version) = (&request.source_provider_address, &request.source_type_name, request.source_schema_version);
+            if !resource.accepts_moved_state(source, kind, version) {
+                return Err(Diagnostics::error(
+                    "Move not supported",
+                    format!("This provider cannot move {kind} (schema version {version}) of {source} to {}.", request.target_type_name),
+                ));
+            }
+            let ty = resource.schema().value_type();
+            let raw = request.source_state.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
+            let state = decode_json(raw, ty, true).map_err(|e| {
+                Diagnostics::error("Invalid source state", format!("The state of the {kind} could not be read: {e}."))
+            })?;
+            Ok((encode(&state, ty)?, identity_to_wire(resource.as_ref(), &state)))
+        })();
+        let (moved, diags) = split(result);
+        let (target_state, target_identity) = moved.map_or((None, None), |(state, identity)| (Some(state), identity));
         Ok(Response::new(wire::move_resource_state::Response {
+            target_state,
+            target_identity,
             diagnostics: diagnostics_to_wire(diags),
             ..Default::default()
         }))
@@ -920,7 +933,12 @@ impl wire::provider_server::Provider for ProviderService {
 }
 
 fn server_capabilities() -> wire::ServerCapabilities {
-    wire::ServerCapabilities { get_provider_schema_optional: false, generate_resource_config: true, ..Default::default() }
+    wire::ServerCapabilities {
+        get_provider_schema_optional: false,
+        generate_resource_config: true,
+        move_resource_state: true,
+        ..Default::default()
+    }
 }
 
 fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {

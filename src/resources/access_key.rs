@@ -601,6 +601,13 @@ impl Resource for AccessKeyResource {
         Diagnostics::new()
     }
 
+    /// `moved { from = aws_iam_access_key.x  to = iamkey_access_key.x }`: every
+    /// attribute of hashicorp/aws's resource (schema version 0) has the same name
+    /// and meaning here, the secret included, so the key is adopted as it is.
+    fn accepts_moved_state(&self, source_provider: &str, source_type: &str, source_version: i64) -> bool {
+        source_provider.ends_with("hashicorp/aws") && source_type == "aws_iam_access_key" && source_version == 0
+    }
+
     fn identity_schema(&self) -> Option<&Schema> {
         Some(&self.identity_schema)
     }
