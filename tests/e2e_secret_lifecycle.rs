@@ -166,3 +166,28 @@ fn a_moved_block_adopts_a_key_from_aws_iam_access_key_state_without_creating_one
     assert_eq!(keys_of(&user), vec![(id, "Active".to_string())], "no key was created or deleted");
     assert_eq!(ws.plan().code, 0);
 }
+
+#[test]
+fn wait_until_usable_returns_only_once_the_new_key_authenticates() {
+    use support::proxy::{Fault, FaultProxy};
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let user = unique_user("usable");
+    create_user(&user);
+    // No credential check at configure time: every GetCallerIdentity is a probe.
+    let provider = provider_block_with(&proxy.endpoint(), "  skip_credentials_validation = true\n");
+    let config = format!("{provider}resource \"iamkey_access_key\" \"k\" {{\n  user              = \"{user}\"\n  wait_until_usable = true\n}}\n");
+    let ws = Workspace::new(&config);
+    // As a key that IAM has not propagated yet: refused twice, then accepted.
+    proxy.arm("GetCallerIdentity", 2, Fault::Error { status: 403, code: "InvalidClientTokenId" });
+    ws.apply().ok();
+    assert_eq!(proxy.calls("GetCallerIdentity"), 3, "apply returned only after the key authenticated");
+    assert_eq!(keys_of(&user).len(), 1);
+    assert_eq!(ws.plan().code, 0);
+    assert_eq!(proxy.calls("GetCallerIdentity"), 3, "only a new key is tested");
+
+    // An Inactive key can never pass: refused at plan time.
+    ws.write(&config.replace("wait_until_usable = true", "wait_until_usable = true\n  status            = \"Inactive\""));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("An Inactive key never becomes usable"), "{}", refused.stderr);
+}

@@ -513,7 +513,7 @@ async fn list_user_tags(client: &aws_sdk_iam::Client, user: &str) -> Result<Hash
 }
 
 /// Exponential backoff from 100 ms, capped at 5 s, with jitter from the clock.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(5));
     let jitter = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) % 100;
     base + Duration::from_millis(u64::from(jitter))

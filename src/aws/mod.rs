@@ -4,6 +4,7 @@
 //! resource.
 
 pub mod iam;
+pub mod probe;
 #[cfg(test)]
 pub(crate) mod fake;
 
@@ -65,6 +66,8 @@ pub struct AwsClients {
     pub iam: iam::Iam,
     pub region: String,
     pub account_id: Option<String>,
+    /// Tests new keys (`wait_until_usable`); None where there is no STS to ask.
+    pub probe: Option<probe::KeyProbe>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,15 +183,20 @@ impl ClientSettings {
             iam_config = iam_config.endpoint_url(endpoint);
         }
         let iam = aws_sdk_iam::Client::from_conf(iam_config.build());
-        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id })
+        let probe = Some(probe::KeyProbe::new(self.sts_config(&config)));
+        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, probe })
     }
 
-    fn sts_client(&self, config: &SdkConfig) -> aws_sdk_sts::Client {
+    fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {
         let mut sts_config = aws_sdk_sts::config::Builder::from(config);
         if let Some(endpoint) = &self.sts_endpoint {
             sts_config = sts_config.endpoint_url(endpoint);
         }
-        aws_sdk_sts::Client::from_conf(sts_config.build())
+        sts_config.build()
+    }
+
+    fn sts_client(&self, config: &SdkConfig) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(self.sts_config(config))
     }
 
     async fn caller_account(&self, config: &SdkConfig) -> Result<String, ConfigError> {

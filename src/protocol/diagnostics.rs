@@ -79,6 +79,12 @@ impl Diagnostics {
         d
     }
 
+    pub fn error_at(path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        let mut d = Self::new();
+        d.add_error_at(path, summary, detail);
+        d
+    }
+
     pub fn add_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Severity::Error, summary.into(), detail.into(), None);
     }

@@ -150,6 +150,11 @@ fn schema() -> Schema {
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key. Null when `pgp_key` is set, and after import: IAM returns the secret only when the key is created."))
             .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password derived from the secret for the provider's region. Null when `pgp_key` is set, and after import."))
             .attribute(
+                Attribute::optional("wait_until_usable", Type::Bool)
+                    .default(Value::Bool(false))
+                    .describe("Wait after creating the key until it authenticates (sts:GetCallerIdentity signed with it, with backoff, for up to 2 minutes), so that the next resource in the same apply can use it. Needs `status = \"Active\"`."),
+            )
+            .attribute(
                 Attribute::optional("ses_smtp_regions", Type::Set(Box::new(Type::String)))
                     .validate(validate_regions)
                     .describe("Regions to derive SES SMTP passwords for, besides the provider's region, into `ses_smtp_passwords_v4` (or `encrypted_ses_smtp_passwords_v4` with `pgp_key`). Changed in place while the secret is in state."),
@@ -334,6 +339,27 @@ impl AccessKeyResource {
 }
 
 impl AccessKeyResource {
+    /// Returns once the new key authenticates; an error (the key stays in state,
+    /// tainted) if it does not within the propagation timeout.
+    async fn wait_until_usable(&self, ctx: &OpContext, id: &str, secret: &Secret) -> Result<(), Diagnostics> {
+        let clients = self.clients.get()?;
+        let path = AttributePath::root("wait_until_usable");
+        let Some(probe) = &clients.probe else {
+            return Err(Diagnostics::error_at(path, "Cannot test the new key", "This provider has no STS client to test the key with."));
+        };
+        match probe.wait_until_usable(id, secret, crate::aws::iam::PROPAGATION_TIMEOUT, &ctx.cancel).await {
+            Ok(attempts) => {
+                tracing::info!(access_key_id = id, attempts, "the new key authenticates");
+                Ok(())
+            }
+            Err(e) => Err(Diagnostics::error_at(
+                path,
+                "The new key does not work yet",
+                format!("Access key {id} was created but {e}. It is kept in state and marked tainted; the next apply replaces it."),
+            )),
+        }
+    }
+
     /// Writes (or, for null, removes) the description tag and records the result
     /// in `state`.
     async fn apply_description(&self, ctx: &OpContext, user: &str, id: &str, wanted: &Value, state: &mut Value) -> Result<(), Diagnostics> {
@@ -356,6 +382,16 @@ impl Resource for AccessKeyResource {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if config.get("wait_until_usable").as_bool() == Some(true) && config.get("status").as_str() == Some("Inactive") {
+            diags.add_error_at(
+                AttributePath::root("wait_until_usable"),
+                "An Inactive key never becomes usable",
+                "wait_until_usable waits until the new key authenticates, which an Inactive key never does. Create it Active, or leave wait_until_usable unset.",
+            );
+        }
     }
 
     /// Rotation: a key past `rotation.after_days`, or a change of
@@ -508,6 +544,11 @@ impl Resource for AccessKeyResource {
             state.set("status", Value::string(wanted));
         }
         let key = &created.metadata;
+        if planned.get("wait_until_usable").as_bool() == Some(true) {
+            if let Err(d) = self.wait_until_usable(ctx, &key.access_key_id, &created.secret).await {
+                return ApplyOutcome::failed(state, d);
+            }
+        }
         let description = planned.get("description");
         if !description.is_null() {
             if let Err(d) = self.apply_description(ctx, &key.user_name, &key.access_key_id, description, &mut state).await {
@@ -769,7 +810,7 @@ mod tests {
 
         async fn resource(handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static) -> (AccessKeyResource, FakeIam) {
             let fake = FakeIam::start(handler).await;
-            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None };
+            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None, probe: None };
             (AccessKeyResource::new(Arc::new(ClientCell::configured(clients))), fake)
         }
 
