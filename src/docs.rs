@@ -34,7 +34,8 @@ The provider speaks plugin protocol 6 and is tested with Terraform 1.15.5.\n\n\
 | data source `iamkey_access_keys`; `description` and `last_used_*` | 1.6 and later | 1.6 and later |\n\
 | resource identity, `import` blocks with `identity` | 1.12 and later | 1.12 and later |\n\
 | list resource `iamkey_access_key` (`terraform query`, `-generate-config-out`) | 1.14 and later | not supported |\n\
-| function `provider::iamkey::ses_smtp_password_v4`; `ses_smtp_regions` | 1.8 and later | 1.7 and later |\n";
+| function `provider::iamkey::ses_smtp_password_v4`; `ses_smtp_regions` | 1.8 and later | 1.7 and later |\n\
+| ephemeral resource `iamkey_access_key` | 1.10 and later | 1.11 and later |\n";
 
 /// Every page of `docs/`, from the schema and `examples/` under `root`.
 pub fn pages(root: &Path) -> Vec<Page> {
@@ -86,6 +87,21 @@ pub fn pages(root: &Path) -> Vec<Page> {
             render_schema(data_source.schema()),
         );
         pages.push(Page { path: format!("docs/data-sources/{short}.md").into(), content });
+    }
+    for ephemeral in provider.ephemeral_resources() {
+        let name = ephemeral.type_name();
+        let short = name.trim_start_matches("iamkey_");
+        let content = format!(
+            "{}# {name} (Ephemeral Resource)\n\n{}\n\nEphemeral resources need Terraform 1.10 or later (OpenTofu 1.11 or later). Every key \
+             opened carries a marker, a tag of its user named after the key (value `iamkey-ephemeral expires=TIME`); a run that \
+             opens a key for a user first deletes that user's expired marked keys, so a crashed run leaves nothing behind for long. \
+             The user needs a free slot of the 2 keys IAM allows.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}",
+            front_matter(&format!("{name} Ephemeral Resource - iamkey"), ephemeral.schema().block.description),
+            ephemeral.schema().block.description,
+            read_example(root, &format!("examples/ephemeral-resources/{name}/ephemeral-resource.tf")),
+            render_schema(ephemeral.schema()),
+        );
+        pages.push(Page { path: format!("docs/ephemeral-resources/{short}.md").into(), content });
     }
     for list in provider.list_resources() {
         let name = list.type_name();

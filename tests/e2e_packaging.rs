@@ -68,7 +68,7 @@ fn every_example_is_formatted_and_validates() {
         tree.path().join("resources/iamkey_access_key/provider.tf"),
     )
     .unwrap();
-    for dir in ["data-sources/iamkey_access_keys", "functions/ses_smtp_password_v4"] {
+    for dir in ["data-sources/iamkey_access_keys", "functions/ses_smtp_password_v4", "ephemeral-resources/iamkey_access_key"] {
         std::fs::copy(project_root().join("examples/provider/provider.tf"), tree.path().join(dir).join("provider.tf")).unwrap();
     }
     let dirs = [
@@ -76,6 +76,7 @@ fn every_example_is_formatted_and_validates() {
         "resources/iamkey_access_key",
         "data-sources/iamkey_access_keys",
         "functions/ses_smtp_password_v4",
+        "ephemeral-resources/iamkey_access_key",
         "quickstart",
         "module",
         "modules/user_keys",

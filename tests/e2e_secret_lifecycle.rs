@@ -191,3 +191,46 @@ fn wait_until_usable_returns_only_once_the_new_key_authenticates() {
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("An Inactive key never becomes usable"), "{}", refused.stderr);
 }
+
+#[test]
+fn the_ephemeral_key_reaches_its_consumer_and_no_key_is_left_after_the_run() {
+    let user = unique_user("short-lived");
+    create_user(&user);
+    // A key an earlier run left behind (it crashed before Close), expired: swept.
+    let leftover = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap().access_key().unwrap().access_key_id().to_string();
+    let tag = aws_sdk_iam::types::Tag::builder().key(&leftover).value("iamkey-ephemeral expires=2020-01-01T00:00:00Z").build().unwrap();
+    block_on(Emulator::get().iam().tag_user().user_name(&user).tags(tag).send()).unwrap();
+
+    let consumer = provider_block_with(
+        &Emulator::get().endpoint(),
+        "  alias      = \"temp\"\n  access_key = ephemeral.iamkey_access_key.temp.id\n  secret_key = ephemeral.iamkey_access_key.temp.secret\n",
+    );
+    let config = format!(
+        "{}ephemeral \"iamkey_access_key\" \"temp\" {{\n  user = \"{user}\"\n}}\n{consumer}\
+         data \"iamkey_access_keys\" \"seen_by_temp\" {{\n  provider = iamkey.temp\n}}\n\
+         output \"caller\" {{\n  value = data.iamkey_access_keys.seen_by_temp.user\n}}\n\
+         output \"keys_during_the_run\" {{\n  value = data.iamkey_access_keys.seen_by_temp.access_keys[*].access_key_id\n}}\n",
+        provider_block()
+    );
+    let ws = Workspace::new(&config);
+    ws.apply().ok();
+    let out = outputs(&ws);
+    assert_eq!(out["caller"]["value"], user.as_str(), "the consumer signed its calls with the ephemeral key");
+    let during = out["keys_during_the_run"]["value"].as_array().unwrap();
+    assert_eq!(during.len(), 1, "the leftover was swept before the new key was made: {during:?}");
+    assert_ne!(during[0], leftover.as_str());
+    assert!(keys_of(&user).is_empty(), "Close deleted the key: {:?}", keys_of(&user));
+    let tags = block_on(Emulator::get().iam().list_user_tags().user_name(&user).send()).unwrap();
+    assert!(tags.tags().is_empty(), "markers go with their keys");
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap();
+    assert!(!state.contains("ephemeral") && !state.contains("\"secret\""), "nothing ephemeral in state:\n{state}");
+
+    // A user who already holds 2 keys gets a clear refusal, and no key.
+    for _ in 0..2 {
+        block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+    }
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("No room for an ephemeral key") && refused.stderr.contains("never used"), "{}", refused.stderr);
+    assert_eq!(keys_of(&user).len(), 2);
+}

@@ -149,6 +149,23 @@ pub trait ListResource: Send + Sync + 'static {
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics>;
 }
 
+/// What Open produced: the result Terraform passes to consumers (never stored),
+/// and private data Terraform hands back to Renew and Close (no secret in it).
+pub struct Opened {
+    pub result: Value,
+    pub private: Vec<u8>,
+}
+
+/// An ephemeral resource (protocol 6.7, Terraform 1.10+): opened for the length of
+/// one plan or apply, closed at its end; nothing of it reaches state or plan.
+#[async_trait]
+pub trait EphemeralResource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    async fn open(&self, ctx: &OpContext, config: &Value) -> Result<Opened, Diagnostics>;
+    async fn close(&self, ctx: &OpContext, private: &[u8]) -> Diagnostics;
+}
+
 /// A parameter of a provider function.
 pub struct Parameter {
     pub name: &'static str,
@@ -187,6 +204,13 @@ pub trait Provider: Send + Sync + 'static {
     }
     fn functions(&self) -> &[Arc<dyn Function>] {
         &[]
+    }
+    fn ephemeral_resources(&self) -> &[Arc<dyn EphemeralResource>] {
+        &[]
+    }
+
+    fn ephemeral_resource(&self, type_name: &str) -> Option<&Arc<dyn EphemeralResource>> {
+        self.ephemeral_resources().iter().find(|e| e.type_name() == type_name)
     }
 
     /// Checks beyond the schema's validators. Unknown values must pass.

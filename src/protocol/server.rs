@@ -290,6 +290,12 @@ impl wire::provider_server::Provider for ProviderService {
                 .map(|l| m::ListResourceMetadata { type_name: l.type_name().to_string() })
                 .collect(),
             functions: self.provider.functions().iter().map(|f| m::FunctionMetadata { name: f.name().to_string() }).collect(),
+            ephemeral_resources: self
+                .provider
+                .ephemeral_resources()
+                .iter()
+                .map(|e| m::EphemeralMetadata { type_name: e.type_name().to_string() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -319,6 +325,12 @@ impl wire::provider_server::Provider for ProviderService {
                 .map(|l| (l.type_name().to_string(), schema_to_wire(l.schema())))
                 .collect(),
             functions: functions_to_wire(self.provider.as_ref()),
+            ephemeral_resource_schemas: self
+                .provider
+                .ephemeral_resources()
+                .iter()
+                .map(|e| (e.type_name().to_string(), schema_to_wire(e.schema())))
+                .collect(),
             server_capabilities: Some(server_capabilities()),
             ..Default::default()
         });
@@ -720,7 +732,14 @@ impl wire::provider_server::Provider for ProviderService {
         &self,
         request: Request<wire::validate_ephemeral_resource_config::Request>,
     ) -> RpcResult<wire::validate_ephemeral_resource_config::Response> {
-        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        let request = request.into_inner();
+        let diags = match self.provider.ephemeral_resource(&request.type_name) {
+            None => unknown_type("ephemeral resource", &request.type_name),
+            Some(e) => match decode(request.config.as_ref(), e.schema().value_type(), "configuration") {
+                Ok(config) => e.schema().validate(&config),
+                Err(d) => d,
+            },
+        };
         Ok(Response::new(wire::validate_ephemeral_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
@@ -728,19 +747,42 @@ impl wire::provider_server::Provider for ProviderService {
         &self,
         request: Request<wire::open_ephemeral_resource::Request>,
     ) -> RpcResult<wire::open_ephemeral_resource::Response> {
-        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        let request = request.into_inner();
+        let ctx = self.context();
+        let result = guarded("OpenEphemeralResource", &ctx, async {
+            let ephemeral = self
+                .provider
+                .ephemeral_resource(&request.type_name)
+                .ok_or_else(|| unknown_type("ephemeral resource", &request.type_name))?;
+            let ty = ephemeral.schema().value_type();
+            let config = decode(request.config.as_ref(), ty, "configuration")?;
+            let opened = ephemeral.open(&ctx, &config).await?;
+            Ok((encode(&opened.result, ty)?, opened.private))
+        }, |d, _| Err(d))
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "OpenEphemeralResource", tf_resource_type = %request.type_name))
+        .await;
+        let (opened, diags) = split(result);
+        let (result, private) = opened.map_or((None, None), |(result, private)| (Some(result), Some(private)));
         Ok(Response::new(wire::open_ephemeral_resource::Response {
+            result,
+            private,
             diagnostics: diagnostics_to_wire(diags),
             ..Default::default()
         }))
     }
 
+    /// Nothing this provider opens needs renewing within a run.
     async fn renew_ephemeral_resource(
         &self,
         request: Request<wire::renew_ephemeral_resource::Request>,
     ) -> RpcResult<wire::renew_ephemeral_resource::Response> {
-        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        let request = request.into_inner();
+        let diags = match self.provider.ephemeral_resource(&request.type_name) {
+            None => unknown_type("ephemeral resource", &request.type_name),
+            Some(_) => Diagnostics::new(),
+        };
         Ok(Response::new(wire::renew_ephemeral_resource::Response {
+            private: request.private,
             diagnostics: diagnostics_to_wire(diags),
             ..Default::default()
         }))
@@ -750,7 +792,16 @@ impl wire::provider_server::Provider for ProviderService {
         &self,
         request: Request<wire::close_ephemeral_resource::Request>,
     ) -> RpcResult<wire::close_ephemeral_resource::Response> {
-        let diags = unknown_type("ephemeral resource", &request.into_inner().type_name);
+        let request = request.into_inner();
+        let ctx = self.context();
+        let diags = guarded("CloseEphemeralResource", &ctx, async {
+            match self.provider.ephemeral_resource(&request.type_name) {
+                None => unknown_type("ephemeral resource", &request.type_name),
+                Some(e) => e.close(&ctx, request.private.as_deref().unwrap_or_default()).await,
+            }
+        }, |d, _| d)
+        .instrument(tracing::debug_span!("rpc", tf_rpc = "CloseEphemeralResource", tf_resource_type = %request.type_name))
+        .await;
         Ok(Response::new(wire::close_ephemeral_resource::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::aws::{AssumeRole, AwsClients, ClientSettings, ConfigError};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::framework::{DataSource, Function, ListResource, OpContext, Provider, Resource};
+use crate::framework::{DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::{Type, Value};
 use crate::resources::access_key::AccessKeyResource;
@@ -45,6 +45,7 @@ pub struct IamKeyProvider {
     data_sources: Vec<Arc<dyn DataSource>>,
     list_resources: Vec<Arc<dyn ListResource>>,
     functions: Vec<Arc<dyn Function>>,
+    ephemeral_resources: Vec<Arc<dyn EphemeralResource>>,
 }
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,6 +66,7 @@ impl IamKeyProvider {
             data_sources: vec![Arc::new(crate::resources::access_keys::AccessKeysDataSource::new(clients.clone()))],
             list_resources: vec![Arc::new(crate::resources::access_key_list::AccessKeyList::new(clients.clone()))],
             functions: vec![Arc::new(crate::resources::ses::SesSmtpPasswordFunction::default())],
+            ephemeral_resources: vec![Arc::new(crate::resources::ephemeral_key::EphemeralAccessKey::new(clients.clone()))],
             clients,
         }
     }
@@ -224,6 +226,10 @@ impl Provider for IamKeyProvider {
 
     fn functions(&self) -> &[Arc<dyn Function>] {
         &self.functions
+    }
+
+    fn ephemeral_resources(&self) -> &[Arc<dyn EphemeralResource>] {
+        &self.ephemeral_resources
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio_util::sync::CancellationToken;
 
-use super::inventory::keys_with_last_use;
+use super::inventory::describe_keys;
 use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
 use crate::secret::Secret;
@@ -278,15 +277,10 @@ fn whose(user: Option<&str>) -> String {
 }
 
 impl AccessKeyResource {
-    /// The keys `user` has, one line each with age and last use (never secrets).
     async fn existing_keys(&self, user: Option<&str>) -> String {
-        let listed = match self.clients.get() {
-            Ok(clients) => keys_with_last_use(&clients.iam, user, &CancellationToken::new()).await,
-            Err(_) => return String::new(),
-        };
-        match listed {
-            Ok(reports) => reports.iter().map(|r| format!("  - {}", r.summary())).collect::<Vec<_>>().join("\n"),
-            Err(e) => format!("  (the existing keys could not be listed: {e})"),
+        match self.clients.get() {
+            Ok(clients) => describe_keys(&clients.iam, user).await,
+            Err(_) => String::new(),
         }
     }
 

@@ -22,6 +22,15 @@ pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, cancel: &Cancella
     keys.into_iter().zip(used).map(|(key, last_used)| Ok(KeyReport { key, last_used: last_used? })).collect()
 }
 
+/// The keys `user` has, one line each with age and last use (never a secret),
+/// for diagnostics about the 2-keys quota.
+pub async fn describe_keys(iam: &Iam, user: Option<&str>) -> String {
+    match keys_with_last_use(iam, user, &CancellationToken::new()).await {
+        Ok(reports) => reports.iter().map(|r| format!("  - {}", r.summary())).collect::<Vec<_>>().join("\n"),
+        Err(e) => format!("  (the existing keys could not be listed: {e})"),
+    }
+}
+
 /// The attributes of one reported key, in the order the docs list them.
 pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
     ("access_key_id", "The access key ID."),

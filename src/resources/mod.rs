@@ -4,6 +4,7 @@
 pub mod access_key;
 pub mod access_key_list;
 pub mod access_keys;
+pub mod ephemeral_key;
 pub mod inventory;
 pub mod pgp;
 pub mod ses;

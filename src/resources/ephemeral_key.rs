@@ -1,0 +1,209 @@
+//! Ephemeral resource `iamkey_access_key` (Terraform 1.10+): a key that lives for
+//! one plan or apply. Open creates it, Close deletes it; its secret never reaches
+//! state or plan.
+//!
+//! Rules kept here:
+//! - every key Open creates carries a marker (a user tag named after the key, as
+//!   descriptions are) with its expiry, so a run that never closed it (a crash)
+//!   leaves nothing for long: the next Open for that user deletes expired ones;
+//! - Open that fails after creating its key deletes the key before returning;
+//! - private data (handed back to Close) names the key, never its secret.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+use super::access_key::validate_user_name;
+use super::inventory::describe_keys;
+use super::ses::ses_smtp_password_v4;
+use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::{EphemeralResource, OpContext, Opened};
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::protocol::value::{Type, Value};
+use crate::provider::ClientCell;
+use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
+
+const MARKER_PREFIX: &str = "iamkey-ephemeral expires=";
+const DEFAULT_TTL_MINUTES: i64 = 60;
+
+pub struct EphemeralAccessKey {
+    schema: Schema,
+    clients: Arc<ClientCell>,
+}
+
+impl EphemeralAccessKey {
+    pub fn new(clients: Arc<ClientCell>) -> Self {
+        EphemeralAccessKey { schema: schema(), clients }
+    }
+}
+
+fn positive_minutes(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if n >= 1 => Ok(()),
+        _ => Err("ttl_minutes must be a whole number of minutes, 1 or more.".into()),
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("An access key for the length of one Terraform run: created when the run opens it, deleted when the run ends. Its secret never reaches state or plan. Use it where ephemeral values are accepted: provider configuration, write-only arguments, other ephemeral resources.")
+            .attribute(Attribute::optional_computed("user", Type::String).validate(validate_user_name).describe("IAM user the key is for; the identity that signs the requests when omitted."))
+            .attribute(Attribute::optional("ttl_minutes", Type::Number).validate(positive_minutes).describe("How long the key may outlive a run that could not delete it (a crash): the next run that opens a key for the same user deletes it after this. Default 60."))
+            .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
+            .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key."))
+            .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password for the provider's region."))
+            .attribute(Attribute::computed("expires_at", Type::String).describe("When a key left behind becomes eligible for deletion (RFC 3339).")),
+    )
+}
+
+fn rfc3339(secs: i64) -> String {
+    DateTime::from_secs(secs).fmt(Format::DateTime).unwrap_or_default()
+}
+
+/// The expiry a marker records, if `tag` is one.
+fn marker_expiry(tag: &str) -> Option<i64> {
+    let at = tag.strip_prefix(MARKER_PREFIX)?;
+    DateTime::from_str(at, Format::DateTime).ok().map(|d| d.secs())
+}
+
+/// What Close needs: which key, of which user.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Handle {
+    user: String,
+    id: String,
+}
+
+fn failed(summary: &str, e: &IamError) -> Diagnostics {
+    Diagnostics::error(summary, e.to_string())
+}
+
+/// Deletes a key and its marker; a key already gone counts as deleted.
+async fn delete_key(iam: &Iam, user: &str, id: &str, ctx: &OpContext) -> Result<(), IamError> {
+    iam.delete_access_key(user, id, &ctx.cancel).await?;
+    iam.untag_user(user, id, &ctx.cancel).await
+}
+
+impl EphemeralAccessKey {
+    /// Deletes this provider's expired ephemeral keys of the user; returns the
+    /// keys that remain.
+    async fn sweep_expired(&self, iam: &Iam, user: Option<&str>, ctx: &OpContext) -> Result<Vec<KeyMetadata>, IamError> {
+        let keys = iam.list_access_keys(user, &ctx.cancel).await?;
+        let Some(owner) = user.map(str::to_string).or_else(|| keys.first().map(|k| k.user_name.clone())) else {
+            return Ok(keys);
+        };
+        let tags = iam.user_tags_for_read(&owner, &ctx.cancel).await?;
+        let now = crate::testhooks::now_secs();
+        let mut remaining = Vec::new();
+        for key in keys {
+            match tags.get(&key.access_key_id).and_then(|t| marker_expiry(t)) {
+                Some(expiry) if expiry <= now => {
+                    tracing::info!(access_key_id = %key.access_key_id, "deleting an expired ephemeral key left behind by an earlier run");
+                    delete_key(iam, &owner, &key.access_key_id, ctx).await?;
+                }
+                _ => remaining.push(key),
+            }
+        }
+        Ok(remaining)
+    }
+}
+
+#[async_trait]
+impl EphemeralResource for EphemeralAccessKey {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    async fn open(&self, ctx: &OpContext, config: &Value) -> Result<Opened, Diagnostics> {
+        let clients = self.clients.get()?;
+        let iam = &clients.iam;
+        let user = config.get("user").as_str();
+        let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| failed("Could not list the user's access keys", &e))?;
+        if remaining.len() >= MAX_KEYS_PER_USER {
+            let who = user.map_or("The calling identity".to_string(), |u| format!("User {u:?}"));
+            return Err(Diagnostics::error_at(
+                AttributePath::root("user"),
+                "No room for an ephemeral key",
+                format!(
+                    "{who} already has {} access keys, the most IAM allows, so no key can be opened for this run:\n{}\n\n\
+                     Delete one of them, or open the ephemeral key for another user.",
+                    remaining.len(),
+                    describe_keys(iam, user).await
+                ),
+            ));
+        }
+        let created = match iam.create_access_key(user, &ctx.cancel).await {
+            Ok(created) => created,
+            Err(CreateFailure::NotCreated(e)) => return Err(failed("Could not create the ephemeral access key", &e)),
+            Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
+                // Useless without its secret: delete it now rather than leave it.
+                let cleanup = delete_key(iam, &key.user_name, &key.access_key_id, ctx).await;
+                let mut detail = format!("IAM's answer to CreateAccessKey was lost ({cause}).");
+                if let Err(e) = cleanup {
+                    detail.push_str(&format!(" The key it created, {}, could not be deleted: {e}.", key.access_key_id));
+                }
+                return Err(Diagnostics::error("Could not create the ephemeral access key", detail));
+            }
+        };
+        let key = &created.metadata;
+        let expires = crate::testhooks::now_secs() + 60 * config.get("ttl_minutes").as_i64().unwrap_or(DEFAULT_TTL_MINUTES);
+        let marked = iam.tag_user(&key.user_name, &key.access_key_id, &format!("{MARKER_PREFIX}{}", rfc3339(expires)), &ctx.cancel).await;
+        if let Err(e) = marked {
+            // An unmarked key would never be swept: delete it now.
+            let cleanup = delete_key(iam, &key.user_name, &key.access_key_id, ctx).await;
+            let mut detail = format!("The new key could not be marked as ephemeral ({e}), so it was deleted.");
+            if let Err(e) = cleanup {
+                detail = format!("The new key {} could not be marked as ephemeral, nor deleted ({e}). Delete it by hand.", key.access_key_id);
+            }
+            return Err(Diagnostics::error("Could not open the ephemeral access key", detail));
+        }
+        let handle = Handle { user: key.user_name.clone(), id: key.access_key_id.clone() };
+        let mut result = config.clone();
+        result.set("user", Value::string(&key.user_name));
+        result.set("id", Value::string(&key.access_key_id));
+        result.set("secret", Value::string(created.secret.expose()));
+        result.set("ses_smtp_password_v4", Value::string(ses_smtp_password_v4(&created.secret, &clients.region).expose()));
+        result.set("expires_at", Value::string(rfc3339(expires)));
+        let private = serde_json::to_vec(&handle).unwrap_or_default();
+        Ok(Opened { result, private })
+    }
+
+    async fn close(&self, ctx: &OpContext, private: &[u8]) -> Diagnostics {
+        let Ok(handle) = serde_json::from_slice::<Handle>(private) else {
+            return Diagnostics::error("Invalid private data", "Terraform handed back private data this provider did not write.");
+        };
+        let clients = match self.clients.get() {
+            Ok(c) => c,
+            Err(d) => return d,
+        };
+        match delete_key(&clients.iam, &handle.user, &handle.id, ctx).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => Diagnostics::error(
+                "Could not delete the ephemeral access key",
+                format!("Access key {} of user {:?}: {e}. The next run that opens a key for this user deletes it once expired.", handle.id, handle.user),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip_and_other_tags_are_not_markers() {
+        let marker = format!("{MARKER_PREFIX}{}", rfc3339(1_800_000_000));
+        assert_eq!(marker_expiry(&marker), Some(1_800_000_000));
+        assert_eq!(marker_expiry("CI deploy key"), None);
+        assert_eq!(marker_expiry("iamkey-ephemeral expires=soon"), None);
+        // Tag values allow only letters, digits, spaces and _.:/=+-@.
+        assert!(super::super::access_key::validate_description(&Value::string(marker)).is_ok());
+    }
+}
