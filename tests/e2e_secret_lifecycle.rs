@@ -234,3 +234,90 @@ fn the_ephemeral_key_reaches_its_consumer_and_no_key_is_left_after_the_run() {
     assert!(refused.stderr.contains("No room for an ephemeral key") && refused.stderr.contains("never used"), "{}", refused.stderr);
     assert_eq!(keys_of(&user).len(), 2);
 }
+
+fn secrets_manager() -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new(REGION))
+        .endpoint_url(Emulator::get().endpoint())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+fn ssm() -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new(REGION))
+        .endpoint_url(Emulator::get().endpoint())
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
+/// The state as Terraform shows it and as it stores it, in one string.
+fn everything_terraform_keeps(ws: &Workspace) -> String {
+    format!("{}{}", ws.tf(&["show", "-json"]).ok().stdout, std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap())
+}
+
+#[test]
+fn secret_destination_keeps_the_secret_out_of_state_and_rotation_updates_it() {
+    let user = unique_user("dest");
+    create_user(&user);
+    let secret_id = format!("ci/{user}");
+    let destined = |keepers: &str| {
+        key_config(
+            &user,
+            &format!(
+                "  ses_smtp_regions = [\"eu-west-1\"]\n  secret_destination {{\n    secretsmanager_secret_id = \"{secret_id}\"\n  }}\n  rotation {{\n    keepers = {{ v = \"{keepers}\" }}\n  }}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n"
+            ),
+        )
+    };
+    let ws = Workspace::new(&destined("1"));
+    let plan = ws.plan();
+    assert!(plan.stdout.contains("secret_destination_version") && !plan.stdout.contains("+ secret "), "{}", plan.stdout);
+    ws.apply().ok();
+    let stored = block_on(secrets_manager().get_secret_value().secret_id(&secret_id).send()).expect("the secret was written");
+    let doc: serde_json::Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
+    let state = ws.resource("iamkey_access_key.k");
+    assert_eq!(doc["access_key_id"], state["values"]["id"]);
+    let secret = doc["secret_access_key"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 40);
+    assert!(doc["ses_smtp_password_v4"].as_str().unwrap().starts_with('B') && doc["ses_smtp_passwords_v4"]["eu-west-1"].is_string());
+    assert!(state["values"]["secret"].is_null() && state["values"]["ses_smtp_passwords_v4"].is_null());
+    assert_eq!(state["values"]["secret_destination_version"], stored.version_id().unwrap());
+    let kept = everything_terraform_keeps(&ws);
+    assert!(!kept.contains(&secret), "the secret reached Terraform's state");
+    assert_eq!(ws.plan().code, 0);
+
+    // Rotation writes the new key's secret as a new version, then the old key goes.
+    ws.write(&destined("2"));
+    ws.apply().ok();
+    let rotated = block_on(secrets_manager().get_secret_value().secret_id(&secret_id).send()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(rotated.secret_string().unwrap()).unwrap();
+    let keys = keys_of(&user);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(doc["access_key_id"], keys[0].0.as_str(), "the destination holds the live key");
+    assert_ne!(rotated.version_id(), stored.version_id());
+    assert!(!everything_terraform_keeps(&ws).contains(doc["secret_access_key"].as_str().unwrap()));
+
+    // SSM Parameter Store, as a SecureString; changing the destination replaces the key.
+    let parameter = format!("/ci/{user}/key");
+    ws.write(&key_config(&user, &format!("  secret_destination {{\n    ssm_parameter_name = \"{parameter}\"\n  }}\n")));
+    let plan = ws.plan();
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    ws.apply().ok();
+    let got = block_on(ssm().get_parameter().name(&parameter).with_decryption(true).send()).expect("the parameter was written");
+    let parameter_value = got.parameter().unwrap();
+    assert_eq!(parameter_value.r#type(), Some(&aws_sdk_ssm::types::ParameterType::SecureString));
+    let doc: serde_json::Value = serde_json::from_str(parameter_value.value().unwrap()).unwrap();
+    assert_eq!(doc["access_key_id"], keys_of(&user)[0].0.as_str());
+    assert!(!everything_terraform_keeps(&ws).contains(doc["secret_access_key"].as_str().unwrap()));
+    assert_eq!(ws.resource("iamkey_access_key.k")["values"]["secret_destination_version"], parameter_value.version().to_string());
+
+    // Both stores, or a destination with pgp_key: refused at plan time.
+    ws.write(&key_config(&user, &format!("  secret_destination {{\n    ssm_parameter_name = \"{parameter}\"\n    secretsmanager_secret_id = \"x\"\n  }}\n")));
+    let refused = ws.plan();
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("One secret store") && refused.stderr.contains("exactly one of secretsmanager_secret_id"), "{}", refused.stderr);
+}

@@ -3,6 +3,7 @@
 //! container and instance metadata, credential processes), and shared by every
 //! resource.
 
+pub mod destination;
 pub mod iam;
 pub mod probe;
 #[cfg(test)]
@@ -38,6 +39,8 @@ pub struct ClientSettings {
     pub assume_role: Option<AssumeRole>,
     pub iam_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
+    pub secretsmanager_endpoint: Option<String>,
+    pub ssm_endpoint: Option<String>,
     pub max_retries: Option<u32>,
     pub adaptive_retries: bool,
     /// PEM bundle of extra CA certificates to trust (falls back to AWS_CA_BUNDLE).
@@ -68,6 +71,8 @@ pub struct AwsClients {
     pub account_id: Option<String>,
     /// Tests new keys (`wait_until_usable`); None where there is no STS to ask.
     pub probe: Option<probe::KeyProbe>,
+    /// Where secrets go instead of state (`secret_destination`); None in unit tests.
+    pub stores: Option<destination::SecretStores>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +189,19 @@ impl ClientSettings {
         }
         let iam = aws_sdk_iam::Client::from_conf(iam_config.build());
         let probe = Some(probe::KeyProbe::new(self.sts_config(&config)));
-        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, probe })
+        let mut secrets_config = aws_sdk_secretsmanager::config::Builder::from(&config);
+        if let Some(endpoint) = &self.secretsmanager_endpoint {
+            secrets_config = secrets_config.endpoint_url(endpoint);
+        }
+        let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config);
+        if let Some(endpoint) = &self.ssm_endpoint {
+            ssm_config = ssm_config.endpoint_url(endpoint);
+        }
+        let stores = Some(destination::SecretStores::new(
+            aws_sdk_secretsmanager::Client::from_conf(secrets_config.build()),
+            aws_sdk_ssm::Client::from_conf(ssm_config.build()),
+        ));
+        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, probe, stores })
     }
 
     fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {

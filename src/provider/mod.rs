@@ -106,9 +106,11 @@ fn provider_schema() -> Schema {
         .attribute(Attribute::optional("policy", Type::String).describe("Session policy (JSON) that further limits the role's permissions."))
         .attribute(Attribute::optional("source_identity", Type::String).describe("Source identity recorded in CloudTrail for the role session."))
         .attribute(Attribute::optional("tags", Type::Map(Box::new(Type::String))).describe("Session tags passed to sts:AssumeRole."));
-    let endpoints = Block::new("Custom service endpoints, for emulators (moto, LocalStack) and private endpoints. `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL` are honoured too.")
+    let endpoints = Block::new("Custom service endpoints, for emulators (moto, LocalStack) and private endpoints. `AWS_ENDPOINT_URL_<SERVICE>` and `AWS_ENDPOINT_URL` are honoured too.")
         .attribute(Attribute::optional("iam", Type::String).validate(endpoint_url).describe("IAM endpoint URL."))
-        .attribute(Attribute::optional("sts", Type::String).validate(endpoint_url).describe("STS endpoint URL."));
+        .attribute(Attribute::optional("sts", Type::String).validate(endpoint_url).describe("STS endpoint URL."))
+        .attribute(Attribute::optional("secretsmanager", Type::String).validate(endpoint_url).describe("Secrets Manager endpoint URL (for `secret_destination`)."))
+        .attribute(Attribute::optional("ssm", Type::String).validate(endpoint_url).describe("SSM endpoint URL (for `secret_destination`)."));
     Schema::new(
         0,
         Block::new("The iamkey provider manages AWS IAM access keys. Every argument is optional and falls back to the AWS SDK's default chain: environment variables, shared config and credentials files, SSO, web identity, container and instance metadata.")
@@ -162,6 +164,8 @@ fn settings_from(config: &Value) -> ClientSettings {
         }),
         iam_endpoint: string(endpoints.get("iam")),
         sts_endpoint: string(endpoints.get("sts")),
+        secretsmanager_endpoint: string(endpoints.get("secretsmanager")),
+        ssm_endpoint: string(endpoints.get("ssm")),
         custom_ca_bundle: string(config.get("custom_ca_bundle")).map(PathBuf::from),
         http_proxy: string(config.get("http_proxy")),
         max_retries: config.get("max_retries").as_i64().map(|n| n.clamp(0, 100) as u32),

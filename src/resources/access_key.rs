@@ -11,6 +11,7 @@ use super::inventory::describe_keys;
 use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
 use crate::secret::Secret;
+use crate::aws::destination::Destination;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
@@ -149,9 +150,10 @@ fn schema() -> Schema {
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key. Null when `pgp_key` is set, and after import: IAM returns the secret only when the key is created."))
             .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password derived from the secret for the provider's region. Null when `pgp_key` is set, and after import."))
             .attribute(
+                // No default: state written before this attribute existed (or moved
+                // from aws_iam_access_key) must plan without a diff.
                 Attribute::optional("wait_until_usable", Type::Bool)
-                    .default(Value::Bool(false))
-                    .describe("Wait after creating the key until it authenticates (sts:GetCallerIdentity signed with it, with backoff, for up to 2 minutes), so that the next resource in the same apply can use it. Needs `status = \"Active\"`."),
+                    .describe("When true, wait after creating the key until it authenticates (sts:GetCallerIdentity signed with it, with backoff, for up to 2 minutes), so that the next resource in the same apply can use it. Needs `status = \"Active\"`."),
             )
             .attribute(
                 Attribute::optional("ses_smtp_regions", Type::Set(Box::new(Type::String)))
@@ -167,6 +169,15 @@ fn schema() -> Schema {
             .attribute(Attribute::computed("last_used_date", Type::String).describe("When the key last signed a request (RFC 3339), from GetAccessKeyLastUsed; null if never. Refreshed on every read without showing as a change."))
             .attribute(Attribute::computed("last_used_service", Type::String).describe("The AWS service the key last called (for example `s3`); null if never used."))
             .attribute(Attribute::computed("last_used_region", Type::String).describe("The region the key was last used in; null if never used."))
+            .attribute(Attribute::computed("secret_destination_version", Type::String).describe("With `secret_destination`: the version the secret was written as (the Secrets Manager version ID, or the SSM parameter version)."))
+            .block(
+                "secret_destination",
+                Nesting::Single,
+                Block::new("Write the secret to a secret store instead of Terraform state: `secret`, `ses_smtp_password_v4` and `ses_smtp_passwords_v4` then stay null, and state records only where the secret went and its version. The value written is JSON: `access_key_id`, `secret_access_key`, `ses_smtp_password_v4` and, with `ses_smtp_regions`, `ses_smtp_passwords_v4`. A replacement (rotation) writes the new key's secret as a new version; changing the destination replaces the key. The store keeps the last value when the key is destroyed.")
+                    .attribute(Attribute::optional("secretsmanager_secret_id", Type::String).describe("Name or ARN of a Secrets Manager secret; created when it does not exist."))
+                    .attribute(Attribute::optional("ssm_parameter_name", Type::String).describe("Name of an SSM parameter, written as a SecureString (overwritten)."))
+                    .attribute(Attribute::optional("ssm_kms_key_id", Type::String).describe("KMS key for the SSM parameter; the account's default key for SSM when omitted.")),
+            )
             .block(
                 "rotation",
                 Nesting::Single,
@@ -175,6 +186,45 @@ fn schema() -> Schema {
                     .attribute(Attribute::optional("keepers", Type::Map(Box::new(Type::String))).describe("Arbitrary values; changing any of them replaces the key.")),
             ),
     )
+}
+
+/// The destination a configuration names, if any.
+fn destination_of(config: &Value) -> Option<Destination> {
+    let block = config.get("secret_destination");
+    if let Some(secret_id) = block.get("secretsmanager_secret_id").as_str() {
+        return Some(Destination::SecretsManager { secret_id: secret_id.to_string() });
+    }
+    block.get("ssm_parameter_name").as_str().map(|name| Destination::Ssm {
+        name: name.to_string(),
+        kms_key_id: block.get("ssm_kms_key_id").as_str().map(str::to_string),
+    })
+}
+
+/// Exactly one store per destination; no pgp_key with it (the store is the protection).
+fn validate_destination(config: &Value, diags: &mut Diagnostics) {
+    let block = config.get("secret_destination");
+    if block.is_null() || !block.is_wholly_known() {
+        return;
+    }
+    let at = |name: &str| AttributePath::root("secret_destination").attribute(name);
+    let (sm, ssm) = (block.get("secretsmanager_secret_id"), block.get("ssm_parameter_name"));
+    if sm.is_null() == ssm.is_null() {
+        diags.add_error_at(
+            AttributePath::root("secret_destination"),
+            "One secret store",
+            "secret_destination needs exactly one of secretsmanager_secret_id and ssm_parameter_name.",
+        );
+    }
+    if !block.get("ssm_kms_key_id").is_null() && ssm.is_null() {
+        diags.add_error_at(at("ssm_kms_key_id"), "KMS key without SSM", "ssm_kms_key_id applies to ssm_parameter_name only.");
+    }
+    if !config.get("pgp_key").is_null() {
+        diags.add_error_at(
+            AttributePath::root("pgp_key"),
+            "pgp_key and secret_destination together",
+            "With secret_destination the secret is not in state, so there is nothing to encrypt to pgp_key: set one of them.",
+        );
+    }
 }
 
 fn validate_after_days(v: &Value) -> Result<(), String> {
@@ -333,6 +383,38 @@ impl AccessKeyResource {
 }
 
 impl AccessKeyResource {
+    /// Writes a new key's secret and derived passwords, as JSON, to the store;
+    /// returns the version written. On failure the key stays in state, tainted,
+    /// and its secret is lost: the next apply replaces it.
+    async fn write_to_destination(&self, destination: &Destination, id: &str, attributes: Vec<(&'static str, Value)>) -> Result<String, Diagnostics> {
+        let clients = self.clients.get()?;
+        let path = AttributePath::root("secret_destination");
+        let Some(stores) = &clients.stores else {
+            return Err(Diagnostics::error_at(path, "No secret store", "This provider has no Secrets Manager or SSM client."));
+        };
+        let mut document = serde_json::Map::new();
+        document.insert("access_key_id".into(), serde_json::Value::String(id.to_string()));
+        for (name, value) in attributes {
+            let name = if name == "secret" { "secret_access_key" } else { name };
+            match value {
+                Value::String(text) => drop(document.insert(name.into(), serde_json::Value::String(text))),
+                Value::Map(by_region) => {
+                    let map = by_region.into_iter().filter_map(|(k, v)| Some((k, serde_json::Value::String(v.as_str()?.to_string())))).collect();
+                    document.insert(name.into(), serde_json::Value::Object(map));
+                }
+                _ => {}
+            }
+        }
+        let payload = Secret::new(serde_json::Value::Object(document).to_string());
+        stores.write(destination, &payload).await.map_err(|e| {
+            Diagnostics::error_at(
+                path,
+                "Could not write the secret to its destination",
+                format!("{e}. Access key {id} is kept in state and marked tainted; its secret is not kept anywhere, so the next apply replaces it."),
+            )
+        })
+    }
+
     /// Returns once the new key authenticates; an error (the key stays in state,
     /// tainted) if it does not within the propagation timeout.
     async fn wait_until_usable(&self, ctx: &OpContext, id: &str, secret: &Secret) -> Result<(), Diagnostics> {
@@ -379,6 +461,7 @@ impl Resource for AccessKeyResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate_destination(config, diags);
         if config.get("wait_until_usable").as_bool() == Some(true) && config.get("status").as_str() == Some("Inactive") {
             diags.add_error_at(
                 AttributePath::root("wait_until_usable"),
@@ -393,6 +476,10 @@ impl Resource for AccessKeyResource {
     fn replacement_reasons(&self, prior: &Value, planned: &Value) -> Vec<AttributePath> {
         let rotation = planned.get("rotation");
         let mut reasons = Vec::new();
+        // The secret is written once, when the key is made: a new destination needs a new key.
+        if planned.get("secret_destination") != prior.get("secret_destination") {
+            reasons.push(AttributePath::root("secret_destination"));
+        }
         let keepers = rotation.get("keepers");
         let prior_keepers = prior.get("rotation").get("keepers");
         // Keepers set on an existing key (or removed) record a baseline: only a
@@ -430,6 +517,12 @@ impl Resource for AccessKeyResource {
             Value::Unknown => (Value::Unknown, Value::Unknown),
             _ => (Value::Null, Value::Unknown),
         };
+        // With a destination the secret goes there, never into state.
+        let (clear, version) = match config.get("secret_destination") {
+            Value::Null => (clear, Value::Null),
+            _ => (Value::Null, Value::Unknown),
+        };
+        planned.set("secret_destination_version", version);
         for name in ["secret", "ses_smtp_password_v4"] {
             planned.set(name, clear.clone());
         }
@@ -514,11 +607,17 @@ impl Resource for AccessKeyResource {
         ctx.partial_state.record(state.clone());
         crate::testhooks::panic_point("after-create");
         match secret_attributes(&created.secret, &clients.region, planned.get("ses_smtp_regions"), recipient.as_ref()) {
-            Ok(attributes) => {
-                for (name, value) in attributes {
-                    state.set(name, value);
+            Ok(attributes) => match destination_of(planned) {
+                None => {
+                    for (name, value) in attributes {
+                        state.set(name, value);
+                    }
                 }
-            }
+                Some(destination) => match self.write_to_destination(&destination, &created.metadata.access_key_id, attributes).await {
+                    Ok(version) => state.set("secret_destination_version", Value::string(version)),
+                    Err(d) => return ApplyOutcome::failed(state, d),
+                },
+            },
             Err(reason) => {
                 let mut d = Diagnostics::new();
                 d.add_error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", format!(
@@ -804,7 +903,7 @@ mod tests {
 
         async fn resource(handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static) -> (AccessKeyResource, FakeIam) {
             let fake = FakeIam::start(handler).await;
-            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None, probe: None };
+            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None, probe: None, stores: None };
             (AccessKeyResource::new(Arc::new(ClientCell::configured(clients))), fake)
         }
 
