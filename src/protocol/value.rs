@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// A Terraform type constraint, as it travels in `Schema.Attribute.type` (JSON).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     Bool,
     Number,
@@ -121,6 +121,31 @@ pub enum Value {
     Object(BTreeMap<String, Value>),
     /// A value of a `dynamic` slot, with the concrete type it was sent with.
     Dynamic(Type, Box<Value>),
+}
+
+/// Equal values hash alike (numbers by value where they are whole), so values can
+/// key sets and maps. Different values may still collide, as with any hash.
+impl std::hash::Hash for Value {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Value::Null | Value::Unknown => {}
+            Value::Bool(b) => b.hash(state),
+            Value::Number(n) => match (n.as_i64(), n) {
+                (Some(whole), _) => whole.hash(state),
+                (None, Number::Float(f)) => f.to_bits().hash(state),
+                (None, Number::Decimal(d)) => d.hash(state),
+                (None, Number::Int(i)) => i.hash(state),
+            },
+            Value::String(s) => s.hash(state),
+            Value::List(items) => items.hash(state),
+            Value::Map(m) | Value::Object(m) => m.hash(state),
+            Value::Dynamic(ty, v) => {
+                ty.hash(state);
+                v.hash(state);
+            }
+        }
+    }
 }
 
 static NULL: Value = Value::Null;

@@ -2,7 +2,8 @@
 //! `aws_iam_access_key` and past it (a key for the calling identity; input
 //! validated before any AWS call; a created key is never orphaned).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -28,16 +29,18 @@ pub struct AccessKeyResource {
     schema: Schema,
     identity_schema: Schema,
     clients: Arc<ClientCell>,
-    /// Configurations of the existing objects planned by this provider process.
+    /// Fingerprints of the configurations of the existing objects planned by this
+    /// provider process (a set: a plan of hundreds of keys checks each in O(1)).
     /// Terraform plans a replacement as a change of the existing object, then as
     /// a create with the same configuration: a create whose configuration is here
     /// is the new half of a replacement, not one more key.
-    planned_existing: Mutex<Vec<Value>>,
+    planned_existing: Mutex<HashSet<u64>>,
+    fingerprints: RandomState,
 }
 
 impl AccessKeyResource {
     pub fn new(clients: Arc<ClientCell>) -> Self {
-        AccessKeyResource { schema: schema(), identity_schema: identity_schema(), clients, planned_existing: Mutex::default() }
+        AccessKeyResource { schema: schema(), identity_schema: identity_schema(), clients, planned_existing: Mutex::default(), fingerprints: RandomState::new() }
     }
 }
 
@@ -535,14 +538,15 @@ impl Resource for AccessKeyResource {
 
     async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &Value) -> Diagnostics {
         {
+            let fingerprint = self.fingerprints.hash_one(config);
             let mut planned_existing = self.planned_existing.lock().unwrap_or_else(|p| p.into_inner());
             if !prior.is_null() {
                 if !planned.is_null() {
-                    planned_existing.push(config.clone());
+                    planned_existing.insert(fingerprint);
                 }
                 return regions_change_needs_secret(prior, planned);
             }
-            if planned_existing.contains(config) {
+            if planned_existing.contains(&fingerprint) {
                 return Diagnostics::new(); // the new half of a replacement
             }
         }
