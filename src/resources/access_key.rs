@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use super::inventory::describe_keys;
 use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
-use crate::secret::Secret;
 use crate::aws::destination::Destination;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
@@ -19,6 +18,7 @@ use crate::framework::{ApplyOutcome, OpContext, Resource};
 use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::{Type, Value};
 use crate::provider::ClientCell;
+use crate::secret::Secret;
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
 
@@ -383,9 +383,7 @@ impl AccessKeyResource {
         }
         diags
     }
-}
 
-impl AccessKeyResource {
     /// Writes a new key's secret and derived passwords, as JSON, to the store;
     /// returns the version written. On failure the key stays in state, tainted,
     /// and its secret is lost: the next apply replaces it.

@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::stream::{self, StreamExt};
 
 use super::access_key::{validate_user_name, TYPE_NAME};
 use super::access_keys::validate_status_filter;
-use super::inventory::{keys_with_last_use, KeyReport};
+use super::inventory::{keys_with_last_use, KeyReport, CONCURRENT_CALLS};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
@@ -120,7 +121,8 @@ impl ListResource for AccessKeyList {
             Some(user) => vec![user.to_string()],
             None => clients.iam.list_users(&ctx.cancel).await.map_err(failed)?,
         };
-        let per_user = futures::future::join_all(users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filters))).await;
+        let calls: Vec<_> = users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filters)).collect();
+        let per_user: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
         let mut listed = Vec::new();
         for keys in per_user {
             listed.extend(keys.map_err(failed)?);

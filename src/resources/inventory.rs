@@ -5,7 +5,12 @@ use std::collections::BTreeMap;
 
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
 use crate::protocol::value::{Number, Type, Value};
+use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
+
+/// IAM calls in flight at once when listing many keys or users: IAM's rate limits
+/// are low, and the SDK retries what they refuse.
+pub const CONCURRENT_CALLS: usize = 8;
 
 /// One key and when it was last used.
 #[derive(Clone, Debug)]
@@ -18,7 +23,9 @@ pub struct KeyReport {
 pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
     let mut keys = iam.list_access_keys(user, cancel).await?;
     keys.sort_by(|a, b| (&a.create_date, &a.access_key_id).cmp(&(&b.create_date, &b.access_key_id)));
-    let used = futures::future::join_all(keys.iter().map(|k| iam.last_used(&k.access_key_id, cancel))).await;
+    // Collected first: a lazy map held across the await would not be Send.
+    let calls: Vec<_> = keys.iter().map(|k| iam.last_used(&k.access_key_id, cancel)).collect();
+    let used: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
     keys.into_iter().zip(used).map(|(key, last_used)| Ok(KeyReport { key, last_used: last_used? })).collect()
 }
 
