@@ -280,13 +280,7 @@ impl Iam {
     pub async fn untag_user(&self, user: &str, key: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         let call = self.client.untag_user().user_name(user).tag_keys(key).send();
         let result = unless_cancelled("UntagUser", cancel, async {
-            match call.await {
-                Ok(_) => Ok(()),
-                Err(e) => match IamError::from_sdk("UntagUser", e) {
-                    err if err.is_no_such_entity() => Ok(()),
-                    err => Err(err),
-                },
-            }
+            already_gone_is_done(call.await.map(|_| ()).map_err(|e| IamError::from_sdk("UntagUser", e)))
         })
         .await;
         self.tags.invalidate(Some(user));
@@ -442,13 +436,7 @@ impl Iam {
     pub async fn delete_access_key(&self, user: &str, access_key_id: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         let call = self.client.delete_access_key().user_name(user).access_key_id(access_key_id).send();
         let result = unless_cancelled("DeleteAccessKey", cancel, async {
-            match call.await {
-                Ok(_) => Ok(()),
-                Err(e) => match IamError::from_sdk("DeleteAccessKey", e) {
-                    err if err.is_no_such_entity() => Ok(()),
-                    err => Err(err),
-                },
-            }
+            already_gone_is_done(call.await.map(|_| ()).map_err(|e| IamError::from_sdk("DeleteAccessKey", e)))
         })
         .await;
         self.reads.invalidate(Some(user));
@@ -463,6 +451,14 @@ impl Iam {
             Ok(output.user_name().map(str::to_string))
         })
         .await
+    }
+}
+
+/// A removal whose target (or its user) is already gone has done its work.
+fn already_gone_is_done(result: Result<(), IamError>) -> Result<(), IamError> {
+    match result {
+        Err(e) if e.is_no_such_entity() => Ok(()),
+        other => other,
     }
 }
 

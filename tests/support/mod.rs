@@ -317,6 +317,13 @@ impl Workspace {
         self.tf(&["plan", "-detailed-exitcode", "-input=false"])
     }
 
+    /// A plan that must fail (exit 1); its error output.
+    pub fn refused_plan(&self) -> String {
+        let run = self.plan();
+        assert_eq!(run.code, 1, "the plan should have been refused:\n{}", run.all());
+        run.stderr
+    }
+
     /// The state as `terraform show -json` gives it.
     pub fn show_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.tf(&["show", "-json"]).ok().stdout).expect("show -json is JSON")
