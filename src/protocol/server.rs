@@ -501,7 +501,12 @@ impl wire::provider_server::Provider for ProviderService {
                 return Ok((encode(&Value::Null, &ty)?, None));
             }
             match resource.read(&ctx, &state).await {
-                Ok(Some(new_state)) => Ok((encode(&new_state, &ty)?, identity_to_wire(resource.as_ref(), &new_state))),
+                // A known identity is sent back unchanged when this one is not complete
+                // (the provider's account unknown); a removed object has none.
+                Ok(Some(new_state)) => {
+                    let identity = identity_to_wire(resource.as_ref(), &new_state).or_else(|| request.current_identity.clone());
+                    Ok((encode(&new_state, &ty)?, identity))
+                }
                 Ok(None) => Ok((encode(&Value::Null, &ty)?, None)),
                 // The prior state stays as it is when the read fails.
                 Err(diags) => Err(diags),
@@ -510,7 +515,7 @@ impl wire::provider_server::Provider for ProviderService {
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ReadResource", tf_resource_type = %request.type_name))
         .await;
         let (new_state, new_identity, diags) = match result {
-            Ok((state, identity)) => (Some(state), identity.or(request.current_identity), Diagnostics::new()),
+            Ok((state, identity)) => (Some(state), identity, Diagnostics::new()),
             Err(d) => (request.current_state, request.current_identity, d),
         };
         Ok(Response::new(wire::read_resource::Response {
