@@ -77,45 +77,20 @@ pub fn pages(root: &Path) -> Vec<Page> {
         pages.push(Page { path: format!("docs/resources/{short}.md").into(), content });
     }
     for data_source in provider.data_sources() {
-        let name = data_source.type_name();
-        let short = name.trim_start_matches("iamkey_");
-        let content = format!(
-            "{}# {name} (Data Source)\n\n{}\n\n## Example Usage\n\n```terraform\n{}```\n\n{}",
-            front_matter(&format!("{name} Data Source - iamkey"), data_source.schema().block.description),
-            data_source.schema().block.description,
-            read_example(root, &format!("examples/data-sources/{name}/data-source.tf")),
-            render_schema(data_source.schema()),
-        );
-        pages.push(Page { path: format!("docs/data-sources/{short}.md").into(), content });
+        pages.push(type_page(root, TypeKind::DATA_SOURCE, data_source.type_name(), data_source.schema(), ""));
     }
     for ephemeral in provider.ephemeral_resources() {
-        let name = ephemeral.type_name();
-        let short = name.trim_start_matches("iamkey_");
-        let content = format!(
-            "{}# {name} (Ephemeral Resource)\n\n{}\n\nEphemeral resources need Terraform 1.10 or later (OpenTofu 1.11 or later). Every key \
-             opened carries a marker, a tag of its user named after the key (value `iamkey-ephemeral expires=TIME`); a run that \
-             opens a key for a user first deletes that user's expired marked keys, so a crashed run leaves nothing behind for long. \
-             The user needs a free slot of the 2 keys IAM allows.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}",
-            front_matter(&format!("{name} Ephemeral Resource - iamkey"), ephemeral.schema().block.description),
-            ephemeral.schema().block.description,
-            read_example(root, &format!("examples/ephemeral-resources/{name}/ephemeral-resource.tf")),
-            render_schema(ephemeral.schema()),
-        );
-        pages.push(Page { path: format!("docs/ephemeral-resources/{short}.md").into(), content });
+        let notes = "Ephemeral resources need Terraform 1.10 or later (OpenTofu 1.11 or later). Every key opened carries a marker, \
+             a tag of its user named after the key (value `iamkey-ephemeral expires=TIME`); a run that opens a key for a user \
+             first deletes that user's expired marked keys, so a crashed run leaves nothing behind for long. The user needs a free \
+             slot of the 2 keys IAM allows.";
+        pages.push(type_page(root, TypeKind::EPHEMERAL_RESOURCE, ephemeral.type_name(), ephemeral.schema(), notes));
     }
     for list in provider.list_resources() {
-        let name = list.type_name();
-        let short = name.trim_start_matches("iamkey_");
-        let content = format!(
-            "{}# {name} (List Resource)\n\n{}\n\nUse it in a `.tfquery.hcl` file with Terraform 1.14 or later. Each result carries the \
-             key's identity and, with `include_resource = true`, its state without any secret; `terraform query \
-             -generate-config-out=FILE` writes a `resource` and an `import` block for each.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}",
-            front_matter(&format!("{name} List Resource - iamkey"), list.schema().block.description),
-            list.schema().block.description,
-            read_example(root, &format!("examples/list-resources/{name}/list-resource.tfquery.hcl")),
-            render_schema(list.schema()),
-        );
-        pages.push(Page { path: format!("docs/list-resources/{short}.md").into(), content });
+        let notes = "Use it in a `.tfquery.hcl` file with Terraform 1.14 or later. Each result carries the key's identity and, with \
+             `include_resource = true`, its state without any secret; `terraform query -generate-config-out=FILE` writes a \
+             `resource` and an `import` block for each.";
+        pages.push(type_page(root, TypeKind::LIST_RESOURCE, list.type_name(), list.schema(), notes));
     }
     for function in provider.functions() {
         let name = function.name();
@@ -143,6 +118,35 @@ pub fn pages(root: &Path) -> Vec<Page> {
     }
     pages.extend(guides(root));
     pages
+}
+
+/// A kind of type with a page of its own: its title, and where its docs and
+/// examples live (the registry's layout).
+struct TypeKind {
+    title: &'static str,
+    folder: &'static str,
+    example: &'static str,
+}
+
+impl TypeKind {
+    const DATA_SOURCE: TypeKind = TypeKind { title: "Data Source", folder: "data-sources", example: "data-source.tf" };
+    const EPHEMERAL_RESOURCE: TypeKind = TypeKind { title: "Ephemeral Resource", folder: "ephemeral-resources", example: "ephemeral-resource.tf" };
+    const LIST_RESOURCE: TypeKind = TypeKind { title: "List Resource", folder: "list-resources", example: "list-resource.tfquery.hcl" };
+}
+
+/// The page of one type: description, notes, its example, its schema.
+fn type_page(root: &Path, kind: TypeKind, name: &str, schema: &crate::framework::schema::Schema, notes: &str) -> Page {
+    let short = name.trim_start_matches("iamkey_");
+    let notes = if notes.is_empty() { String::new() } else { format!("{notes}\n\n") };
+    let content = format!(
+        "{}# {name} ({})\n\n{}\n\n{notes}## Example Usage\n\n```terraform\n{}```\n\n{}",
+        front_matter(&format!("{name} {} - iamkey", kind.title), schema.block.description),
+        kind.title,
+        schema.block.description,
+        read_example(root, &format!("examples/{}/{name}/{}", kind.folder, kind.example)),
+        render_schema(schema),
+    );
+    Page { path: format!("docs/{}/{short}.md", kind.folder).into(), content }
 }
 
 /// Guides are prose: written under `templates/guides/`, published under `docs/guides/`.
