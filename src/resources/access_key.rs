@@ -939,6 +939,23 @@ mod tests {
         }
 
         #[tokio::test]
+        async fn a_failed_description_tag_after_create_still_returns_the_key() {
+            let (resource, _fake) = resource(|action, _, _| match action {
+                "CreateAccessKey" => fake::created("bob", "AKIAFAKE000000000NEW", SECRET, &now()),
+                _ => fake::error(500, "ServiceFailure"),
+            })
+            .await;
+            let mut planned = planned("Active");
+            planned.set("description", Value::string("CI key"));
+            let outcome = resource.create(&OpContext::default(), &planned).await;
+            assert!(outcome.diagnostics.has_errors());
+            assert_eq!(outcome.diagnostics.0[0].path, Some(AttributePath::root("description")));
+            assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"), "the key is kept (tainted)");
+            assert_eq!(outcome.state.get("description"), &Value::Null, "state says what IAM has");
+            assert!(outcome.state.is_wholly_known());
+        }
+
+        #[tokio::test]
         async fn a_lost_create_answer_keeps_the_new_key_in_state_without_secret() {
             let (resource, fake) = resource(|action, _, _| match action {
                 "CreateAccessKey" => Reply::Drop,
