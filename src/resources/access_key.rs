@@ -909,6 +909,53 @@ mod tests {
             (AccessKeyResource::new(Arc::new(ClientCell::configured(clients))), fake)
         }
 
+        /// Secret stores that refuse every write (the fake answers them with an error).
+        fn refusing_stores(endpoint: &str) -> crate::aws::destination::SecretStores {
+            let credentials = aws_sdk_secretsmanager::config::Credentials::new("AKIDTEST", "test-secret", None, None, "test");
+            let secrets = aws_sdk_secretsmanager::Config::builder()
+                .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+                .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+                .endpoint_url(endpoint)
+                .credentials_provider(credentials.clone())
+                .build();
+            let ssm = aws_sdk_ssm::Config::builder()
+                .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+                .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+                .endpoint_url(endpoint)
+                .credentials_provider(credentials)
+                .build();
+            crate::aws::destination::SecretStores::new(aws_sdk_secretsmanager::Client::from_conf(secrets), aws_sdk_ssm::Client::from_conf(ssm))
+        }
+
+        #[tokio::test]
+        async fn a_failed_write_to_the_destination_keeps_the_key_tainted_and_the_secret_nowhere() {
+            let fake = FakeIam::start(|action, _, _| match action {
+                "CreateAccessKey" => fake::created("bob", "AKIAFAKE000000000NEW", SECRET, &now()),
+                _ => fake::error(500, "ServiceFailure"),
+            })
+            .await;
+            let clients = AwsClients {
+                iam: Iam::new(fake.client(Duration::from_secs(5)), 3),
+                region: "us-east-1".into(),
+                account_id: None,
+                probe: None,
+                stores: Some(refusing_stores(&fake.endpoint)),
+            };
+            let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(clients)));
+            let mut planned = planned("Active");
+            planned.set("secret_destination", Value::object([("ssm_parameter_name", Value::string("/ci/bob"))]));
+            resource.modify_plan(&Value::Null, &planned.clone(), &mut planned);
+            let outcome = resource.create(&OpContext::default(), &planned).await;
+            assert!(outcome.diagnostics.has_errors());
+            assert_eq!(outcome.diagnostics.0[0].path, Some(AttributePath::root("secret_destination")));
+            assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"), "the key is kept (tainted)");
+            for attribute in ["secret", "ses_smtp_password_v4", "secret_destination_version"] {
+                assert_eq!(outcome.state.get(attribute), &Value::Null, "{attribute}");
+            }
+            assert!(outcome.state.is_wholly_known());
+            assert!(!format!("{:?}", outcome.diagnostics).contains(SECRET));
+        }
+
         fn now() -> String {
             aws_smithy_types::DateTime::from(std::time::SystemTime::now())
                 .fmt(aws_smithy_types::date_time::Format::DateTime)
