@@ -270,19 +270,14 @@ impl Iam {
             reason: "the request could not be built".into(),
             maybe_executed: false,
         })?;
-        let call = self.client.tag_user().user_name(user).tags(tag).send();
-        let result = unless_cancelled("TagUser", cancel, async { call.await.map(|_| ()).map_err(|e| IamError::from_sdk("TagUser", e)) }).await;
+        let result = write("TagUser", cancel, self.client.tag_user().user_name(user).tags(tag).send()).await;
         self.tags.invalidate(Some(user));
         result
     }
 
     /// Removes one tag of a user; a user that is gone has no tags left.
     pub async fn untag_user(&self, user: &str, key: &str, cancel: &CancellationToken) -> Result<(), IamError> {
-        let call = self.client.untag_user().user_name(user).tag_keys(key).send();
-        let result = unless_cancelled("UntagUser", cancel, async {
-            already_gone_is_done(call.await.map(|_| ()).map_err(|e| IamError::from_sdk("UntagUser", e)))
-        })
-        .await;
+        let result = already_gone_is_done(write("UntagUser", cancel, self.client.untag_user().user_name(user).tag_keys(key).send()).await);
         self.tags.invalidate(Some(user));
         result
     }
@@ -424,10 +419,7 @@ impl Iam {
     /// Sets a key's status. Listings of the user made before it completes are dropped.
     pub async fn update_access_key(&self, user: &str, access_key_id: &str, status: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         let call = self.client.update_access_key().user_name(user).access_key_id(access_key_id).status(StatusType::from(status)).send();
-        let result = unless_cancelled("UpdateAccessKey", cancel, async {
-            call.await.map(|_| ()).map_err(|e| IamError::from_sdk("UpdateAccessKey", e))
-        })
-        .await;
+        let result = write("UpdateAccessKey", cancel, call).await;
         self.reads.invalidate(Some(user));
         result
     }
@@ -435,10 +427,7 @@ impl Iam {
     /// Deletes a key; a key (or user) that is already gone counts as deleted.
     pub async fn delete_access_key(&self, user: &str, access_key_id: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         let call = self.client.delete_access_key().user_name(user).access_key_id(access_key_id).send();
-        let result = unless_cancelled("DeleteAccessKey", cancel, async {
-            already_gone_is_done(call.await.map(|_| ()).map_err(|e| IamError::from_sdk("DeleteAccessKey", e)))
-        })
-        .await;
+        let result = already_gone_is_done(write("DeleteAccessKey", cancel, call).await);
         self.reads.invalidate(Some(user));
         result
     }
@@ -452,6 +441,17 @@ impl Iam {
         })
         .await
     }
+}
+
+/// An idempotent write (status, tags, delete), sent unless Terraform asks the
+/// provider to stop first; its answer carries nothing the callers need. Callers
+/// drop the cached listing the write changed.
+async fn write<O, E: ProvideErrorMetadata, R: std::fmt::Debug>(
+    operation: &'static str,
+    cancel: &CancellationToken,
+    call: impl std::future::Future<Output = Result<O, SdkError<E, R>>>,
+) -> Result<(), IamError> {
+    unless_cancelled(operation, cancel, async { call.await.map(|_| ()).map_err(|e| IamError::from_sdk(operation, e)) }).await
 }
 
 /// A removal whose target (or its user) is already gone has done its work.
