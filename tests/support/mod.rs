@@ -42,9 +42,11 @@ pub fn terraform_cli() -> PathBuf {
     }
 }
 
-/// One moto server for the whole test binary.
+/// One moto server for the whole test binary, started by tests/support/iam_emulator.py
+/// (moto_server without its per-request host lookup and request log).
 pub struct Emulator {
     port: u16,
+    pid: u32,
 }
 
 static EMULATOR: OnceLock<Emulator> = OnceLock::new();
@@ -55,14 +57,16 @@ impl Emulator {
     }
 
     fn start() -> Emulator {
-        let moto = require(project_root().join(".venv/bin/moto_server"), "moto_server");
+        require(project_root().join(".venv/bin/moto_server"), "moto_server");
+        let python = project_root().join(".venv/bin/python");
+        let launcher = project_root().join("tests/support/iam_emulator.py");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         // The server lives on a thread that never ends, so the parent-death signal
         // (sent when the spawning thread dies) fires only when the test binary exits.
         std::thread::spawn(move || {
-            let mut command = Command::new(moto);
-            command.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::piped());
+            let mut command = Command::new(python);
+            command.arg(launcher).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::piped());
             #[cfg(target_os = "linux")]
             unsafe {
                 use std::os::unix::process::CommandExt;
@@ -72,12 +76,13 @@ impl Emulator {
                 });
             }
             let mut child = command.spawn().expect("moto_server starts");
+            let pid = child.id();
             let stderr = BufReader::new(child.stderr.take().unwrap());
             let mut announced = false;
             for line in stderr.lines().map_while(Result::ok) {
                 if !announced && line.contains("Running on") {
                     announced = true;
-                    let _ = ready_tx.send(());
+                    let _ = ready_tx.send(pid);
                 }
             }
             let _ = child.wait();
@@ -85,8 +90,19 @@ impl Emulator {
                 std::thread::park();
             }
         });
-        ready_rx.recv_timeout(std::time::Duration::from_secs(60)).expect("moto_server announces it is running");
-        Emulator { port }
+        let pid = ready_rx.recv_timeout(std::time::Duration::from_secs(60)).expect("moto_server announces it is running");
+        Emulator { port, pid }
+    }
+
+    /// CPU time the emulator process has used so far (Linux: from /proc).
+    pub fn cpu_time(&self) -> std::time::Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        let ticks: u64 = after_name.split_whitespace().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+        // SAFETY: sysconf only reads a configuration value.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        std::time::Duration::from_micros(ticks * 1_000_000 / per_second)
     }
 
     pub fn endpoint(&self) -> String {
