@@ -658,7 +658,16 @@ impl Resource for AccessKeyResource {
         let (Some(id), user) = (state.get("id").as_str(), state.get("user").as_str()) else {
             return Ok(None);
         };
-        let keys = match clients.iam.keys_for_read(user, &ctx.cancel).await {
+        // The calls go out together, so a read waits for one round trip, not two:
+        // the listing says whether the key still exists, the others fill in what
+        // only they know (the tags need the user's name: for the caller's own key
+        // it comes from the listing).
+        let (keys, last_used, named_user_tags) = tokio::join!(
+            clients.iam.keys_for_read(user, &ctx.cancel),
+            clients.iam.last_used(id, &ctx.cancel),
+            futures::future::OptionFuture::from(user.map(|u| clients.iam.user_tags_for_read(u, &ctx.cancel))),
+        );
+        let keys = match keys {
             Ok(keys) => keys,
             Err(e) if e.is_no_such_entity() => {
                 tracing::warn!(access_key_id = id, "the key's user is gone; removing the key from state");
@@ -671,8 +680,10 @@ impl Resource for AccessKeyResource {
             return Ok(None);
         };
         let mut new_state = with_metadata(state.clone(), key);
-        let (last_used, tags) =
-            tokio::join!(clients.iam.last_used(id, &ctx.cancel), clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel));
+        let tags = match named_user_tags {
+            Some(tags) => tags,
+            None => clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel).await,
+        };
         match last_used {
             Ok(used) => {
                 new_state.set("last_used_date", used.date.map_or(Value::Null, Value::string));
