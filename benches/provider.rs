@@ -19,6 +19,8 @@ use support::*;
 const LAUNCHES: usize = 30;
 const SCHEMA_CALLS: usize = 200;
 const PLAN_REPEATS: usize = 3;
+/// The IAM calls a refresh makes: per user, then per key.
+const REFRESH_CALLS: [&str; 3] = ["ListAccessKeys", "ListUserTags", "GetAccessKeyLastUsed"];
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -81,36 +83,61 @@ fn mirror_with_null_provider(dir: &Path, null_provider: &Path) -> PathBuf {
     rc
 }
 
+/// CPU time (user + system) of every child process that has ended and been waited
+/// for, with their own children: Terraform and the providers it started.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// One Terraform command: its wall time and the CPU time of Terraform with its plugins.
+#[derive(Default, Clone, Copy)]
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+}
+
+fn median_sample(samples: Vec<Sample>) -> Sample {
+    Sample { wall: median(samples.iter().map(|s| s.wall).collect()), cpu: median(samples.iter().map(|s| s.cpu).collect()) }
+}
+
 #[derive(Default, Clone, Copy)]
 struct Timings {
     apply: Duration,
-    plan_no_refresh: Duration,
-    plan_refresh: Duration,
+    plan_no_refresh: Sample,
+    plan_refresh: Sample,
     destroy: Duration,
 }
 
 /// Apply, plans and destroy of one configuration, timed with no logging at all (the
 /// baselines run the same way: provider logs cost Terraform time too).
 fn measure(ws: &Workspace) -> Timings {
-    let timed = |args: &[&str]| {
-        let started = Instant::now();
+    let run = |args: &[&str]| {
+        let (cpu, started) = (children_cpu(), Instant::now());
         ws.tf(args).ok();
-        started.elapsed()
+        Sample { wall: started.elapsed(), cpu: children_cpu() - cpu }
     };
-    let apply = timed(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]);
-    let plan_no_refresh = median((0..PLAN_REPEATS).map(|_| timed(&["plan", "-refresh=false", "-input=false"])).collect());
-    let plan_refresh = median((0..PLAN_REPEATS).map(|_| timed(&["plan", "-input=false"])).collect());
-    let destroy = timed(&["destroy", "-auto-approve", "-input=false"]);
+    let apply = run(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).wall;
+    let plan_no_refresh = median_sample((0..PLAN_REPEATS).map(|_| run(&["plan", "-refresh=false", "-input=false"])).collect());
+    let plan_refresh = median_sample((0..PLAN_REPEATS).map(|_| run(&["plan", "-input=false"])).collect());
+    let destroy = run(&["destroy", "-auto-approve", "-input=false"]).wall;
     Timings { apply, plan_no_refresh, plan_refresh, destroy }
 }
 
-/// Provider CPU per resource for one plan without and one with refresh, from the
-/// resource-usage line each provider process logs at exit (a separate, logged run).
-fn provider_cpu_per_op(ws: &Workspace, log: &Path, resources: usize) -> f64 {
-    let env = [("TF_LOG_PROVIDER", "debug"), ("TF_LOG_PATH", log.to_str().unwrap())];
-    ws.tf_env(&["plan", "-refresh=false", "-input=false"], &env).ok();
-    ws.tf_env(&["plan", "-input=false"], &env).ok();
-    resource_usage(log).0 / (2 * resources) as f64
+/// The provider processes' own CPU time in one plan, from the resource-usage line
+/// each logs at exit (INFO, so no per-call logging runs), and the emulator's.
+fn provider_and_emulator_cpu(ws: &Workspace, log: &Path, args: &[&str]) -> (Duration, Duration) {
+    let _ = std::fs::remove_file(log);
+    let emulator = Emulator::get().cpu_time();
+    ws.tf_env(args, &[("TF_LOG_PROVIDER", "info"), ("TF_LOG_PATH", log.to_str().unwrap())]).ok();
+    let emulator = Emulator::get().cpu_time() - emulator;
+    (Duration::from_secs_f64(resource_usage(log).0 / 1000.0), emulator)
 }
 
 /// (CPU ms summed over every provider launch, peak RSS KiB of any launch) from the log.
@@ -125,6 +152,27 @@ fn resource_usage(log: &Path) -> (f64, u64) {
         peak = peak.max(field("peak_rss_kib") as u64);
     }
     (cpu, peak)
+}
+
+const SHAPED: &str = "terraform_data shaped like a key";
+
+/// N terraform_data whose input is an object with a key's attributes and values
+/// (`values` from `terraform show -json`, every string blanked to as many `x`s):
+/// what Terraform itself spends on a resource of that shape, with no plugin. It is
+/// a little heavier than the key: Terraform keeps the object twice, as input and output.
+fn data_shaped_like(values: &serde_json::Value, n: usize) -> String {
+    fn blank(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::String(s) => serde_json::Value::String("x".repeat(s.len())),
+            serde_json::Value::Array(items) => items.iter().map(blank).collect(),
+            serde_json::Value::Object(fields) => fields.iter().map(|(k, v)| (k.clone(), blank(v))).collect(),
+            other => other.clone(),
+        }
+    }
+    format!(
+        "locals {{\n  key = jsondecode(<<EOT\n{}\nEOT\n  )\n}}\nresource \"terraform_data\" \"r\" {{\n  count = {n}\n  input = local.key\n}}\n",
+        blank(values)
+    )
 }
 
 fn iamkey_config(endpoint: &str, users: usize, keys: usize, prefix: &str) -> String {
@@ -171,9 +219,10 @@ fn main() {
     let rc = mirror_with_null_provider(scratch.path(), &null_provider);
     let proxy = FaultProxy::start(&Emulator::get().endpoint());
     report.push(String::new());
-    report.push("## Terraform workloads (N resources; for iamkey N/2 users with 2 keys each)\n".into());
-    report.push("| N | resource | apply | plan -refresh=false | plan (refresh) | destroy | provider CPU per resource per plan | ListAccessKeys per refresh |".into());
-    report.push("|---|---|---|---|---|---|---|---|".into());
+    report.push(format!("## Terraform workloads (N resources; for iamkey N/2 users with 2 keys each)\n\n`{SHAPED}`: N `terraform_data` whose input is an object with the attributes and values of one key's state (strings blanked): Terraform's own cost for a resource of that shape, with no plugin.\n"));
+    report.push("| N | resource | apply | plan -refresh=false | plan (refresh) | destroy | IAM calls per refresh |".into());
+    report.push("|---|---|---|---|---|---|---|".into());
+    let mut cpu_rows = Vec::new();
     for &n in &sizes {
         let users = (n / 2).max(1);
         let prefix = unique_user("bench");
@@ -187,39 +236,76 @@ fn main() {
         let own = measure(&own_ws);
         // CPU and IAM calls from a separate pass, so that logging costs no timing.
         own_ws.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).ok();
-        let lists_before = proxy.calls("ListAccessKeys");
-        let cpu_ms = provider_cpu_per_op(&own_ws, &scratch.path().join(format!("iamkey-{n}.log")), n);
-        // Of its two plans only the second refreshes (the quota check lists nothing for existing keys).
-        let lists_per_refresh = (proxy.calls("ListAccessKeys") - lists_before) as f64;
+        let log = scratch.path().join(format!("iamkey-{n}.log"));
+        let (provider_no_refresh, _) = provider_and_emulator_cpu(&own_ws, &log, &["plan", "-refresh=false", "-input=false"]);
+        let reads_before: Vec<usize> = REFRESH_CALLS.iter().map(|a| proxy.calls(a)).collect();
+        let (provider_refresh, emulator_refresh) = provider_and_emulator_cpu(&own_ws, &log, &["plan", "-input=false"]);
+        let reads: Vec<usize> = REFRESH_CALLS.iter().zip(reads_before).map(|(a, before)| proxy.calls(a) - before).collect();
+        let shaped_config = data_shaped_like(&own_ws.resource("iamkey_access_key.k[0]")["values"], n);
         own_ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok();
-        for (name, t, cpu, lists) in [("terraform_data", data, String::new(), String::new()), ("null_resource", null, String::new(), String::new()), (
-            "iamkey_access_key",
-            own,
-            format!("{cpu_ms:.2} ms"),
-            format!("{lists_per_refresh:.0} for {users} users"),
-        )] {
-            report.push(format!("| {n} | {name} | {} | {} | {} | {} | {cpu} | {lists} |", secs(t.apply), secs(t.plan_no_refresh), secs(t.plan_refresh), secs(t.destroy)));
+        let shaped = measure(&workspace(shaped_config));
+        let calls = REFRESH_CALLS.iter().zip(&reads).map(|(a, n)| format!("{n} {a}")).collect::<Vec<_>>().join(", ");
+        for (name, t, calls) in
+            [("terraform_data", data, ""), ("null_resource", null, ""), (SHAPED, shaped, ""), ("iamkey_access_key", own, calls.as_str())]
+        {
+            report.push(format!(
+                "| {n} | {name} | {} | {} | {} | {} | {calls} |",
+                secs(t.apply),
+                secs(t.plan_no_refresh.wall),
+                secs(t.plan_refresh.wall),
+                secs(t.destroy)
+            ));
         }
         report.push(format!(
-            "| {n} | **ratios** | {:.2}× data | {:.2}× data, {:.2}× null | {:.2}× null | {:.2}× null | | |",
+            "| {n} | **ratios** | {:.2}× data | {:.2}× data, {:.2}× null, {:.2}× shaped data | {:.2}× null | {:.2}× null | {users} users |",
             ratio(own.apply, data.apply),
-            ratio(own.plan_no_refresh, data.plan_no_refresh),
-            ratio(own.plan_no_refresh, null.plan_no_refresh),
-            ratio(own.plan_refresh, null.plan_refresh),
+            ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall),
+            ratio(own.plan_no_refresh.wall, null.plan_no_refresh.wall),
+            ratio(own.plan_no_refresh.wall, shaped.plan_no_refresh.wall),
+            ratio(own.plan_refresh.wall, null.plan_refresh.wall),
             ratio(own.destroy, null.destroy),
         ));
+        let per_resource = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0 / n as f64);
+        for (name, t) in [("terraform_data", data), ("null_resource", null), (SHAPED, shaped)] {
+            cpu_rows.push(format!("| {n} | {name} | {} | — | {} | — | — |", per_resource(t.plan_no_refresh.cpu), per_resource(t.plan_refresh.cpu)));
+        }
+        cpu_rows.push(format!(
+            "| {n} | iamkey_access_key | {} | {} | {} | {} | {} |",
+            per_resource(own.plan_no_refresh.cpu),
+            per_resource(provider_no_refresh),
+            per_resource(own.plan_refresh.cpu),
+            per_resource(provider_refresh),
+            per_resource(emulator_refresh)
+        ));
         if n >= 500 {
-            if ratio(own.plan_no_refresh, data.plan_no_refresh) > 1.3 {
-                misses.push(format!("plan -refresh=false of {n}: {:.2}× terraform_data > 1.3×", ratio(own.plan_no_refresh, data.plan_no_refresh)));
+            if ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall) > 1.3 {
+                misses.push(format!(
+                    "plan -refresh=false of {n}: {:.2}× terraform_data > 1.3×",
+                    ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall)
+                ));
             }
-            if own.plan_refresh > null.plan_refresh {
-                misses.push(format!("plan of {n}: {} slower than null_resource's {}", secs(own.plan_refresh), secs(null.plan_refresh)));
+            if own.plan_refresh.wall > null.plan_refresh.wall {
+                misses.push(format!(
+                    "plan of {n}: {} slower than null_resource's {}",
+                    secs(own.plan_refresh.wall),
+                    secs(null.plan_refresh.wall)
+                ));
             }
         }
-        if lists_per_refresh > users as f64 {
-            misses.push(format!("refresh of {n} keys made {lists_per_refresh} ListAccessKeys for {users} users"));
+        if reads[0] > users {
+            misses.push(format!("refresh of {n} keys made {} ListAccessKeys for {users} users", reads[0]));
         }
     }
+    report.push(String::new());
+    report.push(
+        "## Where a plan's CPU goes (per resource; medians)\n\nTerraform with its plugins is the CPU time of the \
+         `terraform` process and every provider it started (getrusage of waited children); the provider's own share is \
+         what each provider process reports at exit; the emulator's is moto's, read from /proc, during the same refresh.\n"
+            .into(),
+    );
+    report.push("| N | resource | plan -refresh=false: Terraform with plugins | of which the provider | plan (refresh): Terraform with plugins | of which the provider | emulator during the refresh |".into());
+    report.push("|---|---|---|---|---|---|---|".into());
+    report.extend(cpu_rows);
 
     // Memory at 1,000 keys.
     let prefix = unique_user("bench-mem");
@@ -229,7 +315,7 @@ fn main() {
     let ws = Workspace::configured(&iamkey_config(&proxy.endpoint(), 500, 1000, &prefix), |ws| ws.with_env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap()));
     ws.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).ok();
     let log = scratch.path().join("memory.log");
-    ws.tf_env(&["plan", "-input=false"], &[("TF_LOG_PROVIDER", "debug"), ("TF_LOG_PATH", log.to_str().unwrap())]).ok();
+    ws.tf_env(&["plan", "-input=false"], &[("TF_LOG_PROVIDER", "info"), ("TF_LOG_PATH", log.to_str().unwrap())]).ok();
     let (_, peak_kib) = resource_usage(&log);
     ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok();
     report.push(String::new());

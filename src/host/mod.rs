@@ -125,8 +125,8 @@ pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
     Ok(())
 }
 
-/// One DEBUG line at exit with the process's CPU time and peak memory, which the
-/// benchmark reads from TF_LOG_PATH. Peak memory is VmHWM: getrusage's ru_maxrss
+/// One INFO line at exit with the process's CPU time and peak memory, which the
+/// benchmark reads from TF_LOG_PATH (INFO, so that reading it costs no per-call logs). Peak memory is VmHWM: getrusage's ru_maxrss
 /// would report the RSS of the Terraform process this one was forked from.
 fn log_resource_usage() {
     #[cfg(target_os = "linux")]
@@ -145,7 +145,7 @@ fn log_resource_usage() {
                 line.split_whitespace().nth(1)?.parse().ok()
             })
             .unwrap_or(0);
-        tracing::debug!(
+        tracing::info!(
             cpu_user_ms = millis(usage.ru_utime),
             cpu_system_ms = millis(usage.ru_stime),
             peak_rss_kib,
