@@ -206,4 +206,68 @@ mod tests {
         // Tag values allow only letters, digits, spaces and _.:/=+-@.
         assert!(super::super::access_key::validate_description(&Value::string(marker)).is_ok());
     }
+
+    mod with_fake_iam {
+        use std::time::Duration;
+
+        use super::*;
+        use crate::aws::fake::{self, FakeIam, Reply};
+        use crate::aws::AwsClients;
+
+        const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
+        const NEW_KEY: &str = "AKIAFAKE000000000NEW";
+
+        fn no_tags() -> Reply {
+            Reply::Xml(
+                200,
+                "<ListUserTagsResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListUserTagsResult><Tags/>\
+                 <IsTruncated>false</IsTruncated></ListUserTagsResult><ResponseMetadata><RequestId>r</RequestId>\
+                 </ResponseMetadata></ListUserTagsResponse>"
+                    .into(),
+            )
+        }
+
+        /// Opens a key for bob against a fake IAM that refuses every TagUser (the
+        /// marker), and answers DeleteAccessKey with `delete`.
+        async fn open_without_marker(delete: fn() -> Reply) -> (Result<Opened, Diagnostics>, FakeIam) {
+            let fake = FakeIam::start(move |action, _, _| match action {
+                "ListAccessKeys" => fake::listed("bob", &[], None),
+                "ListUserTags" => no_tags(),
+                "CreateAccessKey" => fake::created("bob", NEW_KEY, SECRET, "2026-01-01T00:00:00Z"),
+                "DeleteAccessKey" => delete(),
+                "UntagUser" => fake::empty_ok("UntagUser"),
+                _ => fake::error(500, "ServiceFailure"),
+            })
+            .await;
+            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None, probe: None, stores: None };
+            let resource = EphemeralAccessKey::new(Arc::new(ClientCell::configured(clients)));
+            let opened = resource.open(&OpContext::default(), &Value::object([("user", Value::string("bob"))])).await;
+            (opened, fake)
+        }
+
+        fn the_error(opened: Result<Opened, Diagnostics>) -> String {
+            let Err(diags) = opened else { panic!("open must fail when the marker cannot be written") };
+            assert!(diags.has_errors());
+            let text = format!("{diags:?}");
+            assert!(!text.contains(SECRET), "the secret never reaches a diagnostic");
+            diags.0[0].detail.clone()
+        }
+
+        #[tokio::test]
+        async fn a_key_that_cannot_be_marked_is_deleted_before_open_fails() {
+            let (opened, fake) = open_without_marker(|| fake::empty_ok("DeleteAccessKey")).await;
+            let detail = the_error(opened);
+            assert!(detail.contains("could not be marked as ephemeral") && detail.contains("so it was deleted"), "{detail}");
+            assert!(fake.calls("TagUser") >= 1);
+            assert_eq!(fake.calls("DeleteAccessKey"), 1, "the unmarked key is deleted at once");
+        }
+
+        #[tokio::test]
+        async fn a_key_that_can_be_neither_marked_nor_deleted_is_named_for_the_user() {
+            let (opened, fake) = open_without_marker(|| fake::error(403, "AccessDenied")).await;
+            let detail = the_error(opened);
+            assert!(detail.contains(NEW_KEY) && detail.contains("Delete it by hand"), "{detail}");
+            assert_eq!(fake.calls("DeleteAccessKey"), 1);
+        }
+    }
 }
