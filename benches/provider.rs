@@ -182,6 +182,53 @@ fn iamkey_config(endpoint: &str, users: usize, keys: usize, prefix: &str) -> Str
     )
 }
 
+/// Every IAM action the resource makes, for counting at the proxy.
+const IAM_ACTIONS: [&str; 8] =
+    ["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "ListAccessKeys", "ListUserTags", "GetAccessKeyLastUsed", "TagUser", "UntagUser"];
+
+/// "N Action, ..." for the IAM calls the proxy saw during `run`.
+fn iam_calls(proxy: &FaultProxy, run: impl FnOnce()) -> String {
+    let before: Vec<usize> = IAM_ACTIONS.iter().map(|a| proxy.calls(a)).collect();
+    run();
+    let seen: Vec<String> =
+        IAM_ACTIONS.iter().zip(before).filter_map(|(a, b)| Some(proxy.calls(a) - b).filter(|n| *n > 0).map(|n| format!("{n} {a}"))).collect();
+    if seen.is_empty() { "none".into() } else { seen.join(", ") }
+}
+
+/// IAM calls of each operation on 4 keys of 2 users, counted at the proxy (the
+/// provider's sts:GetCallerIdentity, once per Terraform command, is not counted).
+fn calls_per_operation(proxy: &FaultProxy, rc: &Path) -> Vec<String> {
+    let users = [unique_user("calls-a"), unique_user("calls-b")];
+    for u in &users {
+        create_user(u);
+    }
+    let config = |status: &str| {
+        let mut hcl = provider_block_for(&proxy.endpoint());
+        for (i, u) in users.iter().enumerate() {
+            for k in 0..2 {
+                hcl.push_str(&format!("resource \"iamkey_access_key\" \"k{i}{k}\" {{\n  user   = \"{u}\"\n  status = \"{status}\"\n}}\n"));
+            }
+        }
+        hcl
+    };
+    let ws = Workspace::configured(&config("Active"), |ws| ws.with_env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap()));
+    let mut rows = vec!["| operation (4 keys, 2 users) | IAM calls |".to_string(), "|---|---|".to_string()];
+    let mut row = |operation: &str, calls: String| rows.push(format!("| {operation} | {calls} |"));
+    row("plan of the creates (quota check)", iam_calls(proxy, || drop(ws.tf(&["plan", "-out=tfplan", "-input=false"]).ok())));
+    row("apply of that plan: create", iam_calls(proxy, || drop(ws.tf(&["apply", "-input=false", "tfplan"]).ok())));
+    row("refresh (plan)", iam_calls(proxy, || drop(ws.tf(&["plan", "-input=false"]).ok())));
+    ws.write(&config("Inactive"));
+    row("status update (apply -refresh=false)", iam_calls(proxy, || drop(ws.tf(&["apply", "-auto-approve", "-input=false", "-refresh=false"]).ok())));
+    let id = ws.resource("iamkey_access_key.k00")["values"]["id"].as_str().unwrap_or_default().to_string();
+    ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
+    let by_user_and_id = format!("{}/{id}", users[0]);
+    row("import of one key (USER/ID)", iam_calls(proxy, || drop(ws.tf(&["import", "-input=false", "iamkey_access_key.k00", &by_user_and_id]).ok())));
+    ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
+    row("import of one key (ID only)", iam_calls(proxy, || drop(ws.tf(&["import", "-input=false", "iamkey_access_key.k00", &id]).ok())));
+    row("destroy (-refresh=false)", iam_calls(proxy, || drop(ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok())));
+    rows
+}
+
 fn main() {
     let null_provider = PathBuf::from(std::env::var("BENCH_NULL_PROVIDER").expect("BENCH_NULL_PROVIDER: the Go null provider binary (scripts/bench.sh installs it)"));
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
@@ -306,6 +353,16 @@ fn main() {
     report.push("| N | resource | plan -refresh=false: Terraform with plugins | of which the provider | plan (refresh): Terraform with plugins | of which the provider | emulator during the refresh |".into());
     report.push("|---|---|---|---|---|---|---|".into());
     report.extend(cpu_rows);
+
+    report.push(String::new());
+    report.push(
+        "## IAM calls per operation\n\nCounted at a proxy in front of the emulator. A create is one CreateAccessKey \
+         (+1 UpdateAccessKey for an Inactive one); the plan-time quota check lists each creating user's keys once per \
+         plan, and apply plans each create again (one more listing per user, or two when one of its creates lands \
+         before the other is planned).\n"
+            .into(),
+    );
+    report.extend(calls_per_operation(&proxy, &rc));
 
     // Memory at 1,000 keys.
     let prefix = unique_user("bench-mem");
