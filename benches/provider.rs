@@ -182,16 +182,9 @@ fn iamkey_config(endpoint: &str, users: usize, keys: usize, prefix: &str) -> Str
     )
 }
 
-/// Every IAM action the resource makes, for counting at the proxy.
-const IAM_ACTIONS: [&str; 8] =
-    ["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "ListAccessKeys", "ListUserTags", "GetAccessKeyLastUsed", "TagUser", "UntagUser"];
-
 /// "N Action, ..." for the IAM calls the proxy saw during `run`.
 fn iam_calls(proxy: &FaultProxy, run: impl FnOnce()) -> String {
-    let before: Vec<usize> = IAM_ACTIONS.iter().map(|a| proxy.calls(a)).collect();
-    run();
-    let seen: Vec<String> =
-        IAM_ACTIONS.iter().zip(before).filter_map(|(a, b)| Some(proxy.calls(a) - b).filter(|n| *n > 0).map(|n| format!("{n} {a}"))).collect();
+    let seen: Vec<String> = proxy.calls_during(run).iter().map(|(a, n)| format!("{n} {a}")).collect();
     if seen.is_empty() { "none".into() } else { seen.join(", ") }
 }
 
@@ -202,15 +195,7 @@ fn calls_per_operation(proxy: &FaultProxy, rc: &Path) -> Vec<String> {
     for u in &users {
         create_user(u);
     }
-    let config = |status: &str| {
-        let mut hcl = provider_block_for(&proxy.endpoint());
-        for (i, u) in users.iter().enumerate() {
-            for k in 0..2 {
-                hcl.push_str(&format!("resource \"iamkey_access_key\" \"k{i}{k}\" {{\n  user   = \"{u}\"\n  status = \"{status}\"\n}}\n"));
-            }
-        }
-        hcl
-    };
+    let config = |status: &str| two_keys_per_user(&proxy.endpoint(), &users, status);
     let ws = Workspace::configured(&config("Active"), |ws| ws.with_env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap()));
     let mut rows = vec!["| operation (4 keys, 2 users) | IAM calls |".to_string(), "|---|---|".to_string()];
     let mut row = |operation: &str, calls: String| rows.push(format!("| {operation} | {calls} |"));

@@ -9,16 +9,6 @@ mod support;
 use support::proxy::FaultProxy;
 use support::*;
 
-/// Calls per action seen by the proxy during `run`.
-fn counted(proxy: &FaultProxy, run: impl FnOnce()) -> Vec<(&'static str, usize)> {
-    const ACTIONS: [&str; 8] = [
-        "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "GetAccessKeyLastUsed", "ListUserTags", "TagUser", "UntagUser",
-    ];
-    let before: Vec<usize> = ACTIONS.iter().map(|a| proxy.calls(a)).collect();
-    run();
-    ACTIONS.iter().zip(before).map(|(a, b)| (*a, proxy.calls(a) - b)).filter(|(_, n)| *n > 0).collect()
-}
-
 #[test]
 fn each_operation_makes_the_fewest_iam_calls() {
     let proxy = FaultProxy::start(&Emulator::get().endpoint());
@@ -26,35 +16,27 @@ fn each_operation_makes_the_fewest_iam_calls() {
     for u in &users {
         create_user(u);
     }
-    let config = |status: &str| {
-        let mut hcl = provider_block_for(&proxy.endpoint());
-        for (i, u) in users.iter().enumerate() {
-            for k in 0..2 {
-                hcl.push_str(&format!("resource \"iamkey_access_key\" \"k{i}{k}\" {{\n  user = \"{u}\"\n  status = \"{status}\"\n}}\n"));
-            }
-        }
-        hcl
-    };
+    let config = |status: &str| two_keys_per_user(&proxy.endpoint(), &users, status);
     let ws = Workspace::new(&config("Inactive"));
-    let plan = counted(&proxy, || drop(ws.tf(&["plan", "-out=tfplan"]).ok()));
+    let plan = proxy.calls_during(|| drop(ws.tf(&["plan", "-out=tfplan"]).ok()));
     assert_eq!(plan, [("ListAccessKeys", 2)], "plan: the quota check lists each user's keys once");
-    let mut create = counted(&proxy, || drop(ws.tf(&["apply", "tfplan"]).ok()));
+    let mut create = proxy.calls_during(|| drop(ws.tf(&["apply", "tfplan"]).ok()));
     // Apply plans each create again, so the quota check runs again: once per user,
     // or once more after that user's first create changed its keys.
     let lists = create.iter().position(|(a, _)| *a == "ListAccessKeys").map(|i| create.remove(i).1);
     assert!(lists.is_some_and(|n| (2..=4).contains(&n)), "apply's quota checks: {lists:?}");
     assert_eq!(create, [("CreateAccessKey", 4), ("UpdateAccessKey", 4)], "create: 1 call, +1 for Inactive");
-    assert_eq!(counted(&proxy, || assert_eq!(ws.plan().code, 0)), [("ListAccessKeys", 2), ("GetAccessKeyLastUsed", 4), ("ListUserTags", 2)], "refresh of 4 keys of 2 users");
+    assert_eq!(proxy.calls_during(|| assert_eq!(ws.plan().code, 0)), [("ListAccessKeys", 2), ("GetAccessKeyLastUsed", 4), ("ListUserTags", 2)], "refresh of 4 keys of 2 users");
     ws.write(&config("Active"));
-    let update = counted(&proxy, || drop(ws.tf(&["apply", "-auto-approve", "-refresh=false"]).ok()));
+    let update = proxy.calls_during(|| drop(ws.tf(&["apply", "-auto-approve", "-refresh=false"]).ok()));
     assert_eq!(update, [("UpdateAccessKey", 4)], "status update: 1 call each");
     let id = ws.resource("iamkey_access_key.k00")["values"]["id"].as_str().unwrap().to_string();
     ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
-    let import = counted(&proxy, || drop(ws.tf(&["import", "iamkey_access_key.k00", &id]).ok()));
+    let import = proxy.calls_during(|| drop(ws.tf(&["import", "iamkey_access_key.k00", &id]).ok()));
     assert_eq!(import, [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 2), ("ListUserTags", 1)], "import by ID: find the user, then read");
     ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
-    let import = counted(&proxy, || drop(ws.tf(&["import", "iamkey_access_key.k00", &format!("{}/{id}", users[0])]).ok()));
+    let import = proxy.calls_during(|| drop(ws.tf(&["import", "iamkey_access_key.k00", &format!("{}/{id}", users[0])]).ok()));
     assert_eq!(import, [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 1), ("ListUserTags", 1)], "import by USER/ID: just the read");
-    let destroy = counted(&proxy, || drop(ws.tf(&["destroy", "-auto-approve", "-refresh=false"]).ok()));
+    let destroy = proxy.calls_during(|| drop(ws.tf(&["destroy", "-auto-approve", "-refresh=false"]).ok()));
     assert_eq!(destroy, [("DeleteAccessKey", 4)], "delete: 1 call each");
 }

@@ -195,6 +195,17 @@ pub fn provider_block_for(endpoint: &str) -> String {
     provider_block_with(endpoint, "")
 }
 
+/// A configuration with two keys `k{user}{key}` of the given status for each user.
+pub fn two_keys_per_user(endpoint: &str, users: &[String], status: &str) -> String {
+    let mut hcl = provider_block_for(endpoint);
+    for (i, u) in users.iter().enumerate() {
+        for k in 0..2 {
+            hcl.push_str(&format!("resource \"iamkey_access_key\" \"k{i}{k}\" {{\n  user = \"{u}\"\n  status = \"{status}\"\n}}\n"));
+        }
+    }
+    hcl
+}
+
 /// As `provider_block_for`, with more arguments (HCL lines) in the block.
 pub fn provider_block_with(endpoint: &str, arguments: &str) -> String {
     assert!(endpoint.starts_with("http://127.0.0.1:"), "tests only ever talk to loopback");

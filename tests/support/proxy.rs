@@ -38,6 +38,10 @@ struct State {
     calls: HashMap<String, usize>,
 }
 
+/// Every IAM action the resource makes.
+pub const IAM_ACTIONS: [&str; 8] =
+    ["CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "GetAccessKeyLastUsed", "ListUserTags", "TagUser", "UntagUser"];
+
 pub struct FaultProxy {
     port: u16,
     state: Arc<(Mutex<State>, std::sync::Condvar)>,
@@ -79,6 +83,14 @@ impl FaultProxy {
     /// How many requests for `action` reached the proxy (faulted or not).
     pub fn calls(&self, action: &str) -> usize {
         self.state.0.lock().unwrap().calls.get(action).copied().unwrap_or(0)
+    }
+
+    /// The IAM calls (of IAM_ACTIONS, in that order) that reached the proxy during
+    /// `run`, with their counts; actions not called are left out.
+    pub fn calls_during(&self, run: impl FnOnce()) -> Vec<(&'static str, usize)> {
+        let before: Vec<usize> = IAM_ACTIONS.iter().map(|a| self.calls(a)).collect();
+        run();
+        IAM_ACTIONS.iter().zip(before).map(|(a, b)| (*a, self.calls(a) - b)).filter(|(_, n)| *n > 0).collect()
     }
 
     /// Blocks until `count` requests for `action` have arrived, or `timeout` passes.
