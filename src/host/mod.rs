@@ -126,8 +126,9 @@ pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
 }
 
 /// One INFO line at exit with the process's CPU time and peak memory, which the
-/// benchmark reads from TF_LOG_PATH (INFO, so that reading it costs no per-call logs). Peak memory is VmHWM: getrusage's ru_maxrss
-/// would report the RSS of the Terraform process this one was forked from.
+/// benchmark reads from TF_LOG_PATH (at INFO no per-call line is written, so the
+/// reading costs nothing). Peak memory is VmHWM: getrusage's ru_maxrss would report
+/// the RSS of the Terraform process this one was forked from.
 fn log_resource_usage() {
     #[cfg(target_os = "linux")]
     {
