@@ -35,6 +35,8 @@ struct FaultClass {
     env: &'static [(&'static str, &'static str)],
     status: &'static str,
     pgp: bool,
+    /// Whether the key has a `description` (a user tag written after the create).
+    description: bool,
     /// Whether the faulted run itself succeeds.
     survives: bool,
     /// The provider's operation_timeout (seconds): short only where a timeout is the fault.
@@ -49,6 +51,7 @@ fn classes() -> Vec<FaultClass> {
         env: &[],
         status: "Active",
         pgp: false,
+        description: false,
         survives,
         operation_timeout: 30,
     };
@@ -82,6 +85,7 @@ fn classes() -> Vec<FaultClass> {
             env: &[],
             status: "Inactive",
             pgp: false,
+            description: false,
             survives: false,
             operation_timeout: 30,
         },
@@ -92,9 +96,16 @@ fn classes() -> Vec<FaultClass> {
             env: &[("IAMKEY_TEST_FAIL_AT", "pgp-encrypt")],
             status: "Active",
             pgp: true,
+            description: false,
             survives: false,
             operation_timeout: 30,
         },
+        FaultClass {
+            description: true,
+            ..class("description (TagUser) fails after create", Phase::Create, Some(("TagUser", 3, Fault::Error { status: 500, code: "ServiceFailure" })), false)
+        },
+        // Last use is information: a caller without iam:GetAccessKeyLastUsed keeps the values it had.
+        class("GetAccessKeyLastUsed denied on refresh", Phase::Refresh, Some(("GetAccessKeyLastUsed", 1, Fault::Error { status: 403, code: "AccessDenied" })), true),
         FaultClass {
             name: "panic in the provider after CreateAccessKey",
             phase: Phase::Create,
@@ -102,6 +113,7 @@ fn classes() -> Vec<FaultClass> {
             env: &[("IAMKEY_TEST_PANIC_AT", "after-create")],
             status: "Active",
             pgp: false,
+            description: false,
             survives: false,
             operation_timeout: 30,
         },
@@ -131,12 +143,26 @@ fn pgp_public_key() -> &'static str {
     .1
 }
 
-fn config(endpoint: &str, user: &str, status: &str, pgp: bool, operation_timeout: u32) -> String {
-    let pgp_line = if pgp { format!("  pgp_key = <<EOT\n{}EOT\n", pgp_public_key()) } else { String::new() };
+/// One key of `user` with the given status and extra `arguments` (HCL lines).
+fn config(endpoint: &str, user: &str, status: &str, arguments: &str, operation_timeout: u32) -> String {
     format!(
-        "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n{pgp_line}}}\n",
+        "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n{arguments}}}\n",
         provider_block_with(endpoint, &format!("  operation_timeout = {operation_timeout}\n  max_retries = 2\n"))
     )
+}
+
+impl FaultClass {
+    /// This class's key with the given status.
+    fn config(&self, endpoint: &str, user: &str, status: &str) -> String {
+        let mut arguments = String::new();
+        if self.pgp {
+            arguments.push_str(&format!("  pgp_key = <<EOT\n{}EOT\n", pgp_public_key()));
+        }
+        if self.description {
+            arguments.push_str("  description = \"CI deploy key\"\n");
+        }
+        config(endpoint, user, status, &arguments, self.operation_timeout)
+    }
 }
 
 /// The invariant after any fault: IAM holds exactly the keys state tracks.
@@ -153,7 +179,7 @@ fn run_class(class: &FaultClass) -> bool {
     create_user(&user);
     let proxy = FaultProxy::start(&Emulator::get().endpoint());
     let endpoint = proxy.endpoint();
-    let ws = Workspace::new(&config(&endpoint, &user, class.status, class.pgp, class.operation_timeout));
+    let ws = Workspace::new(&class.config(&endpoint, &user, class.status));
     let arm = || {
         if let Some((action, count, fault)) = &class.armed {
             proxy.arm(action, *count, fault.clone());
@@ -171,7 +197,7 @@ fn run_class(class: &FaultClass) -> bool {
         }
         Phase::Update => {
             ws.apply().ok();
-            ws.write(&config(&endpoint, &user, "Inactive", class.pgp, class.operation_timeout));
+            ws.write(&class.config(&endpoint, &user, "Inactive"));
             arm();
             ws.tf_env(&["apply", "-auto-approve", "-input=false"], class.env)
         }
@@ -193,7 +219,7 @@ fn run_class(class: &FaultClass) -> bool {
         return faulted.code == 0;
     }
     let status = if class.phase == Phase::Update { "Inactive" } else { class.status };
-    ws.write(&config(&endpoint, &user, status, class.pgp, class.operation_timeout));
+    ws.write(&class.config(&endpoint, &user, status));
     ws.apply().ok();
     assert_eq!(ws.plan().code, 0, "{}: plan after the converging apply is not empty", class.name);
     let keys = keys_of(&user);
@@ -267,7 +293,7 @@ fn a_canary_secret_never_appears_in_any_output_even_at_trace() {
         ("LOG_SIGNABLE_BODY", "true"),
         ("RUST_BACKTRACE", "full"),
     ];
-    let ws = Workspace::new(&config(&endpoint, &user, "Active", false, 30));
+    let ws = Workspace::new(&config(&endpoint, &user, "Active", "", 30));
     let mut outputs = Vec::new();
     // Success path, then plan/show/output, then the error path (a status update that
     // fails after create), then the panic path.
@@ -279,10 +305,10 @@ fn a_canary_secret_never_appears_in_any_output_even_at_trace() {
     outputs.push(ws.tf_env(&["output"], trace));
     ws.tf(&["destroy", "-auto-approve"]).ok();
     proxy.arm("UpdateAccessKey", 1, Fault::Error { status: 400, code: "InvalidInput" });
-    ws.write(&config(&endpoint, &user, "Inactive", false, 30));
+    ws.write(&config(&endpoint, &user, "Inactive", "", 30));
     outputs.push(ws.tf_env(&["apply", "-auto-approve", "-input=false"], trace));
     ws.tf(&["destroy", "-auto-approve"]).ok();
-    ws.write(&config(&endpoint, &user, "Active", false, 30));
+    ws.write(&config(&endpoint, &user, "Active", "", 30));
     let mut panic_env = trace.to_vec();
     panic_env.push(("IAMKEY_TEST_PANIC_AT", "after-create"));
     let panicked = ws.tf_env(&["apply", "-auto-approve", "-input=false"], &panic_env);
