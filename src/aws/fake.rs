@@ -75,6 +75,19 @@ impl FakeIam {
         self.actions.lock().unwrap().iter().filter(|a| *a == action).count()
     }
 
+    /// The clients a resource gets from a configured provider, with IAM on this
+    /// endpoint (5 s operation timeout, 3 attempts), in us-east-1, without an STS
+    /// probe, secret stores or a known account.
+    pub fn clients(&self) -> crate::aws::AwsClients {
+        crate::aws::AwsClients {
+            iam: crate::aws::iam::Iam::new(self.client(std::time::Duration::from_secs(5)), 3),
+            region: "us-east-1".into(),
+            account_id: None,
+            probe: None,
+            stores: None,
+        }
+    }
+
     /// An IAM client for this endpoint with fast retries (3 attempts, 1 ms backoff).
     pub fn client(&self, operation_timeout: std::time::Duration) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::Config::builder()

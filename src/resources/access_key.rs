@@ -909,15 +909,13 @@ mod tests {
     mod against_a_fake_iam {
         use super::*;
         use crate::aws::fake::{self, FakeIam, Reply};
-        use crate::aws::{iam::Iam, AwsClients};
-        use std::time::Duration;
+        use crate::aws::AwsClients;
 
         const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
 
         async fn resource(handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static) -> (AccessKeyResource, FakeIam) {
             let fake = FakeIam::start(handler).await;
-            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None, probe: None, stores: None };
-            (AccessKeyResource::new(Arc::new(ClientCell::configured(clients))), fake)
+            (AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients()))), fake)
         }
 
         /// Secret stores that refuse every write (the fake answers them with an error).
@@ -945,13 +943,7 @@ mod tests {
                 _ => fake::error(500, "ServiceFailure"),
             })
             .await;
-            let clients = AwsClients {
-                iam: Iam::new(fake.client(Duration::from_secs(5)), 3),
-                region: "us-east-1".into(),
-                account_id: None,
-                probe: None,
-                stores: Some(refusing_stores(&fake.endpoint)),
-            };
+            let clients = AwsClients { stores: Some(refusing_stores(&fake.endpoint)), ..fake.clients() };
             let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(clients)));
             let mut planned = planned("Active");
             planned.set("secret_destination", Value::object([("ssm_parameter_name", Value::string("/ci/bob"))]));

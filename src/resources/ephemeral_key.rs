@@ -208,11 +208,8 @@ mod tests {
     }
 
     mod with_fake_iam {
-        use std::time::Duration;
-
         use super::*;
         use crate::aws::fake::{self, FakeIam, Reply};
-        use crate::aws::AwsClients;
 
         const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
         const NEW_KEY: &str = "AKIAFAKE000000000NEW";
@@ -239,8 +236,7 @@ mod tests {
                 _ => fake::error(500, "ServiceFailure"),
             })
             .await;
-            let clients = AwsClients { iam: Iam::new(fake.client(Duration::from_secs(5)), 3), region: "us-east-1".into(), account_id: None, probe: None, stores: None };
-            let resource = EphemeralAccessKey::new(Arc::new(ClientCell::configured(clients)));
+            let resource = EphemeralAccessKey::new(Arc::new(ClientCell::configured(fake.clients())));
             let opened = resource.open(&OpContext::default(), &Value::object([("user", Value::string("bob"))])).await;
             (opened, fake)
         }
