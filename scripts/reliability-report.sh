@@ -23,6 +23,13 @@ f=target/reliability
   echo
   cat "$f/faults.md"
   echo
+  echo "## Lost or failed creates beside existing keys of the same user"
+  echo
+  echo "A key is adopted only if it was absent from the user's listing taken just before the call,"
+  echo "created after the call started, not made by another create of this provider, and the only such key."
+  echo
+  cat "$f/lost-create.md"
+  echo
   echo "Also tested: SIGINT to Terraform's process group mid-apply (3 creates in flight: all finish and"
   echo "are recorded in state); the lost-answer, throttling, pagination, propagation and timeout paths"
   echo "of the IAM layer against a scripted endpoint (unit tests in \`src/aws/iam.rs\`)."

@@ -379,3 +379,123 @@ fn sigint_to_terraforms_process_group_mid_apply_loses_no_key() {
     assert_eq!(ws.plan().code, 0);
     ws.tf(&["destroy", "-auto-approve"]).ok();
 }
+
+/// A create whose answer is lost or that fails before reaching IAM, next to keys
+/// that already exist: the provider may adopt only the key its own call made.
+struct SiblingCase {
+    name: &'static str,
+    /// A key of the same user, managed by this configuration, applied first.
+    managed_sibling: bool,
+    /// A key of the same user made outside Terraform just before the faulted apply.
+    out_of_band: bool,
+    /// How many keys the faulted apply creates.
+    creates: usize,
+    fault: Fault,
+    /// Whether the faulted apply ends with the new key in state (its secret lost).
+    adopts: bool,
+}
+
+fn sibling_cases() -> Vec<SiblingCase> {
+    let case = |name, managed_sibling, out_of_band, creates, fault, adopts| SiblingCase { name, managed_sibling, out_of_band, creates, fault, adopts };
+    let service_failure = || Fault::Error { status: 500, code: "ServiceFailure" };
+    vec![
+        case("500 that never reached IAM, beside a managed key of the same user", true, false, 1, service_failure(), false),
+        case("connection reset before the call, beside a managed key of the same user", true, false, 1, Fault::Drop, false),
+        case("500 that never reached IAM, a key made out of band seconds before", false, true, 1, service_failure(), false),
+        case("lost answer (executed), beside a managed key of the same user", true, false, 1, Fault::Lost, true),
+        case("two creates for one user in one apply, one answer lost", false, false, 2, Fault::Lost, true),
+    ]
+}
+
+/// Keys `names` of `user`; the sibling's configuration differs from the others'
+/// (an explicit status), so the plan cannot mistake one for the other.
+fn sibling_config(endpoint: &str, user: &str, names: &[String]) -> String {
+    let keys: String = names
+        .iter()
+        .map(|n| {
+            let status = if n == "sibling" { "  status = \"Active\"\n" } else { "" };
+            format!("resource \"iamkey_access_key\" \"{n}\" {{\n  user = \"{user}\"\n{status}}}\n")
+        })
+        .collect();
+    format!("{}{keys}", provider_block_with(endpoint, "  max_retries = 2\n"))
+}
+
+/// After any run: each key in state is tracked once and exists in IAM; every key
+/// IAM holds is tracked or was there before; no key that was there before is gone.
+#[track_caller]
+fn assert_keys_accounted_for(ws: &Workspace, user: &str, existed_before: &[String], what: &str) -> Vec<String> {
+    let tracked = ws.state_key_ids();
+    let mut unique = tracked.clone();
+    unique.dedup();
+    assert_eq!(unique, tracked, "{what}: a key is tracked by two resource instances");
+    let in_iam: Vec<String> = keys_of(user).into_iter().map(|(id, _)| id).collect();
+    for id in existed_before {
+        assert!(in_iam.contains(id), "{what}: key {id}, which existed before the faulted apply, was deleted");
+    }
+    for id in &in_iam {
+        assert!(tracked.contains(id) || existed_before.contains(id), "{what}: key {id} in IAM is tracked by nothing (an orphan)");
+    }
+    for id in &tracked {
+        assert!(in_iam.contains(id), "{what}: state tracks {id}, which IAM does not have");
+    }
+    tracked
+}
+
+fn run_sibling_case(case: &SiblingCase) -> String {
+    let user = unique_user("sibling");
+    create_user(&user);
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let endpoint = proxy.endpoint();
+    let mut names: Vec<String> = Vec::new();
+    let ws = Workspace::new(&sibling_config(&endpoint, &user, &names));
+    if case.managed_sibling {
+        names.push("sibling".into());
+        ws.write(&sibling_config(&endpoint, &user, &names));
+        ws.apply().ok();
+    }
+    let managed_before = ws.state_key_ids();
+    if case.out_of_band {
+        block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).expect("out-of-band CreateAccessKey");
+    }
+    let existed_before: Vec<String> = keys_of(&user).into_iter().map(|(id, _)| id).collect();
+    names.extend((0..case.creates).map(|i| format!("new{i}")));
+    ws.write(&sibling_config(&endpoint, &user, &names));
+
+    proxy.arm("CreateAccessKey", 1, case.fault.clone());
+    let faulted = ws.apply();
+    assert_ne!(faulted.code, 0, "{}: the faulted apply must report the failed create", case.name);
+    assert!(!faulted.all().contains("panicked at"), "{}", case.name);
+    let tracked = assert_keys_accounted_for(&ws, &user, &existed_before, case.name);
+    let adopted_old: Vec<&String> = tracked.iter().filter(|id| existed_before.contains(id) && !managed_before.contains(id)).collect();
+    assert!(adopted_old.is_empty(), "{}: adopted a key that existed before: {adopted_old:?}", case.name);
+    let new_in_state = tracked.iter().filter(|id| !existed_before.contains(id)).count();
+    let expected_new = if case.adopts { case.creates } else { case.creates - 1 };
+    assert_eq!(new_in_state, expected_new, "{}: keys the faulted apply put in state:\n{}", case.name, faulted.all());
+
+    // One more apply converges, and keeps every key that existed before.
+    proxy.disarm();
+    ws.apply().ok();
+    assert_eq!(ws.plan().code, 0, "{}: plan after the converging apply is not empty", case.name);
+    let tracked = assert_keys_accounted_for(&ws, &user, &existed_before, case.name);
+    assert_eq!(tracked.len(), names.len(), "{}", case.name);
+    ws.tf(&["destroy", "-auto-approve"]).ok();
+    let left: Vec<String> = keys_of(&user).into_iter().map(|(id, _)| id).filter(|id| !managed_before.contains(id)).collect();
+    let out_of_band: Vec<String> = existed_before.iter().filter(|id| !managed_before.contains(id)).cloned().collect();
+    assert_eq!(left, out_of_band, "{}: after destroy only the out-of-band key is left", case.name);
+    let outcome = if case.adopts { "new key adopted (tainted)" } else { "nothing adopted" };
+    format!("| {} | {outcome} | 0 | 0 | yes |", case.name)
+}
+
+#[test]
+fn a_faulted_create_adopts_only_the_key_it_made_and_deletes_nothing_that_existed() {
+    let cases = sibling_cases();
+    let rows: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cases.iter().map(|c| scope.spawn(move || run_sibling_case(c))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    let table = format!(
+        "| faulted create | outcome | pre-existing keys adopted | pre-existing keys deleted | next apply converged |\n|---|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    );
+    std::fs::write(report_dir().join("lost-create.md"), table).unwrap();
+}

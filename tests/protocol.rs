@@ -205,7 +205,8 @@ async fn a_panicking_handler_is_answered_and_the_server_keeps_serving() {
 }
 
 /// A stand-in IAM endpoint for the protocol tests: it either answers every call
-/// with a created key, or accepts and never answers. Each request is announced.
+/// (ListAccessKeys with no keys, anything else with a created key), or accepts and
+/// never answers. Each request is announced.
 struct StubIam {
     url: String,
     requests: tokio::sync::mpsc::UnboundedReceiver<()>,
@@ -232,10 +233,13 @@ impl StubIam {
                         let _ = socket.read(&mut buf).await; // until the client gives up
                         return;
                     }
-                    let body = "<CreateAccessKeyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><CreateAccessKeyResult><AccessKey>\
+                    let listing = "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListAccessKeysResult>\
+                        <AccessKeyMetadata/><IsTruncated>false</IsTruncated></ListAccessKeysResult></ListAccessKeysResponse>";
+                    let created = "<CreateAccessKeyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><CreateAccessKeyResult><AccessKey>\
                         <UserName>bob</UserName><AccessKeyId>AKIASTUB000000000001</AccessKeyId><Status>Active</Status>\
                         <SecretAccessKey>stubSecretstubSecretstubSecretstubSecret</SecretAccessKey><CreateDate>2026-01-01T00:00:00Z</CreateDate>\
                         </AccessKey></CreateAccessKeyResult></CreateAccessKeyResponse>";
+                    let body = if String::from_utf8_lossy(&buf[..n]).contains("Action=ListAccessKeys") { listing } else { created };
                     let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len());
                     let _ = socket.write_all(response.as_bytes()).await;
                 });

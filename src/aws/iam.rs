@@ -4,12 +4,13 @@
 //! Rules kept here:
 //! - CreateAccessKey is sent with SDK retries off. Only an answer that proves the
 //!   call did nothing (throttling) is retried. When the call may have executed
-//!   but its answer was lost, the user's keys are listed to find the new one.
+//!   but its answer was lost, the user's keys are listed to find the new one, and
+//!   a key is adopted only if this create provably made it (see `attribute`).
 //! - Every other call uses the SDK's retry policy, configured by the provider.
 //! - Errors carry the operation, IAM's code and message; never a request or
 //!   response body, so never a secret.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -129,13 +130,18 @@ pub struct CreatedKey {
     pub secret: Secret,
 }
 
-/// The outcome of a CreateAccessKey whose answer was lost.
+/// The outcome of a CreateAccessKey that did not return a key.
 #[derive(Debug)]
 pub enum CreateFailure {
     /// Nothing was created.
     NotCreated(IamError),
     /// IAM created this key but its secret never arrived.
     CreatedWithoutSecret { key: KeyMetadata, cause: IamError },
+    /// The call may or may not have executed, and the user's listing cannot tell:
+    /// `appeared` are the keys that are new since just before the call and that
+    /// no other create of this provider made. None of them is adopted, changed or
+    /// deleted: an operator decides.
+    Unattributable { appeared: Vec<KeyMetadata>, cause: IamError },
 }
 
 /// Runs an idempotent call unless Terraform asks the provider to stop first: a
@@ -189,10 +195,13 @@ impl<T: Send + Sync + 'static> ReadCache<T> {
         self.lock().remove(&user.map(str::to_string));
     }
 
+    /// The listing of `user`, from the cache if it was started less than
+    /// `max_age` ago (and no write to the user since), else from `fetch`.
     async fn get(
         &self,
         operation: &'static str,
         user: Option<&str>,
+        max_age: Duration,
         cancel: &CancellationToken,
         fetch: impl FnOnce(Option<String>) -> BoxFuture<'static, Result<T, IamError>>,
     ) -> Result<Arc<T>, IamError> {
@@ -200,7 +209,7 @@ impl<T: Send + Sync + 'static> ReadCache<T> {
         let listing = {
             let mut cache = self.lock();
             match cache.get(&key) {
-                Some((at, listing)) if at.elapsed() < READ_CACHE_TTL => listing.clone(),
+                Some((at, listing)) if at.elapsed() < max_age => listing.clone(),
                 _ => {
                     let listing = fetch(key.clone()).map(|r| r.map(Arc::new)).boxed().shared();
                     cache.insert(key.clone(), (std::time::Instant::now(), listing.clone()));
@@ -232,26 +241,58 @@ pub struct LastUsed {
 /// (IAM is eventually consistent); hashicorp/aws waits as long.
 pub const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How old the listing taken as a create's "keys before the call" may be. In an
+/// apply, Terraform plans each resource again just before applying it, and that
+/// plan's quota check lists the user: a create reuses that listing (no extra call)
+/// when it is this fresh and no write to the user came since; otherwise it lists.
+const BASELINE_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// How far IAM's clock (a key's CreateDate) may be behind this machine's.
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// Keys of one user at one moment, keyed by user (None: the caller).
+type KeyCache = ReadCache<Vec<KeyMetadata>>;
+
+/// One lock per user (None: the caller).
+type UserLocks = Mutex<HashMap<Option<String>, Arc<tokio::sync::Mutex<()>>>>;
+
 #[derive(Clone, Debug)]
 pub struct Iam {
     client: aws_sdk_iam::Client,
     max_attempts: u32,
     propagation_timeout: Duration,
-    reads: Arc<ReadCache<Vec<KeyMetadata>>>,
+    reads: Arc<KeyCache>,
     tags: Arc<ReadCache<HashMap<String, String>>>,
+    /// One create at a time per user, so that the listing taken before a create
+    /// is the user's key set as it stood just before that call.
+    create_locks: Arc<UserLocks>,
+    /// Every key this provider created or adopted: never attributed to another create.
+    created_here: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Iam {
     pub fn new(client: aws_sdk_iam::Client, max_attempts: u32) -> Self {
-        Iam { client, max_attempts: max_attempts.max(1), propagation_timeout: PROPAGATION_TIMEOUT, reads: Arc::default(), tags: Arc::default() }
+        Iam {
+            client,
+            max_attempts: max_attempts.max(1),
+            propagation_timeout: PROPAGATION_TIMEOUT,
+            reads: Arc::default(),
+            tags: Arc::default(),
+            create_locks: Arc::default(),
+            created_here: Arc::default(),
+        }
     }
 
     /// The keys of `user` for a Read: one ListAccessKeys per user, shared by the
     /// reads of its keys until a write to that user.
     pub async fn keys_for_read(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<Arc<Vec<KeyMetadata>>, IamError> {
+        self.keys_listed_within(user, READ_CACHE_TTL, cancel).await
+    }
+
+    async fn keys_listed_within(&self, user: Option<&str>, max_age: Duration, cancel: &CancellationToken) -> Result<Arc<Vec<KeyMetadata>>, IamError> {
         let client = self.client.clone();
         self.reads
-            .get("ListAccessKeys", user, cancel, move |owner| async move { list_all_pages(&client, owner.as_deref()).await }.boxed())
+            .get("ListAccessKeys", user, max_age, cancel, move |owner| async move { list_all_pages(&client, owner.as_deref()).await }.boxed())
             .await
     }
 
@@ -259,7 +300,7 @@ impl Iam {
     pub async fn user_tags_for_read(&self, user: &str, cancel: &CancellationToken) -> Result<Arc<HashMap<String, String>>, IamError> {
         let client = self.client.clone();
         self.tags
-            .get("ListUserTags", Some(user), cancel, move |owner| async move { list_user_tags(&client, owner.as_deref().unwrap_or_default()).await }.boxed())
+            .get("ListUserTags", Some(user), READ_CACHE_TTL, cancel, move |owner| async move { list_user_tags(&client, owner.as_deref().unwrap_or_default()).await }.boxed())
             .await
     }
 
@@ -323,16 +364,47 @@ impl Iam {
     }
 
     /// Creates a key for `user`, or for the calling identity when `user` is None.
+    ///
+    /// Costs one CreateAccessKey, plus one ListAccessKeys when no listing of the
+    /// user from the last few seconds is at hand (see BASELINE_MAX_AGE), plus one
+    /// more only when the answer is lost.
     pub async fn create_access_key(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
-        let result = self.create_once_or_reconcile(user, cancel).await;
+        let lock = self.create_lock(user);
+        let _one_create_per_user = lock.lock().await;
+        let result = match self.keys_before_create(user, cancel).await {
+            Ok(before) => self.create_once_or_reconcile(user, &before, cancel).await,
+            Err(e) => Err(CreateFailure::NotCreated(e)),
+        };
         self.reads.invalidate(user);
-        if let Ok(created) = &result {
-            self.reads.invalidate(Some(&created.metadata.user_name));
+        let made = match &result {
+            Ok(created) => Some(&created.metadata),
+            Err(CreateFailure::CreatedWithoutSecret { key, .. }) => Some(key),
+            Err(_) => None,
+        };
+        if let Some(key) = made {
+            self.reads.invalidate(Some(&key.user_name));
+            self.created_here.lock().unwrap_or_else(|p| p.into_inner()).insert(key.access_key_id.clone());
         }
         result
     }
 
-    async fn create_once_or_reconcile(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
+    fn create_lock(&self, user: Option<&str>) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.create_locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(user.map(str::to_string)).or_default().clone()
+    }
+
+    /// The ids of the user's keys just before a create. A user IAM does not show
+    /// (yet) has none. Any other failure stops the create: a create whose lost
+    /// answer could not be reconciled must not be sent.
+    async fn keys_before_create(&self, user: Option<&str>, cancel: &CancellationToken) -> Result<HashSet<String>, IamError> {
+        match self.keys_listed_within(user, BASELINE_MAX_AGE, cancel).await {
+            Ok(keys) => Ok(keys.iter().map(|k| k.access_key_id.clone()).collect()),
+            Err(e) if e.is_no_such_entity() && user.is_some() => Ok(HashSet::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_once_or_reconcile(&self, user: Option<&str>, before: &HashSet<String>, cancel: &CancellationToken) -> Result<CreatedKey, CreateFailure> {
         const OP: &str = "CreateAccessKey";
         let started = SystemTime::now();
         let waiting_since = std::time::Instant::now();
@@ -354,7 +426,7 @@ impl Iam {
                 Ok(output) => {
                     let Some(key) = output.access_key() else {
                         let cause = IamError::Service { operation: OP, code: "EmptyResponse".into(), message: "no key in the response".into() };
-                        return Err(self.reconcile_lost_create(user, started, cause).await);
+                        return Err(self.reconcile_lost_create(user, before, started, cause).await);
                     };
                     return Ok(CreatedKey {
                         metadata: KeyMetadata {
@@ -383,30 +455,26 @@ impl Iam {
                 }
             }
             if err.maybe_executed() {
-                return Err(self.reconcile_lost_create(user, started, err).await);
+                return Err(self.reconcile_lost_create(user, before, started, err).await);
             }
             return Err(CreateFailure::NotCreated(err));
         }
     }
 
-    /// After a CreateAccessKey that may have executed: a key of the user created
-    /// since the call started (allowing for clock skew) is the one it made.
-    async fn reconcile_lost_create(&self, user: Option<&str>, started: SystemTime, cause: IamError) -> CreateFailure {
-        const SKEW: Duration = Duration::from_secs(300);
-        let since = started
-            .checked_sub(SKEW)
-            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs() as i64);
+    /// After a CreateAccessKey that may have executed, lists the user's keys and
+    /// attributes to this create at most one of them (see `attribute`).
+    async fn reconcile_lost_create(&self, user: Option<&str>, before: &HashSet<String>, started: SystemTime, cause: IamError) -> CreateFailure {
         // Reconciliation always completes (bounded by the timeouts): it is what keeps
         // a created key from being orphaned.
         match self.list_access_keys(user, &CancellationToken::new()).await {
-            Ok(keys) => match keys.into_iter().filter(|k| k.create_secs.is_some_and(|s| s >= since)).max_by_key(|k| k.create_secs) {
-                Some(key) => CreateFailure::CreatedWithoutSecret { key, cause },
-                None => CreateFailure::NotCreated(cause),
-            },
+            Ok(keys) => {
+                let created_here = self.created_here.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let appeared = keys.into_iter().filter(|k| !before.contains(&k.access_key_id) && !created_here.contains(&k.access_key_id)).collect();
+                attribute(appeared, started, cause)
+            }
             Err(list_error) => {
                 tracing::warn!("could not list keys after a lost CreateAccessKey response: {list_error}");
-                CreateFailure::NotCreated(cause)
+                CreateFailure::Unattributable { appeared: Vec::new(), cause }
             }
         }
     }
@@ -440,6 +508,25 @@ impl Iam {
             Ok(output.user_name().map(str::to_string))
         })
         .await
+    }
+}
+
+/// Decides what a create whose answer was lost made, from the keys that
+/// `appeared` (listed now, absent just before the call, not made by another create
+/// of this provider). The one such key, created at or after the call started
+/// (less the clock skew), is the one this create made; no such key means nothing
+/// was created; anything else (two new keys, or a key the listing before the call
+/// should have shown) cannot be attributed and is left alone.
+fn attribute(appeared: Vec<KeyMetadata>, started: SystemTime, cause: IamError) -> CreateFailure {
+    let since = started
+        .checked_sub(CLOCK_SKEW)
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    let made_since_the_call = |k: &KeyMetadata| k.create_secs.is_some_and(|s| s >= since);
+    match appeared.as_slice() {
+        [] => CreateFailure::NotCreated(cause),
+        [key] if made_since_the_call(key) => CreateFailure::CreatedWithoutSecret { key: key.clone(), cause },
+        _ => CreateFailure::Unattributable { appeared, cause },
     }
 }
 
@@ -522,6 +609,7 @@ mod tests {
 
     const USER: &str = "bob";
     const NEW_ID: &str = "AKIAFAKE000000000NEW";
+    const OLD_ID: &str = "AKIAFAKE000000000OLD";
     const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
 
     fn now() -> String {
@@ -537,6 +625,7 @@ mod tests {
         let fake = FakeIam::start(|action, _, before| match (action, before) {
             ("CreateAccessKey", 0 | 1) => fake::error(400, "Throttling"),
             ("CreateAccessKey", _) => fake::created(USER, NEW_ID, SECRET, &now()),
+            ("ListAccessKeys", _) => fake::listed(USER, &[], None),
             _ => fake::error(400, "Unexpected"),
         })
         .await;
@@ -551,20 +640,22 @@ mod tests {
     async fn throttling_past_the_attempt_limit_fails_without_creating() {
         let fake = FakeIam::start(|action, _, _| match action {
             "CreateAccessKey" => fake::error(400, "Throttling"),
+            "ListAccessKeys" => fake::listed(USER, &[], None),
             _ => fake::error(400, "Unexpected"),
         })
         .await;
         let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
         assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.code() == Some("Throttling")), "{err:?}");
         assert_eq!(fake.calls("CreateAccessKey"), 3);
-        assert_eq!(fake.calls("ListAccessKeys"), 0, "a throttled call executed nothing: no reconcile");
+        assert_eq!(fake.calls("ListAccessKeys"), 1, "the listing before the call; a throttled call executed nothing: no reconcile");
     }
 
     #[tokio::test]
     async fn a_lost_create_answer_is_not_retried_and_the_new_key_is_found() {
-        let fake = FakeIam::start(|action, _, _| match action {
-            "CreateAccessKey" => Reply::Drop,
-            "ListAccessKeys" => fake::listed(USER, &[("AKIAFAKE000000000OLD", "Active", "2020-01-01T00:00:00Z"), (NEW_ID, "Active", &now())], None),
+        let fake = FakeIam::start(|action, _, before| match (action, before) {
+            ("CreateAccessKey", _) => Reply::Drop,
+            ("ListAccessKeys", 0) => fake::listed(USER, &[(OLD_ID, "Active", "2020-01-01T00:00:00Z")], None),
+            ("ListAccessKeys", _) => fake::listed(USER, &[(OLD_ID, "Active", "2020-01-01T00:00:00Z"), (NEW_ID, "Active", &now())], None),
             _ => fake::error(400, "Unexpected"),
         })
         .await;
@@ -580,7 +671,7 @@ mod tests {
     async fn a_lost_create_answer_with_no_new_key_reports_nothing_created() {
         let fake = FakeIam::start(|action, _, _| match action {
             "CreateAccessKey" => Reply::Drop,
-            "ListAccessKeys" => fake::listed(USER, &[("AKIAFAKE000000000OLD", "Active", "2020-01-01T00:00:00Z")], None),
+            "ListAccessKeys" => fake::listed(USER, &[(OLD_ID, "Active", "2020-01-01T00:00:00Z")], None),
             _ => fake::error(400, "Unexpected"),
         })
         .await;
@@ -591,9 +682,10 @@ mod tests {
 
     #[tokio::test]
     async fn service_failure_on_create_is_reconciled_not_retried() {
-        let fake = FakeIam::start(|action, _, _| match action {
-            "CreateAccessKey" => fake::error(500, "ServiceFailure"),
-            "ListAccessKeys" => fake::listed(USER, &[(NEW_ID, "Active", &now())], None),
+        let fake = FakeIam::start(|action, _, before| match (action, before) {
+            ("CreateAccessKey", _) => fake::error(500, "ServiceFailure"),
+            ("ListAccessKeys", 0) => fake::listed(USER, &[], None),
+            ("ListAccessKeys", _) => fake::listed(USER, &[(NEW_ID, "Active", &now())], None),
             _ => fake::error(400, "Unexpected"),
         })
         .await;
@@ -604,11 +696,15 @@ mod tests {
 
     #[tokio::test]
     async fn quota_is_not_retried() {
-        let fake = FakeIam::start(|_, _, _| fake::error(409, "LimitExceeded")).await;
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed(USER, &[], None),
+            _ => fake::error(409, "LimitExceeded"),
+        })
+        .await;
         let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
         assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.is_limit_exceeded()), "{err:?}");
         assert_eq!(fake.calls("CreateAccessKey"), 1);
-        assert_eq!(fake.calls("ListAccessKeys"), 0);
+        assert_eq!(fake.calls("ListAccessKeys"), 1, "only the listing before the call");
     }
 
     #[tokio::test]
@@ -633,7 +729,11 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(3), "bounded wait");
         assert!(fake.calls("CreateAccessKey") >= 2);
         // The caller's own identity has no propagation to wait for: one call.
-        let fake = FakeIam::start(|_, _, _| fake::error(404, "NoSuchEntity")).await;
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed(USER, &[], None),
+            _ => fake::error(404, "NoSuchEntity"),
+        })
+        .await;
         let _ = self::iam(&fake).await.create_access_key(None, &CancellationToken::new()).await.unwrap_err();
         assert_eq!(fake.calls("CreateAccessKey"), 1);
     }
@@ -646,6 +746,135 @@ mod tests {
         let err = iam(&fake).await.create_access_key(Some(USER), &cancel).await.unwrap_err();
         assert!(matches!(err, CreateFailure::NotCreated(IamError::Cancelled { .. })));
         assert_eq!(fake.calls("CreateAccessKey"), 0);
+    }
+
+    type Listed = Vec<(&'static str, &'static str, String)>;
+
+    /// A fake whose CreateAccessKey fails with `fault` and whose ListAccessKeys
+    /// answers `before` first and `after` from then on.
+    async fn lost_create(fault: fn() -> Reply, before: Listed, after: Listed) -> FakeIam {
+        let page = |keys: &Listed| {
+            let rows: Vec<(&str, &str, &str)> = keys.iter().map(|(id, status, date)| (*id, *status, date.as_str())).collect();
+            fake::listed(USER, &rows, None)
+        };
+        FakeIam::start(move |action, _, n| match (action, n) {
+            ("CreateAccessKey", _) => fault(),
+            ("ListAccessKeys", 0) => page(&before),
+            ("ListAccessKeys", _) => page(&after),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await
+    }
+
+    fn service_failure() -> Reply {
+        fake::error(500, "ServiceFailure")
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_never_adopts_a_key_the_user_already_had() {
+        // The sibling key is seconds old: only the listing before the call tells it apart.
+        for fault in [service_failure as fn() -> Reply, || Reply::Drop] {
+            let sibling = vec![(OLD_ID, "Active", now())];
+            let fake = lost_create(fault, sibling.clone(), sibling).await;
+            let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+            assert!(matches!(err, CreateFailure::NotCreated(_)), "{err:?}");
+            assert_eq!(fake.calls("CreateAccessKey"), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn two_new_keys_after_a_lost_answer_are_left_alone() {
+        let fake = lost_create(|| Reply::Drop, vec![], vec![("AKIAFAKE00OUTOFBAND1", "Active", now()), (NEW_ID, "Active", now())]).await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        match err {
+            CreateFailure::Unattributable { appeared, .. } => {
+                let ids: Vec<&str> = appeared.iter().map(|k| k.access_key_id.as_str()).collect();
+                assert_eq!(ids, ["AKIAFAKE00OUTOFBAND1", NEW_ID]);
+            }
+            other => panic!("expected no adoption, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_key_older_than_the_call_is_not_adopted() {
+        let fake = lost_create(service_failure, vec![], vec![(OLD_ID, "Active", "2020-01-01T00:00:00Z".into())]).await;
+        let err = iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::Unattributable { ref appeared, .. } if appeared.len() == 1), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_key_another_create_returned_is_never_adopted() {
+        // The caller's listing (user None) cannot show the key just created for the
+        // caller by name; the provider remembers it.
+        let fake = FakeIam::start(|action, form, n| match (action, n) {
+            ("CreateAccessKey", 0) => fake::created(USER, NEW_ID, SECRET, &now()),
+            ("CreateAccessKey", _) => service_failure(),
+            ("ListAccessKeys", _) if form.contains_key("UserName") || n < 2 => fake::listed(USER, &[], None),
+            ("ListAccessKeys", _) => fake::listed(USER, &[(NEW_ID, "Active", &now())], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let iam = iam(&fake).await;
+        iam.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap();
+        let err = iam.create_access_key(None, &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn two_creates_for_one_user_each_get_their_own_key_when_one_answer_is_lost() {
+        // IAM as a tiny state machine: what was created is listed.
+        let keys: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let held = keys.clone();
+        let fake = FakeIam::start(move |action, _, n| match action {
+            "CreateAccessKey" => {
+                let id = format!("AKIAFAKE0000000NEW{n:02}");
+                held.lock().unwrap().push((id.clone(), now()));
+                if n == 0 { fake::created(USER, &id, SECRET, &now()) } else { Reply::Drop }
+            }
+            "ListAccessKeys" => {
+                let listed = held.lock().unwrap().clone();
+                let rows: Vec<(&str, &str, &str)> = listed.iter().map(|(id, date)| (id.as_str(), "Active", date.as_str())).collect();
+                fake::listed(USER, &rows, None)
+            }
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let iam = iam(&fake).await;
+        let cancel = CancellationToken::new();
+        let (a, b) = tokio::join!(iam.create_access_key(Some(USER), &cancel), iam.create_access_key(Some(USER), &cancel));
+        let mut ids = Vec::new();
+        for outcome in [a, b] {
+            match outcome {
+                Ok(created) => ids.push(created.metadata.access_key_id),
+                Err(CreateFailure::CreatedWithoutSecret { key, .. }) => ids.push(key.access_key_id),
+                Err(other) => panic!("each create accounts for its own key: {other:?}"),
+            }
+        }
+        ids.sort();
+        assert_eq!(ids, ["AKIAFAKE0000000NEW00", "AKIAFAKE0000000NEW01"], "no key adopted twice");
+    }
+
+    #[tokio::test]
+    async fn a_create_reuses_a_listing_of_the_last_seconds_and_refuses_without_one() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed(USER, &[], None),
+            "CreateAccessKey" => fake::created(USER, NEW_ID, SECRET, &now()),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let iam = iam(&fake).await;
+        iam.keys_for_read(Some(USER), &CancellationToken::new()).await.unwrap(); // the plan's quota check
+        iam.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap();
+        assert_eq!(fake.calls("ListAccessKeys"), 1, "the create reused the plan's listing");
+
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::error(403, "AccessDenied"),
+            _ => fake::created(USER, NEW_ID, SECRET, &now()),
+        })
+        .await;
+        let err = self::iam(&fake).await.create_access_key(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert!(matches!(err, CreateFailure::NotCreated(ref e) if e.code() == Some("AccessDenied")), "{err:?}");
+        assert_eq!(fake.calls("CreateAccessKey"), 0, "a create whose loss could not be reconciled is not sent");
     }
 
     #[tokio::test]

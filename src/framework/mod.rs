@@ -39,6 +39,10 @@ impl StateSlot {
     }
 }
 
+/// The private data the framework stores with an object that a failed create
+/// returned (Terraform keeps it, tainted). A successful apply replaces it.
+pub const FAILED_CREATE_PRIVATE: &[u8] = br#"{"iamkey_failed_create":true}"#;
+
 /// The outcome of an apply: the new state (which may be present even with errors:
 /// Terraform then keeps it, tainted on create) and the diagnostics.
 pub struct ApplyOutcome {
@@ -84,6 +88,10 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome;
+    /// Told, on refresh, of an object that a failed create returned: Terraform
+    /// holds it tainted, so the next apply deletes it (before creating its
+    /// replacement, unless create_before_destroy). Called before `read`.
+    fn refreshing_failed_create(&self, _state: &Value) {}
     /// Reads the remote object; `Ok(None)` when it is gone.
     async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics>;
     async fn update(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome;

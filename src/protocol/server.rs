@@ -500,6 +500,9 @@ impl wire::provider_server::Provider for ProviderService {
             if state.is_null() {
                 return Ok((encode(&Value::Null, &ty)?, None));
             }
+            if request.private == crate::framework::FAILED_CREATE_PRIVATE {
+                resource.refreshing_failed_create(&state);
+            }
             match resource.read(&ctx, &state).await {
                 // A known identity is sent back unchanged when this one is not complete
                 // (the provider's account unknown); a removed object has none.
@@ -619,8 +622,9 @@ impl wire::provider_server::Provider for ProviderService {
                 None
             }
         };
+        let failed_create = prior.is_null() && diags.has_errors() && !outcome.state.is_null();
         let mut response = apply_response(new_state, diags);
-        response.private = request.planned_private;
+        response.private = if failed_create { crate::framework::FAILED_CREATE_PRIVATE.to_vec() } else { request.planned_private };
         response.new_identity = identity_to_wire(resource.as_ref(), &outcome.state);
         Ok(Response::new(response))
     }

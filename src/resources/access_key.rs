@@ -36,11 +36,22 @@ pub struct AccessKeyResource {
     /// is the new half of a replacement, not one more key.
     planned_existing: Mutex<HashSet<u64>>,
     fingerprints: RandomState,
+    /// Keys a failed create left in state, tainted, as refreshed by this process:
+    /// the next apply deletes them, so the quota check does not count them.
+    /// (Terraform plans a tainted object's replacement as a plain create.)
+    leaving: Mutex<HashSet<String>>,
 }
 
 impl AccessKeyResource {
     pub fn new(clients: Arc<ClientCell>) -> Self {
-        AccessKeyResource { schema: schema(), identity_schema: identity_schema(), clients, planned_existing: Mutex::default(), fingerprints: RandomState::new() }
+        AccessKeyResource {
+            schema: schema(),
+            identity_schema: identity_schema(),
+            clients,
+            planned_existing: Mutex::default(),
+            fingerprints: RandomState::new(),
+            leaving: Mutex::default(),
+        }
     }
 }
 
@@ -361,7 +372,10 @@ impl AccessKeyResource {
         let mut diags = Diagnostics::new();
         let Ok(clients) = self.clients.get() else { return diags };
         let held = match clients.iam.keys_for_read(user, &ctx.cancel).await {
-            Ok(keys) => keys.len(),
+            Ok(keys) => {
+                let leaving = self.leaving.lock().unwrap_or_else(|p| p.into_inner());
+                keys.iter().filter(|k| !leaving.contains(&k.access_key_id)).count()
+            }
             // A user this plan creates has no keys yet; other failures are left to
             // apply, which reports them with their cause.
             Err(e) => {
@@ -586,6 +600,9 @@ impl Resource for AccessKeyResource {
                 return ApplyOutcome::failed(Value::Null, d);
             }
             Err(CreateFailure::NotCreated(e)) => return ApplyOutcome::failed(Value::Null, iam_diagnostic(&e, None)),
+            Err(CreateFailure::Unattributable { appeared, cause }) => {
+                return ApplyOutcome::failed(Value::Null, super::inventory::uncertain_create(user, &appeared, &cause))
+            }
             Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
                 // The key exists but its secret is lost: track it (Terraform taints
                 // it, and the next apply replaces it) rather than orphan it.
@@ -651,6 +668,12 @@ impl Resource for AccessKeyResource {
             }
         }
         ApplyOutcome::ok(state)
+    }
+
+    fn refreshing_failed_create(&self, state: &Value) {
+        if let Some(id) = state.get("id").as_str() {
+            self.leaving.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string());
+        }
     }
 
     async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
@@ -940,6 +963,7 @@ mod tests {
         async fn a_failed_write_to_the_destination_keeps_the_key_tainted_and_the_secret_nowhere() {
             let fake = FakeIam::start(|action, _, _| match action {
                 "CreateAccessKey" => fake::created("bob", "AKIAFAKE000000000NEW", SECRET, &now()),
+                "ListAccessKeys" => fake::listed("bob", &[], None),
                 _ => fake::error(500, "ServiceFailure"),
             })
             .await;
@@ -973,6 +997,7 @@ mod tests {
         async fn a_failed_status_update_after_create_still_returns_the_key() {
             let (resource, _fake) = resource(|action, _, _| match action {
                 "CreateAccessKey" => fake::created("bob", "AKIAFAKE000000000NEW", SECRET, &now()),
+                "ListAccessKeys" => fake::listed("bob", &[], None),
                 _ => fake::error(400, "InvalidInput"),
             })
             .await;
@@ -992,6 +1017,7 @@ mod tests {
         async fn a_failed_description_tag_after_create_still_returns_the_key() {
             let (resource, _fake) = resource(|action, _, _| match action {
                 "CreateAccessKey" => fake::created("bob", "AKIAFAKE000000000NEW", SECRET, &now()),
+                "ListAccessKeys" => fake::listed("bob", &[], None),
                 _ => fake::error(500, "ServiceFailure"),
             })
             .await;
@@ -1007,9 +1033,10 @@ mod tests {
 
         #[tokio::test]
         async fn a_lost_create_answer_keeps_the_new_key_in_state_without_secret() {
-            let (resource, fake) = resource(|action, _, _| match action {
-                "CreateAccessKey" => Reply::Drop,
-                "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE000000000NEW", "Active", &now())], None),
+            let (resource, fake) = resource(|action, _, before| match (action, before) {
+                ("CreateAccessKey", _) => Reply::Drop,
+                ("ListAccessKeys", 0) => fake::listed("bob", &[], None),
+                ("ListAccessKeys", _) => fake::listed("bob", &[("AKIAFAKE000000000NEW", "Active", &now())], None),
                 _ => fake::error(400, "Unexpected"),
             })
             .await;
@@ -1019,6 +1046,24 @@ mod tests {
             assert_eq!(outcome.state.get("secret"), &Value::Null);
             assert!(outcome.state.is_wholly_known());
             assert_eq!(fake.calls("CreateAccessKey"), 1);
+        }
+
+        #[tokio::test]
+        async fn an_uncertain_create_records_nothing_and_names_the_keys_that_appeared() {
+            let (resource, fake) = resource(|action, _, before| match (action, before) {
+                ("CreateAccessKey", _) => Reply::Drop,
+                ("ListAccessKeys", 0) => fake::listed("bob", &[], None),
+                ("ListAccessKeys", _) => fake::listed("bob", &[("AKIAFAKE00000000OOB1", "Active", &now()), ("AKIAFAKE000000000NEW", "Active", &now())], None),
+                _ => fake::error(400, "Unexpected"),
+            })
+            .await;
+            let ctx = OpContext::default();
+            let outcome = resource.create(&ctx, &planned("Active")).await;
+            assert_eq!(outcome.state, Value::Null, "neither key is adopted");
+            assert!(ctx.partial_state.take().is_none());
+            let detail = &outcome.diagnostics.0[0].detail;
+            assert!(detail.contains("AKIAFAKE00000000OOB1 created") && detail.contains("AKIAFAKE000000000NEW created"), "{detail}");
+            assert_eq!(fake.calls("DeleteAccessKey") + fake.calls("UpdateAccessKey"), 0, "nothing is deleted or deactivated");
         }
 
         #[tokio::test]

@@ -142,6 +142,7 @@ impl EphemeralResource for EphemeralAccessKey {
         let created = match iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
             Err(CreateFailure::NotCreated(e)) => return Err(failed("Could not create the ephemeral access key", &e)),
+            Err(CreateFailure::Unattributable { appeared, cause }) => return Err(super::inventory::uncertain_create(user, &appeared, &cause)),
             Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
                 // Useless without its secret: delete it now rather than leave it.
                 let cleanup = delete_key(iam, &key.user_name, &key.access_key_id, ctx).await;

@@ -38,6 +38,30 @@ pub async fn describe_keys(iam: &Iam, user: Option<&str>) -> String {
     }
 }
 
+/// A create that may or may not have happened, and keys that appeared that
+/// cannot be attributed to it: nothing was adopted, changed or deleted.
+pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &IamError) -> crate::protocol::diagnostics::Diagnostics {
+    let who = user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"));
+    let keys = if appeared.is_empty() {
+        "  (the keys could not be listed to find out)".to_string()
+    } else {
+        appeared
+            .iter()
+            .map(|k| format!("  - {} created {}", k.access_key_id, k.create_date.as_deref().unwrap_or("at an unknown time")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    crate::protocol::diagnostics::Diagnostics::error(
+        "Access key creation uncertain",
+        format!(
+            "CreateAccessKey for {who} failed in a way that may or may not have created a key ({cause}), and the keys of \
+             {who} cannot tell which key, if any, this create made. Keys that appeared since just before the call:\n{keys}\n\n\
+             None of them was adopted, changed or deleted, and nothing was recorded in state. If one was made by this \
+             apply, delete it (or import it); then apply again."
+        ),
+    )
+}
+
 /// The attributes of one reported key, in the order the docs list them.
 pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
     ("access_key_id", "The access key ID."),
