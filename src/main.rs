@@ -32,6 +32,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First: Ctrl-C reaches Terraform's whole process group, and a SIGINT that
+    // arrives before the handshake must not kill the provider either.
+    host::ignore_interrupts();
     host::logging::init();
     let cli = Cli::parse();
     if let Some(Command::Docs { root, check }) = cli.command {
@@ -57,7 +60,6 @@ fn main() -> ExitCode {
         if cli.debug {
             host::serve_debug(provider, iamkey::PROVIDER_ADDRESS).await
         } else {
-            host::ignore_interrupts();
             host::serve(provider).await
         }
     });

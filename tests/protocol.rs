@@ -385,3 +385,120 @@ fn tls_below_1_2_is_refused() {
     assert!(!reply.is_empty(), "the server answers with an alert");
     assert_eq!(reply[0], 0x15, "an alert record, not a ServerHello: {reply:02x?}");
 }
+
+/// The folder that holds a plugin's socket.
+fn socket_folder(plugin: &Plugin) -> std::path::PathBuf {
+    std::path::Path::new(&plugin.socket).parent().unwrap().to_path_buf()
+}
+
+#[test]
+fn the_socket_folder_is_0700_and_the_socket_0600_even_at_umask_000() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let identity = terraform_like_identity();
+    let mut command = plugin_command(std::path::Path::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey")), &[], &identity);
+    command.stdout(std::process::Stdio::piped());
+    // SAFETY: umask is async-signal-safe; it runs in the child between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let plugin = Plugin::handshake(child, stdout, identity);
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&socket_folder(&plugin)), 0o700, "socket folder");
+    assert_eq!(mode(std::path::Path::new(&plugin.socket)), 0o600, "socket");
+}
+
+#[test]
+fn sigterm_exits_and_removes_the_socket_folder() {
+    let mut plugin = launch();
+    let folder = socket_folder(&plugin);
+    assert!(folder.exists());
+    // SAFETY: sends a signal to our own child.
+    unsafe {
+        libc::kill(plugin.child.id() as i32, libc::SIGTERM);
+    }
+    let status = plugin.exits_within(Duration::from_secs(2));
+    assert!(status.success(), "{status:?}");
+    assert!(!folder.exists(), "socket folder {folder:?} left behind");
+}
+
+/// Starts the plugin with its stdout on a pipe that is already full, so that its
+/// handshake write blocks; returns it once the kernel shows it blocked there.
+fn launch_blocked_on_handshake(identity: &ClientIdentity) -> (std::process::Child, std::io::PipeReader, usize) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let fd = writer.as_raw_fd();
+    let set_nonblocking = |on: bool| {
+        // SAFETY: fcntl on a descriptor this function owns.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK });
+        }
+    };
+    set_nonblocking(true);
+    let mut filled = 0;
+    while let Ok(n) = writer.write(&[b'x'; 4096]) {
+        filled += n;
+    }
+    set_nonblocking(false);
+    let mut command = plugin_command(std::path::Path::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey")), &[], identity);
+    command.stdout(writer);
+    let child = command.spawn().unwrap();
+    drop(command);
+    let wchan = format!("/proc/{}/wchan", child.id());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&wchan).unwrap_or_default().contains("pipe_write") {
+        assert!(Instant::now() < deadline, "the plugin never blocked writing its handshake");
+        std::thread::yield_now();
+    }
+    (child, reader, filled)
+}
+
+#[test]
+fn sigint_before_the_handshake_is_read_is_survived_20_of_20_times() {
+    use std::io::{BufRead, BufReader};
+    let mut survived = 0;
+    for _ in 0..20 {
+        let identity = terraform_like_identity();
+        let (mut child, reader, filled) = launch_blocked_on_handshake(&identity);
+        // SAFETY: sends a signal to our own child.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGINT);
+        }
+        let mut stdout = BufReader::new(reader);
+        std::io::copy(&mut (&mut stdout).take(filled as u64), &mut std::io::sink()).unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let alive = child.try_wait().unwrap().is_none();
+        if line.starts_with("1|6|unix|") && alive {
+            survived += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(survived, 20, "early SIGINTs survived");
+}
+
+#[test]
+fn a_blank_or_unusable_client_certificate_stops_the_launch() {
+    let garbage = "-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAA\n-----END CERTIFICATE-----\n";
+    for (what, value) in [("blank", ""), ("spaces", "  \n"), ("no certificate", "hello"), ("not X.509", garbage)] {
+        let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey"))
+            .env(COOKIE.0, COOKIE.1)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+            .env("PLUGIN_CLIENT_CERT", value)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{what}");
+        assert!(output.stdout.is_empty(), "{what}: no handshake line, so no plaintext server");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("PLUGIN_CLIENT_CERT"), "{what}: {stderr}");
+    }
+}

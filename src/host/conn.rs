@@ -47,11 +47,15 @@ impl Listener {
 
     #[cfg(unix)]
     fn bind_unix() -> io::Result<Listener> {
+        use std::fs::Permissions;
+        use std::os::unix::fs::PermissionsExt;
         let parent = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-        // tempfile creates the folder with mode 0700: only this user reaches the socket.
-        let dir = tempfile::Builder::new().prefix("plugin").tempdir_in(parent)?;
+        // The folder is made 0700 (the umask can only remove bits), so no other user
+        // can reach the socket in it at any moment; the socket itself is then 0600.
+        let dir = tempfile::Builder::new().prefix("plugin").permissions(Permissions::from_mode(0o700)).tempdir_in(parent)?;
         let path = dir.path().join("iamkey.sock");
         let listener = UnixListener::bind(&path)?;
+        std::fs::set_permissions(&path, Permissions::from_mode(0o600))?;
         Ok(Listener::Unix { listener, path, _dir: dir })
     }
 

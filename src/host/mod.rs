@@ -72,30 +72,47 @@ pub fn check_launch_environment() -> Result<(), HostError> {
 }
 
 /// Stops SIGINT from killing the process: Ctrl-C reaches Terraform's whole process
-/// group, and Terraform stops providers itself (StopProvider, then Shutdown).
+/// group, and Terraform stops providers itself (StopProvider, then Shutdown). The
+/// disposition is set synchronously, so it holds from the moment this returns, even
+/// while the handshake write blocks the only thread. (`--debug` mode installs its
+/// own Ctrl-C handler over it.)
 pub fn ignore_interrupts() {
     #[cfg(unix)]
-    tokio::spawn(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else { return };
-        while interrupts.recv().await.is_some() {
-            tracing::debug!("SIGINT ignored: Terraform stops the provider through StopProvider");
+    // SAFETY: sets the disposition of one signal to "ignore"; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    }
+}
+
+/// Resolves when the process gets SIGTERM (never where there are no signals, or
+/// when the handler cannot be installed). The handler is installed by this call.
+fn terminated() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let mut terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(terms) = terms.as_mut() {
+            terms.recv().await;
+            return;
         }
-    });
+        std::future::pending::<()>().await
+    }
 }
 
 /// Serves the provider as Terraform launched it, until Shutdown.
 pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
+    let terminated = terminated();
     let identity;
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
-        Ok(pem) if !pem.trim().is_empty() => {
+        Ok(pem) => {
             let client = tls::parse_client_certificate(&pem)?;
             identity = tls::ServerIdentity::generate()?;
             Some((tls::server_config(&identity, client)?, identity.certificate.clone()))
         }
-        // Terraform sets no certificate only under TF_DISABLE_PLUGIN_TLS (its SDK
-        // test framework); go-plugin then expects plaintext and an empty cert field.
-        _ => None,
+        // Terraform leaves the variable unset only under TF_DISABLE_PLUGIN_TLS (its
+        // SDK test framework); go-plugin then expects plaintext and an empty cert
+        // field. Set but blank or unusable is refused above: never plaintext by mistake.
+        Err(_) => None,
     };
     let listener = Arc::new(Listener::bind().await?);
     let address = listener.address()?;
@@ -117,7 +134,13 @@ pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
         stdout.flush()?;
     }
     tracing::info!(network = address.network, address = %address.address, "plugin serving");
-    shutdown.cancelled().await;
+    tokio::select! {
+        _ = shutdown.cancelled() => {}
+        _ = terminated => {
+            tracing::info!("SIGTERM: shutting down");
+            shutdown.cancel();
+        }
+    }
     // In-flight calls get a short grace; Terraform kills the process at 2 s anyway.
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, server).await;
     drop(listener); // removes the socket and its folder

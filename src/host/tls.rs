@@ -16,9 +16,9 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerC
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("PLUGIN_CLIENT_CERT holds no PEM certificate")]
+    #[error("PLUGIN_CLIENT_CERT is set but holds no PEM certificate; Terraform sets it to the certificate the provider must pin (unset it only to run without TLS)")]
     NoClientCertificate,
-    #[error("PLUGIN_CLIENT_CERT is not valid PEM: {0}")]
+    #[error("PLUGIN_CLIENT_CERT is not a valid PEM certificate: {0}")]
     InvalidPem(String),
     #[error("could not generate the server certificate: {0}")]
     Certificate(#[from] rcgen::Error),
@@ -58,11 +58,14 @@ impl ServerIdentity {
     }
 }
 
-/// Reads the one certificate from `PLUGIN_CLIENT_CERT`'s PEM.
+/// Reads the one certificate from `PLUGIN_CLIENT_CERT`'s PEM; it must parse as
+/// X.509, since a pin that no client can present would refuse every connection.
 pub fn parse_client_certificate(pem: &str) -> Result<CertificateDer<'static>, TlsError> {
-    let mut reader = pem.as_bytes();
-    let first = rustls_pemfile::certs(&mut reader).next();
-    first.ok_or(TlsError::NoClientCertificate)?.map_err(|e| TlsError::InvalidPem(e.to_string()))
+    use rustls::pki_types::pem::PemObject;
+    let first = CertificateDer::pem_slice_iter(pem.as_bytes()).next();
+    let certificate = first.ok_or(TlsError::NoClientCertificate)?.map_err(|e| TlsError::InvalidPem(e.to_string()))?;
+    webpki::EndEntityCert::try_from(&certificate).map_err(|e| TlsError::InvalidPem(format!("not an X.509 certificate ({e})")))?;
+    Ok(certificate)
 }
 
 /// TLS 1.2+ server configuration: our certificate, ALPN `h2` (grpc-go enforces it),
@@ -147,7 +150,15 @@ mod tests {
     }
 
     #[test]
-    fn garbage_client_certificate_is_an_error() {
-        assert!(parse_client_certificate("not pem").is_err());
+    fn only_a_parseable_x509_client_certificate_is_accepted() {
+        assert!(matches!(parse_client_certificate(""), Err(TlsError::NoClientCertificate)));
+        assert!(matches!(parse_client_certificate("not pem"), Err(TlsError::NoClientCertificate)));
+        let garbage = "-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAA\n-----END CERTIFICATE-----\n";
+        assert!(matches!(parse_client_certificate(garbage), Err(TlsError::InvalidPem(_))));
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained); // as Terraform's
+        let certificate = params.self_signed(&key).unwrap();
+        assert_eq!(parse_client_certificate(&certificate.pem()).unwrap().as_ref(), certificate.der().as_ref());
     }
 }

@@ -37,7 +37,7 @@ pub fn terraform_like_identity() -> ClientIdentity {
 
 pub struct Plugin {
     pub child: Child,
-    pub stdout: BufReader<std::process::ChildStdout>,
+    pub stdout: BufReader<Box<dyn std::io::Read + Send>>,
     pub handshake: String,
     pub socket: String,
     pub server_cert: Vec<u8>,
@@ -77,24 +77,39 @@ pub fn launch_binary(binary: &Path, env: &[(&str, &str)]) -> Plugin {
 /// As `launch_binary`, with a client identity made beforehand (so that timing a
 /// launch does not time making a P-521 key).
 pub fn launch_binary_as(binary: &Path, env: &[(&str, &str)], identity: ClientIdentity) -> Plugin {
-    let mut child = Command::new(binary)
+    let mut command = plugin_command(binary, env, &identity);
+    command.stdout(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    Plugin::handshake(child, stdout, identity)
+}
+
+/// The command Terraform runs to start a plugin: cookie, protocol versions and
+/// client certificate set; stdin and stderr closed; stdout left to the caller.
+pub fn plugin_command(binary: &Path, env: &[(&str, &str)], identity: &ClientIdentity) -> Command {
+    let mut command = Command::new(binary);
+    command
         .envs(env.iter().copied())
         .env(COOKIE.0, COOKIE.1)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_CLIENT_CERT", &identity.pem)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut handshake = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut handshake).unwrap();
-    let fields: Vec<&str> = handshake.trim_end().split('|').collect();
-    assert_eq!(fields.len(), 6, "handshake: {handshake:?}");
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("RawStd base64");
-    let socket = fields[3].to_string();
-    Plugin { child, stdout, handshake, socket, server_cert, identity }
+        .stderr(Stdio::null());
+    command
+}
+
+impl Plugin {
+    /// Reads the handshake line of a started plugin from its `stdout`.
+    pub fn handshake<R: std::io::Read + Send + 'static>(child: Child, stdout: BufReader<R>, identity: ClientIdentity) -> Plugin {
+        let mut stdout: BufReader<Box<dyn std::io::Read + Send>> = BufReader::new(Box::new(stdout));
+        let mut handshake = String::new();
+        stdout.read_line(&mut handshake).unwrap();
+        let fields: Vec<&str> = handshake.trim_end().split('|').collect();
+        assert_eq!(fields.len(), 6, "handshake: {handshake:?}");
+        let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("RawStd base64");
+        let socket = fields[3].to_string();
+        Plugin { child, stdout, handshake, socket, server_cert, identity }
+    }
 }
 
 /// Trusts exactly the certificate from the handshake line, as go-plugin does.
