@@ -11,6 +11,10 @@ echo
 echo "==> building"
 cargo build --locked
 echo
+echo "==> checking the dependencies' licenses and sources"
+python3 scripts/check-dependencies.py --self-test
+python3 scripts/check-dependencies.py
+echo
 echo "==> checking that docs/ matches the schema"
 ./target/debug/terraform-provider-iamkey docs --check
 echo
