@@ -12,6 +12,20 @@ use crate::protocol::value::{Type, Value};
 /// attribute is sensitive.
 pub type Validator = fn(&Value) -> Result<(), String>;
 
+/// The most of a validator's reason a diagnostic shows: a reason may echo the
+/// value, and a value may be megabytes long.
+const MAX_REASON_CHARS: usize = 400;
+
+/// `reason`, cut to MAX_REASON_CHARS with a note of its full length.
+fn bounded(reason: String) -> String {
+    let total = reason.chars().count();
+    if total <= MAX_REASON_CHARS {
+        return reason;
+    }
+    let kept: String = reason.chars().take(MAX_REASON_CHARS).collect();
+    format!("{kept}… (cut here: {total} characters in all)")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Required,
@@ -179,7 +193,7 @@ impl Block {
                 (_, v) => {
                     for validator in &attr.validators {
                         if let Err(reason) = validator(v) {
-                            diags.add_error_at(path.clone(), format!("Invalid value for \"{}\"", attr.name), reason);
+                            diags.add_error_at(path.clone(), format!("Invalid value for \"{}\"", attr.name), bounded(reason));
                         }
                     }
                 }
@@ -267,6 +281,22 @@ mod tests {
         let mut config = Value::Null;
         config.set("name", Value::Unknown);
         assert!(schema().validate(&config).is_empty());
+    }
+
+    #[test]
+    fn a_huge_value_echoed_by_a_validator_is_cut_with_its_length() {
+        fn echoes(v: &Value) -> Result<(), String> {
+            Err(format!("{:?} is not allowed", v.as_str().unwrap_or_default()))
+        }
+        let block = Block::new("").attribute(Attribute::optional("status", Type::String).validate(echoes));
+        let mut config = Value::Null;
+        config.set("status", Value::string("x".repeat(1 << 20)));
+        let mut diags = Diagnostics::new();
+        block.validate(&config, &AttributePath::default(), &mut diags);
+        let detail = &diags.0[0].detail;
+        assert!(detail.chars().count() < MAX_REASON_CHARS + 60, "{} characters", detail.len());
+        let full = format!("{:?} is not allowed", "x".repeat(1 << 20)).chars().count();
+        assert!(detail.ends_with(&format!("(cut here: {full} characters in all)")), "{}", &detail[detail.len() - 60..]);
     }
 
     #[test]
