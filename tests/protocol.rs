@@ -293,13 +293,16 @@ async fn a_panic_after_create_still_answers_with_the_created_key() {
     let mut client = tf::provider_client::ProviderClient::new(channel.clone());
     configure(&mut client, &iam.url).await;
     let ty = key_type();
-    let planned = Value::object([("user", Value::string("bob")), ("status", Value::string("Active")), ("id", Value::Unknown), ("secret", Value::Unknown)]);
+    let config = Value::object([("user", Value::string("bob")), ("status", Value::string("Active"))]);
+    let mut planned = config.clone();
+    planned.set("id", Value::Unknown);
+    planned.set("secret", Value::Unknown);
     let response = client
         .apply_resource_change(tf::apply_resource_change::Request {
             type_name: "iamkey_access_key".into(),
             prior_state: Some(msgpack(&Value::Null, &ty)),
             planned_state: Some(msgpack(&planned, &ty)),
-            config: Some(msgpack(&planned, &ty)),
+            config: Some(msgpack(&config, &ty)),
             ..Default::default()
         })
         .await
@@ -501,4 +504,76 @@ fn a_blank_or_unusable_client_certificate_stops_the_launch() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("PLUGIN_CLIENT_CERT"), "{what}: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call() {
+    use iamkey::protocol::value::Value;
+    let plugin = launch();
+    let mut iam = StubIam::start(true).await;
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel);
+    configure(&mut client, &iam.url).await;
+    let ty = key_type();
+    let key = |attribute: &str, value: Value| {
+        let mut config = Value::object([("user", Value::string("bob")), ("status", Value::string("Active"))]);
+        config.set(attribute, value);
+        config
+    };
+    let cases = [
+        ("a user name with a space", key("user", Value::string("bad name!")), "user"),
+        ("a user name of 65 characters", key("user", Value::string("a".repeat(65))), "user"),
+        ("a user name of 1 MiB", key("user", Value::string("a".repeat(1 << 20))), "user"),
+        ("an empty user name", key("user", Value::string("")), "user"),
+        ("a status IAM does not have", key("status", Value::string("Bogus")), "status"),
+        ("a description with a control character", key("description", Value::string("a\u{7}b")), "description"),
+    ];
+    for (what, config, attribute) in &cases {
+        let plan = client
+            .plan_resource_change(tf::plan_resource_change::Request {
+                type_name: "iamkey_access_key".into(),
+                prior_state: Some(msgpack(&Value::Null, &ty)),
+                proposed_new_state: Some(msgpack(config, &ty)),
+                config: Some(msgpack(config, &ty)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(plan.planned_state.is_none(), "{what}: planned anyway");
+        let shown = format!("{:?}", plan.diagnostics);
+        assert!(shown.contains(&format!("AttributeName(\"{attribute}\")")), "{what}: no diagnostic on {attribute}: {shown:.300}");
+        assert!(shown.len() < 2_000, "{what}: a {} byte diagnostic", shown.len());
+
+        let mut planned = config.clone();
+        planned.set("id", Value::Unknown);
+        let apply = client
+            .apply_resource_change(tf::apply_resource_change::Request {
+                type_name: "iamkey_access_key".into(),
+                prior_state: Some(msgpack(&Value::Null, &ty)),
+                planned_state: Some(msgpack(&planned, &ty)),
+                config: Some(msgpack(config, &ty)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let shown = format!("{:?}", apply.diagnostics);
+        assert!(shown.contains(&format!("AttributeName(\"{attribute}\")")), "{what}: apply went ahead: {shown:.300}");
+    }
+    // An unknown user at apply is refused, never taken to mean the caller.
+    let config = Value::object([("user", Value::Unknown), ("status", Value::string("Active"))]);
+    let apply = client
+        .apply_resource_change(tf::apply_resource_change::Request {
+            type_name: "iamkey_access_key".into(),
+            prior_state: Some(msgpack(&Value::Null, &ty)),
+            planned_state: Some(msgpack(&config, &ty)),
+            config: Some(msgpack(&config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(apply.diagnostics[0].summary, "Unknown value at apply");
+    assert!(iam.requests.try_recv().is_err(), "no IAM call was made for any of them");
 }

@@ -175,16 +175,22 @@ impl Block {
     /// attributes left unset, and each attribute's validators. Unknown values are
     /// skipped: they are checked again once known.
     pub fn validate(&self, config: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+        self.check(config, at, Check::Configuration, diags)
+    }
+
+    fn check(&self, value_of: &Value, at: &AttributePath, check: Check, diags: &mut Diagnostics) {
         for attr in &self.attributes {
             let path = at.clone().attribute(attr.name);
-            let value = config.get(attr.name);
+            let value = value_of.get(attr.name);
             match (attr.mode, value) {
+                // A planned state holds computed values: only the validators apply.
+                (_, v) if check == Check::ValuesOnly && (v.is_null() || !v.is_wholly_known()) => {}
                 (Mode::Required, Value::Null) => diags.add_error_at(
                     path,
                     "Missing required argument",
                     format!("The argument \"{}\" is required, but no definition was found.", attr.name),
                 ),
-                (Mode::Computed, v) if !v.is_null() => diags.add_error_at(
+                (Mode::Computed, v) if check == Check::Configuration && !v.is_null() => diags.add_error_at(
                     path,
                     "Value for unconfigurable attribute",
                     format!("Can't configure a value for \"{}\": its value is decided by the provider.", attr.name),
@@ -200,13 +206,13 @@ impl Block {
             }
         }
         for nested in &self.blocks {
-            let value = config.get(nested.name);
+            let value = value_of.get(nested.name);
             let path = at.clone().attribute(nested.name);
             match (nested.nesting, value) {
-                (Nesting::Single, v @ Value::Object(_)) => nested.block.validate(v, &path, diags),
+                (Nesting::Single, v @ Value::Object(_)) => nested.block.check(v, &path, check, diags),
                 (Nesting::List, Value::List(items)) => {
                     for (i, item) in items.iter().enumerate() {
-                        nested.block.validate(item, &path.clone().index(i as i64), diags);
+                        nested.block.check(item, &path.clone().index(i as i64), check, diags);
                     }
                 }
                 _ => {}
@@ -239,6 +245,23 @@ impl Schema {
         self.block.validate(config, &AttributePath::default(), &mut diags);
         diags
     }
+
+    /// Runs the attributes' validators over a planned state (which, unlike a
+    /// configuration, holds computed values): apply re-checks what it will send.
+    pub fn validate_planned(&self, planned: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        self.block.check(planned, &AttributePath::default(), Check::ValuesOnly, &mut diags);
+        diags
+    }
+}
+
+/// What a block check covers.
+#[derive(Clone, Copy, PartialEq)]
+enum Check {
+    /// A configuration: required and computed-only rules, then the validators.
+    Configuration,
+    /// A planned or prior state: the validators only.
+    ValuesOnly,
 }
 
 #[cfg(test)]

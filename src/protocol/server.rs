@@ -372,9 +372,7 @@ impl wire::provider_server::Provider for ProviderService {
                 Ok(c) => c,
                 Err(d) => return d,
             };
-            let mut diags = resource.schema().validate(&config);
-            resource.validate(&config, &mut diags);
-            diags
+            validate_config(resource.as_ref(), &config)
         }, |d, _| d)
         .await;
         Ok(Response::new(wire::validate_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
@@ -542,6 +540,13 @@ impl wire::provider_server::Provider for ProviderService {
             let prior = decode(request.prior_state.as_ref(), &ty, "prior state")?;
             let proposed = decode(request.proposed_new_state.as_ref(), &ty, "proposed new state")?;
             let config = decode(request.config.as_ref(), &ty, "configuration")?;
+            // Validated again: Terraform validates first, but nothing here relies on it.
+            if !config.is_null() {
+                let diags = validate_config(resource.as_ref(), &config);
+                if diags.has_errors() {
+                    return Err(diags);
+                }
+            }
             let mut planned = plan(resource.schema(), &prior, &proposed, &config);
             if !prior.is_null() {
                 let reasons = resource.replacement_reasons(&prior, &planned.state);
@@ -593,7 +598,10 @@ impl wire::provider_server::Provider for ProviderService {
         let decoded = decode(request.prior_state.as_ref(), &ty, "prior state").and_then(|prior| {
             Ok((prior, decode(request.planned_state.as_ref(), &ty, "planned state")?))
         });
-        let (prior, planned) = match decoded {
+        let (prior, planned) = match decoded.and_then(|(prior, planned)| {
+            validate_apply(resource.as_ref(), request.config.as_ref(), &planned)?;
+            Ok((prior, planned))
+        }) {
             Ok(pair) => pair,
             Err(d) => return Ok(Response::new(apply_response(request.prior_state, d))),
         };
@@ -1006,6 +1014,37 @@ fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
         Ok(v) => (Some(v), Diagnostics::new()),
         Err(d) => (None, d),
     }
+}
+
+/// A resource's whole validation of a configuration, as ValidateResourceConfig
+/// runs it; plan and apply run it again.
+fn validate_config(resource: &dyn Resource, config: &Value) -> Diagnostics {
+    let mut diags = resource.schema().validate(config);
+    resource.validate(config, &mut diags);
+    diags
+}
+
+/// Before an apply sends anything: the configuration is wholly known (Terraform
+/// never applies an unknown one) and valid, and the planned values pass the
+/// attributes' validators (they are what the resource sends to AWS).
+fn validate_apply(resource: &dyn Resource, config: Option<&wire::DynamicValue>, planned: &Value) -> Result<(), Diagnostics> {
+    if planned.is_null() {
+        return Ok(()); // a delete acts on the prior state: what AWS reported
+    }
+    let config = decode(config, &resource.schema().value_type(), "configuration")?;
+    if !config.is_wholly_known() {
+        return Err(Diagnostics::error(
+            "Unknown value at apply",
+            "The configuration holds a value that is not known yet. Terraform resolves every configured value before \
+             it applies; this provider refuses to guess one (an unknown user would otherwise mean the caller).",
+        ));
+    }
+    let mut diags = validate_config(resource, &config);
+    diags.extend(resource.schema().validate_planned(planned));
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(())
 }
 
 fn apply_response(new_state: Option<wire::DynamicValue>, diags: Diagnostics) -> wire::apply_resource_change::Response {
