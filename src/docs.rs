@@ -60,7 +60,10 @@ pub fn pages(root: &Path) -> Vec<Page> {
              `pgp_key`.\n\n-> **Two keys per user.** IAM allows each user 2 access keys. A plan that would create a third fails at plan time, \
              listing the user's keys with their age and last use. A replacement reuses the old key's slot, because Terraform deletes \
              the old key first; with `create_before_destroy` it needs a free slot, and apply stops before creating anything if there \
-             is none.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n## Import\n\nImport by access key ID, or by `USER/ACCESS_KEY_ID` \
+             is none.\n\n~> **Keys for the caller, never root by accident.** With `user` omitted the key is for the identity \
+             that signs the provider's requests, and the plan shows its user name. A role, assumed-role or federated caller owns no \
+             keys: the plan fails and asks for `user`. The account's root user fails the same way unless `allow_root_key = true`: \
+             a root access key has full, unrestrictable control of the account, and AWS recommends never creating one.\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n## Import\n\nImport by access key ID, or by `USER/ACCESS_KEY_ID` \
              (which saves one IAM call). IAM returns a key's secret only when the key is created, so after import `secret`, \
              `ses_smtp_password_v4`, `encrypted_secret`, `encrypted_ses_smtp_password_v4` and `key_fingerprint` are null.\n\n\
              ```shell\n{}```\n\n\

@@ -199,7 +199,8 @@ fn key_for_the_calling_identity_when_user_is_omitted() {
     let credentials = format!("  access_key = \"{}\"\n  secret_key = \"{}\"\n", own.access_key_id(), own.secret_access_key());
     let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{}}\n", provider_block_with(&endpoint, &credentials)));
     let plan = ws.plan();
-    assert!(plan.stdout.contains("user ") && plan.stdout.contains("(known after apply)"), "{}", plan.stdout);
+    let names_user = |l: &str| l.trim_start().starts_with("+ user ") && l.ends_with(&format!("= \"{user}\""));
+    assert!(plan.stdout.lines().any(names_user), "the plan names the caller's user:\n{}", plan.stdout);
     ws.apply().ok();
     assert_eq!(ws.resource("iamkey_access_key.k")["values"]["user"], user.as_str());
     assert_eq!(keys_of(&user).len(), 2);
@@ -318,4 +319,35 @@ fn debug_mode_serves_terraform_through_tf_reattach_providers() {
         libc::kill(server.id() as i32, libc::SIGINT);
     }
     assert!(server.wait().unwrap().success(), "Ctrl-C stops the debug server");
+}
+
+#[test]
+fn an_assumed_role_caller_with_user_omitted_is_refused_at_plan_and_creates_nothing() {
+    let role = unique_user("deploy-role");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    block_on(Emulator::get().iam().create_role().role_name(&role).assume_role_policy_document(trust).send()).expect("CreateRole");
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new(REGION))
+            .endpoint_url(Emulator::get().endpoint())
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+            .build(),
+    );
+    let arn = format!("arn:aws:iam::123456789012:role/{role}");
+    let assumed = block_on(sts.assume_role().role_arn(&arn).role_session_name("ci").send()).expect("AssumeRole");
+    let session = assumed.credentials().unwrap();
+    let proxy = support::proxy::FaultProxy::start(&Emulator::get().endpoint());
+    let credentials = format!(
+        "  access_key = \"{}\"\n  secret_key = \"{}\"\n  token = \"{}\"\n",
+        session.access_key_id(),
+        session.secret_access_key(),
+        session.session_token()
+    );
+    let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{}}\n", provider_block_with(&proxy.endpoint(), &credentials)));
+    let refused = ws.apply();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(refused.stderr.contains("The caller is not an IAM user") && refused.stderr.contains("assumed-role"), "{}", refused.stderr);
+    assert_eq!(proxy.calls("CreateAccessKey"), 0);
+    assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
 }

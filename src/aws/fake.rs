@@ -77,12 +77,18 @@ impl FakeIam {
 
     /// The clients a resource gets from a configured provider, with IAM on this
     /// endpoint (5 s operation timeout, 3 attempts), in us-east-1, without an STS
-    /// probe, secret stores or a known account.
+    /// probe, secret stores or a known account, signed by the IAM user bob.
     pub fn clients(&self) -> crate::aws::AwsClients {
+        self.clients_of(crate::aws::caller::Caller::User("bob".into()))
+    }
+
+    /// As `clients`, with requests signed by `caller`.
+    pub fn clients_of(&self, caller: crate::aws::caller::Caller) -> crate::aws::AwsClients {
         crate::aws::AwsClients {
             iam: crate::aws::iam::Iam::new(self.client(std::time::Duration::from_secs(5)), 3),
             region: "us-east-1".into(),
             account_id: None,
+            caller: crate::aws::caller::CallerIdentity::known(caller),
             probe: None,
             stores: None,
         }

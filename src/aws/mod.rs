@@ -3,6 +3,7 @@
 //! container and instance metadata, credential processes), and shared by every
 //! resource.
 
+pub mod caller;
 pub mod destination;
 pub mod iam;
 pub mod probe;
@@ -69,6 +70,8 @@ pub struct AwsClients {
     pub iam: iam::Iam,
     pub region: String,
     pub account_id: Option<String>,
+    /// Who signs the requests: decides whom a key with no `user` is for.
+    pub caller: caller::CallerIdentity,
     /// Tests new keys (`wait_until_usable`); None where there is no STS to ask.
     pub probe: Option<probe::KeyProbe>,
     /// Where secrets go instead of state (`secret_destination`); None in unit tests.
@@ -182,7 +185,12 @@ impl ClientSettings {
         if let Some(role) = &self.assume_role {
             config = self.assume(role, config).await?;
         }
-        let account_id = if self.skip_credentials_validation { None } else { Some(self.caller_account(&config).await?) };
+        let (account_id, caller) = if self.skip_credentials_validation {
+            (None, caller::CallerIdentity::lookup(self.sts_client(&config)))
+        } else {
+            let (account, arn) = self.caller_identity(&config).await?;
+            (Some(account), caller::CallerIdentity::known(caller::Caller::from_arn(&arn)))
+        };
         let mut iam_config = aws_sdk_iam::config::Builder::from(&config);
         if let Some(endpoint) = &self.iam_endpoint {
             iam_config = iam_config.endpoint_url(endpoint);
@@ -201,7 +209,7 @@ impl ClientSettings {
             aws_sdk_secretsmanager::Client::from_conf(secrets_config.build()),
             aws_sdk_ssm::Client::from_conf(ssm_config.build()),
         ));
-        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, probe, stores })
+        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, caller, probe, stores })
     }
 
     fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {
@@ -216,7 +224,8 @@ impl ClientSettings {
         aws_sdk_sts::Client::from_conf(self.sts_config(config))
     }
 
-    async fn caller_account(&self, config: &SdkConfig) -> Result<String, ConfigError> {
+    /// The account and ARN of the credentials' principal.
+    async fn caller_identity(&self, config: &SdkConfig) -> Result<(String, String), ConfigError> {
         let identity = self.sts_client(config).get_caller_identity().send().await.map_err(|e| {
             ConfigError::InvalidCredentials(match (e.code(), e.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
@@ -224,7 +233,7 @@ impl ClientSettings {
                 _ => sdk_failure_kind(&e),
             })
         })?;
-        Ok(identity.account().unwrap_or_default().to_string())
+        Ok((identity.account().unwrap_or_default().to_string(), identity.arn().unwrap_or_default().to_string()))
     }
 
     /// Swaps the credentials for those of the assumed role.

@@ -81,9 +81,10 @@ pub trait Resource: Send + Sync + 'static {
     fn modify_plan(&self, _prior: &Value, _config: &Value, _planned: &mut Value) {}
 
     /// Checks a planned change against the remote system, after the schema's plan
-    /// rules and `modify_plan`; `planned` is null for a destroy. Errors stop the
-    /// plan. (Terraform drops warnings from its second call for a replacement.)
-    async fn check_plan(&self, _ctx: &OpContext, _prior: &Value, _config: &Value, _planned: &Value) -> Diagnostics {
+    /// rules and `modify_plan`, and may fill in computed values only the remote
+    /// system knows; `planned` is null for a destroy. Errors stop the plan.
+    /// (Terraform drops warnings from its second call for a replacement.)
+    async fn check_plan(&self, _ctx: &OpContext, _prior: &Value, _config: &Value, _planned: &mut Value) -> Diagnostics {
         Diagnostics::new()
     }
 

@@ -555,7 +555,7 @@ impl wire::provider_server::Provider for ProviderService {
             if !planned.state.is_null() {
                 resource.modify_plan(&prior, &config, &mut planned.state);
             }
-            let warnings = resource.check_plan(&ctx, &prior, &config, &planned.state).await;
+            let warnings = resource.check_plan(&ctx, &prior, &config, &mut planned.state).await;
             if warnings.has_errors() {
                 return Err(warnings);
             }

@@ -12,6 +12,7 @@ use super::inventory::describe_keys;
 use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
 use crate::aws::destination::Destination;
+use super::owner;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
@@ -142,6 +143,10 @@ fn schema() -> Schema {
                     .replace_on_change()
                     .validate(validate_user_name)
                     .describe("IAM user the key belongs to. When omitted, the key is created for the identity that signs the requests, and this is set from IAM's answer."),
+            )
+            .attribute(
+                Attribute::optional(owner::ALLOW_ROOT_KEY, Type::Bool)
+                    .describe("Allow a key for the account's root user, when `user` is omitted and the provider's credentials are the root user's. Without it such a plan fails: AWS recommends never creating root access keys. Has no effect when `user` is set."),
             )
             .attribute(
                 Attribute::optional("status", Type::String)
@@ -341,6 +346,12 @@ fn whose(user: Option<&str>) -> String {
 }
 
 impl AccessKeyResource {
+    /// The IAM user a key with no `user` is for (None: the root user, allowed).
+    async fn owner_of_callers_key(&self, planned: &Value) -> Result<Option<String>, Diagnostics> {
+        let allow_root_key = planned.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true);
+        owner::of_the_caller(self.clients.get()?, allow_root_key).await
+    }
+
     async fn existing_keys(&self, user: Option<&str>) -> String {
         match self.clients.get() {
             Ok(clients) => describe_keys(&clients.iam, user).await,
@@ -548,7 +559,7 @@ impl Resource for AccessKeyResource {
         planned.set("encrypted_ses_smtp_passwords_v4", regional(&encrypted));
     }
 
-    async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &Value) -> Diagnostics {
+    async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
         {
             let fingerprint = self.fingerprints.hash_one(config);
             let mut planned_existing = self.planned_existing.lock().unwrap_or_else(|p| p.into_inner());
@@ -562,11 +573,20 @@ impl Resource for AccessKeyResource {
                 return Diagnostics::new(); // the new half of a replacement
             }
         }
-        match (planned.get("user"), config.get("user")) {
-            (Value::String(user), _) => self.check_quota(ctx, Some(user)).await,
-            (_, Value::Null) => self.check_quota(ctx, None).await,
-            _ => Diagnostics::new(), // the user is not known until apply
-        }
+        let user = match (planned.get("user"), config.get("user")) {
+            (Value::String(user), _) => Some(user.clone()),
+            // No user: the caller's own key, whose name the plan can show.
+            (_, Value::Null) => match self.owner_of_callers_key(planned).await {
+                Ok(Some(name)) => {
+                    planned.set("user", Value::string(&name));
+                    Some(name)
+                }
+                Ok(None) => None, // the root user, allowed
+                Err(d) => return d,
+            },
+            _ => return Diagnostics::new(), // the user is not known until apply
+        };
+        self.check_quota(ctx, user.as_deref()).await
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome {
@@ -584,7 +604,17 @@ impl Resource for AccessKeyResource {
                 return ApplyOutcome::failed(Value::Null, d);
             }
         };
-        let user = planned.get("user").as_str();
+        let callers_user;
+        let user = match planned.get("user").as_str() {
+            Some(user) => Some(user),
+            None => match self.owner_of_callers_key(planned).await {
+                Ok(name) => {
+                    callers_user = name;
+                    callers_user.as_deref()
+                }
+                Err(d) => return ApplyOutcome::failed(Value::Null, d),
+            },
+        };
         let created = match clients.iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
             Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {
@@ -1046,6 +1076,52 @@ mod tests {
             assert_eq!(outcome.state.get("secret"), &Value::Null);
             assert!(outcome.state.is_wholly_known());
             assert_eq!(fake.calls("CreateAccessKey"), 1);
+        }
+
+        #[tokio::test]
+        async fn with_no_user_the_plan_names_the_callers_user_and_refuses_root_and_roles() {
+            use crate::aws::caller::Caller;
+            let fake = FakeIam::start(|action, form, _| match action {
+                "ListAccessKeys" => fake::listed(form.get("UserName").map_or("root", String::as_str), &[], None),
+                _ => fake::error(400, "Unexpected"),
+            })
+            .await;
+            let role = "arn:aws:sts::123456789012:assumed-role/deploy/ci".to_string();
+            let cases = [
+                (Caller::User("alice".into()), false, Ok(Value::string("alice"))),
+                (Caller::Root, false, Err("Refusing to create a root access key")),
+                (Caller::Root, true, Ok(Value::Unknown)),
+                (Caller::Other { arn: role.clone() }, true, Err("The caller is not an IAM user")),
+            ];
+            for (caller, allow_root_key, expected) in cases {
+                let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients_of(caller.clone()))));
+                let mut config = Value::object([("status", Value::string("Active"))]);
+                if allow_root_key {
+                    config.set(owner::ALLOW_ROOT_KEY, Value::Bool(true));
+                }
+                let mut planned = config.clone();
+                planned.set("user", Value::Unknown);
+                planned.set("id", Value::Unknown);
+                let diags = resource.check_plan(&OpContext::default(), &Value::Null, &config, &mut planned).await;
+                match expected {
+                    Ok(user) => {
+                        assert!(!diags.has_errors(), "{caller:?}: {diags:?}");
+                        assert_eq!(planned.get("user"), &user, "{caller:?}");
+                    }
+                    Err(summary) => {
+                        assert_eq!(diags.0[0].summary, summary, "{caller:?}");
+                        assert_eq!(diags.0[0].path, Some(AttributePath::root("user")));
+                    }
+                }
+            }
+            assert_eq!(fake.calls("ListAccessKeys"), 2, "the quota is checked for alice and for the allowed root only");
+            // Apply refuses the same way, before any IAM call.
+            let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients_of(Caller::Root))));
+            let planned = Value::object([("status", Value::string("Active")), ("user", Value::Unknown), ("id", Value::Unknown)]);
+            let outcome = resource.create(&OpContext::default(), &planned).await;
+            assert_eq!(outcome.diagnostics.0[0].summary, "Refusing to create a root access key");
+            assert_eq!(outcome.state, Value::Null);
+            assert_eq!(fake.calls("CreateAccessKey"), 0);
         }
 
         #[tokio::test]

@@ -49,7 +49,7 @@ fn schema() -> Schema {
             .attribute(
                 Attribute::optional_computed("user", Type::String)
                     .validate(validate_user_name)
-                    .describe("IAM user whose keys to list. When omitted, the keys of the identity that signs the requests; then set from IAM's answer when it has keys."),
+                    .describe("IAM user whose keys to list. When omitted, the keys of the identity that signs the requests (an IAM user, or the root user), and set to its name."),
             )
             .attribute(
                 Attribute::optional("status", Type::String)
@@ -73,7 +73,16 @@ impl DataSource for AccessKeysDataSource {
 
     async fn read(&self, ctx: &OpContext, config: &Value) -> Result<Value, Diagnostics> {
         let clients = self.clients.get()?;
-        let user = config.get("user").as_str();
+        // No user: the caller's keys; a role or federated caller has none to list.
+        // The root user's keys may be listed (reading them mints nothing).
+        let callers_user;
+        let user = match config.get("user").as_str() {
+            Some(user) => Some(user),
+            None => {
+                callers_user = super::owner::of_the_caller(clients, true).await?;
+                callers_user.as_deref()
+            }
+        };
         let reports = keys_with_last_use(&clients.iam, user, &ctx.cancel).await.map_err(|e| {
             let path = user.map(|_| AttributePath::root("user"));
             let mut d = Diagnostics::new();
@@ -90,7 +99,7 @@ impl DataSource for AccessKeysDataSource {
         let owner = user.map(str::to_string).or_else(|| reports.first().map(|r| r.key.user_name.clone()));
         let mut state = config.clone();
         state.set("user", Value::opt_string(owner));
-        state.set("id", Value::string(user.unwrap_or("caller")));
+        state.set("id", Value::string(config.get("user").as_str().unwrap_or("caller")));
         state.set("access_keys", Value::List(keys));
         Ok(state)
     }

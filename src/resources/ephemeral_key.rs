@@ -17,6 +17,7 @@ use aws_smithy_types::DateTime;
 
 use super::access_key::validate_user_name;
 use super::inventory::describe_keys;
+use super::owner;
 use super::ses::ses_smtp_password_v4;
 use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -52,6 +53,7 @@ fn schema() -> Schema {
         0,
         Block::new("An access key for the length of one Terraform run: created when the run opens it, deleted when the run ends. Its secret never reaches state or plan. Use it where ephemeral values are accepted: provider configuration, write-only arguments, other ephemeral resources.")
             .attribute(Attribute::optional_computed("user", Type::String).validate(validate_user_name).describe("IAM user the key is for; the identity that signs the requests when omitted."))
+            .attribute(Attribute::optional(owner::ALLOW_ROOT_KEY, Type::Bool).describe("Allow a key for the account's root user, when `user` is omitted and the provider's credentials are the root user's. Without it opening fails: AWS recommends never creating root access keys."))
             .attribute(Attribute::optional("ttl_minutes", Type::Number).validate(positive_minutes).describe("How long the key may outlive a run that could not delete it (a crash): the next run that opens a key for the same user deletes it after this. Default 60."))
             .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key."))
@@ -124,7 +126,14 @@ impl EphemeralResource for EphemeralAccessKey {
     async fn open(&self, ctx: &OpContext, config: &Value) -> Result<Opened, Diagnostics> {
         let clients = self.clients.get()?;
         let iam = &clients.iam;
-        let user = config.get("user").as_str();
+        let callers_user;
+        let user = match config.get("user").as_str() {
+            Some(user) => Some(user),
+            None => {
+                callers_user = owner::of_the_caller(clients, config.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true)).await?;
+                callers_user.as_deref()
+            }
+        };
         let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| failed("Could not list the user's access keys", &e))?;
         if remaining.len() >= MAX_KEYS_PER_USER {
             let who = user.map_or("The calling identity".to_string(), |u| format!("User {u:?}"));

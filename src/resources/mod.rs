@@ -6,5 +6,6 @@ pub mod access_key_list;
 pub mod access_keys;
 pub mod ephemeral_key;
 pub mod inventory;
+pub mod owner;
 pub mod pgp;
 pub mod ses;

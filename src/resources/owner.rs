@@ -1,0 +1,40 @@
+//! Whom a key with no `user` is for: the identity that signs the provider's
+//! requests, when that identity may own one. Shared by the resource and the
+//! ephemeral resource, so that both refuse the same callers the same way.
+
+use crate::aws::caller::Caller;
+use crate::aws::AwsClients;
+use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+
+/// The argument that lets a key be made for the account's root user.
+pub const ALLOW_ROOT_KEY: &str = "allow_root_key";
+
+/// The IAM user meant by an omitted `user` (None: the root user, allowed by
+/// `allow_root_key`). A role session, a federated user, or the root user without
+/// the opt-in is refused at `user`, saying what to set.
+pub async fn of_the_caller(clients: &AwsClients, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
+    let refuse = |summary: &str, detail: String| Err(Diagnostics::error_at(AttributePath::root("user"), summary, detail));
+    match clients.caller.get().await {
+        Ok(Caller::User(name)) => Ok(Some(name)),
+        Ok(Caller::Root) if allow_root_key => Ok(None),
+        Ok(Caller::Root) => refuse(
+            "Refusing to create a root access key",
+            "`user` is omitted and the provider's credentials are the account's root user, so the key would be a \
+             root access key: full, unrestrictable control of the account, which AWS recommends never to create. \
+             Set `user` to the IAM user the key is for. If a root key is really what you need, set \
+             `allow_root_key = true`."
+                .to_string(),
+        ),
+        Ok(Caller::Other { arn }) => refuse(
+            "The caller is not an IAM user",
+            format!(
+                "`user` is omitted, so the provider acts for the identity that signs its requests: {arn}, which is \
+                 not an IAM user and has no access keys. Set `user` to the IAM user whose keys this is about."
+            ),
+        ),
+        Err(reason) => refuse(
+            "Cannot tell whom the key is for",
+            format!("`user` is omitted and the provider could not find out who its credentials belong to ({reason}). Set `user`."),
+        ),
+    }
+}
