@@ -577,3 +577,36 @@ async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call()
     assert_eq!(apply.diagnostics[0].summary, "Unknown value at apply");
     assert!(iam.requests.try_recv().is_err(), "no IAM call was made for any of them");
 }
+
+#[tokio::test]
+async fn a_fifo_as_ca_bundle_gets_a_diagnostic_within_the_timeout_while_other_rpcs_answer() {
+    use iamkey::framework::Provider;
+    use iamkey::protocol::value::{Number, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ca.pem");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let plugin = launch();
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut client = tf::provider_client::ProviderClient::new(channel.clone());
+    let ty = iamkey::provider::IamKeyProvider::new().schema().value_type().clone();
+    let config = Value::object([
+        ("region", Value::string("us-east-1")),
+        ("access_key", Value::string("AKIDPROTOCOLTEST")),
+        ("secret_key", Value::string("protocol-test-secret")),
+        ("skip_credentials_validation", Value::Bool(true)),
+        ("operation_timeout", Value::Number(Number::Int(2))),
+        ("custom_ca_bundle", Value::string(fifo.to_str().unwrap())),
+    ]);
+    let started = Instant::now();
+    let (configured, schema) = tokio::join!(
+        client.configure_provider(tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() }),
+        schema_call(channel),
+    );
+    assert!(schema.is_ok(), "GetProviderSchema answers meanwhile");
+    let diagnostics = configured.unwrap().into_inner().diagnostics;
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    let shown = format!("{diagnostics:?}");
+    assert!(shown.contains("AttributeName(\"custom_ca_bundle\")") && shown.contains("FIFO"), "{shown}");
+}

@@ -5,6 +5,7 @@
 
 pub mod caller;
 pub mod destination;
+pub mod files;
 pub mod iam;
 pub mod probe;
 #[cfg(test)]
@@ -90,6 +91,8 @@ pub enum ConfigError {
     CaBundle { path: String, reason: String },
     #[error("http_proxy: {0}")]
     Proxy(String),
+    #[error(transparent)]
+    File(#[from] files::FileError),
 }
 
 /// The SDK's default is 3 attempts; hashicorp/aws counts retries, not attempts.
@@ -100,10 +103,21 @@ impl ClientSettings {
         self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES) + 1
     }
 
+    /// The CA bundle's path: the argument, else AWS_CA_BUNDLE.
+    fn ca_bundle_path(&self) -> Option<PathBuf> {
+        self.custom_ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from))
+    }
+
+    /// Reads the CA bundle, if any (bounded: see `files`).
+    async fn read_ca_bundle(&self) -> Result<Option<Vec<u8>>, ConfigError> {
+        let Some(path) = self.ca_bundle_path() else { return Ok(None) };
+        Ok(Some(files::read_bounded("custom_ca_bundle", &path, files::CA_BUNDLE_CAP, self.operation_timeout).await?))
+    }
+
     /// An HTTP client of our own, only when a CA bundle or a proxy asks for one;
     /// otherwise the SDK's default client.
-    fn http_client(&self) -> Result<Option<SharedHttpClient>, ConfigError> {
-        let ca_bundle = self.custom_ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from));
+    fn http_client(&self, ca_pem: Option<Vec<u8>>) -> Result<Option<SharedHttpClient>, ConfigError> {
+        let ca_bundle = self.ca_bundle_path();
         let proxy = match &self.http_proxy {
             Some(url) => ProxyConfig::all(url.as_str()).map_err(|e| ConfigError::Proxy(e.to_string()))?,
             None if ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].iter().any(|v| std::env::var_os(v).is_some()) => {
@@ -113,9 +127,8 @@ impl ClientSettings {
             None => ProxyConfig::disabled(),
         };
         let mut trust = TrustStore::default();
-        if let Some(path) = &ca_bundle {
+        if let (Some(path), Some(pem)) = (&ca_bundle, ca_pem) {
             let bundle_error = |reason: String| ConfigError::CaBundle { path: path.display().to_string(), reason };
-            let pem = std::fs::read(path).map_err(|e| bundle_error(e.to_string()))?;
             if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
                 return Err(bundle_error("holds no PEM certificate".into()));
             }
@@ -150,21 +163,32 @@ impl ClientSettings {
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        if let Some(client) = self.http_client()? {
+        if let Some(client) = self.http_client(self.read_ca_bundle().await?)? {
             loader = loader.http_client(client);
         }
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
         if !self.shared_config_files.is_empty() || !self.shared_credentials_files.is_empty() {
-            let mut files = EnvConfigFiles::builder();
-            for path in &self.shared_config_files {
-                files = files.with_file(EnvConfigFileKind::Config, path);
+            let mut profile_files = EnvConfigFiles::builder();
+            // Read here, bounded, and handed over as contents: aws-config never opens them.
+            let named = [
+                ("shared_config_files", EnvConfigFileKind::Config, &self.shared_config_files),
+                ("shared_credentials_files", EnvConfigFileKind::Credentials, &self.shared_credentials_files),
+            ];
+            for (argument, kind, paths) in named {
+                // A named file that does not exist is skipped, as aws-config skips it.
+                for path in paths.iter().filter(|p| !matches!(p.try_exists(), Ok(false))) {
+                    let contents = files::read_bounded(argument, path, files::SHARED_FILE_CAP, self.operation_timeout).await?;
+                    let text = String::from_utf8(contents).map_err(|_| files::FileError {
+                        argument,
+                        path: path.clone(),
+                        reason: "not UTF-8 text".into(),
+                    })?;
+                    profile_files = profile_files.with_contents(kind, text);
+                }
             }
-            for path in &self.shared_credentials_files {
-                files = files.with_file(EnvConfigFileKind::Credentials, path);
-            }
-            loader = loader.profile_files(files.build());
+            loader = loader.profile_files(profile_files.build());
         }
         if let (Some(access_key), Some(secret_key)) = (&self.access_key, &self.secret_key) {
             loader = loader.credentials_provider(Credentials::new(
@@ -293,20 +317,41 @@ fn sdk_failure_kind<E>(e: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_ap
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_ca_bundle_that_is_missing_or_not_pem_is_a_clear_error() {
-        let missing = ClientSettings { custom_ca_bundle: Some("/nonexistent/ca.pem".into()), ..Default::default() };
-        let err = missing.http_client().err().expect("error");
+    #[tokio::test]
+    async fn a_ca_bundle_that_is_missing_or_not_pem_is_a_clear_error() {
+        let timeout = Duration::from_secs(5);
+        let missing = ClientSettings { custom_ca_bundle: Some("/nonexistent/ca.pem".into()), operation_timeout: timeout, ..Default::default() };
+        let err = missing.read_ca_bundle().await.err().expect("error");
         assert!(err.to_string().starts_with("custom_ca_bundle /nonexistent/ca.pem:"), "{err}");
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), "not a certificate").unwrap();
-        let garbage = ClientSettings { custom_ca_bundle: Some(file.path().into()), ..Default::default() };
-        assert!(garbage.http_client().err().unwrap().to_string().contains("no PEM certificate"));
+        let garbage = ClientSettings { custom_ca_bundle: Some(file.path().into()), operation_timeout: timeout, ..Default::default() };
+        let pem = garbage.read_ca_bundle().await.unwrap();
+        assert!(garbage.http_client(pem).err().unwrap().to_string().contains("no PEM certificate"));
+    }
+
+    #[tokio::test]
+    async fn a_fifo_named_as_a_file_is_refused_within_the_timeout_naming_the_argument() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let timeout = Duration::from_secs(2);
+        for settings in [
+            ClientSettings { custom_ca_bundle: Some(fifo.clone()), operation_timeout: timeout, ..Default::default() },
+            ClientSettings { shared_config_files: vec![fifo.clone()], region: Some("us-east-1".into()), operation_timeout: timeout, ..Default::default() },
+        ] {
+            let started = std::time::Instant::now();
+            let err = settings.connect().await.err().expect("refused");
+            assert!(started.elapsed() < timeout, "{:?}", started.elapsed());
+            assert!(matches!(err, ConfigError::File(ref f) if f.reason.contains("FIFO")), "{err}");
+        }
     }
 
     #[test]
     fn an_invalid_proxy_url_is_a_clear_error() {
         let settings = ClientSettings { http_proxy: Some("::not a url::".into()), ..Default::default() };
-        assert!(matches!(settings.http_client(), Err(ConfigError::Proxy(_))));
+        assert!(matches!(settings.http_client(None), Err(ConfigError::Proxy(_))));
     }
 }

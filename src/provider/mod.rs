@@ -202,6 +202,7 @@ fn config_diagnostic(error: ConfigError) -> Diagnostics {
             diags.add_error_at(AttributePath::root("custom_ca_bundle"), "Invalid CA bundle", error.to_string())
         }
         ConfigError::Proxy(_) => diags.add_error_at(AttributePath::root("http_proxy"), "Invalid proxy", error.to_string()),
+        ConfigError::File(file) => diags.add_error_at(AttributePath::root(file.argument), "Unusable file", error.to_string()),
     }
     diags
 }
