@@ -224,9 +224,16 @@ impl StubIam {
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 65536];
-                    let Ok(n) = socket.read(&mut buf).await else { return };
+                    let Ok(mut n) = socket.read(&mut buf).await else { return };
                     if n == 0 {
                         return;
+                    }
+                    // The form names the action: read up to the end of the body.
+                    while answer && !String::from_utf8_lossy(&buf[..n]).contains("Action=") && n < buf.len() {
+                        match socket.read(&mut buf[n..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(more) => n += more,
+                        }
                     }
                     let _ = tx.send(());
                     if !answer {
@@ -240,7 +247,8 @@ impl StubIam {
                         <SecretAccessKey>stubSecretstubSecretstubSecretstubSecret</SecretAccessKey><CreateDate>2026-01-01T00:00:00Z</CreateDate>\
                         </AccessKey></CreateAccessKeyResult></CreateAccessKeyResponse>";
                     let body = if String::from_utf8_lossy(&buf[..n]).contains("Action=ListAccessKeys") { listing } else { created };
-                    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                    // One answer per connection: say so, or the client may reuse a closed one.
+                    let response = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len());
                     let _ = socket.write_all(response.as_bytes()).await;
                 });
             }
