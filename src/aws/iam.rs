@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use futures::future::{BoxFuture, FutureExt, Shared};
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_sdk_iam::types::StatusType;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::retry::RetryConfig;
@@ -57,8 +58,15 @@ impl IamError {
         self.code().is_some_and(|c| THROTTLING_CODES.contains(&c))
     }
 
-    fn from_sdk<E: ProvideErrorMetadata, R: std::fmt::Debug>(operation: &'static str, err: SdkError<E, R>) -> Self {
+    fn from_sdk<E: ProvideErrorMetadata>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self {
         match &err {
+            // A 403 whose body the SDK cannot read (moto's auth errors are EC2-shaped)
+            // is still a refusal: name the action it refused.
+            SdkError::ServiceError(se) if err.code().is_none() && se.raw().status().as_u16() == 403 => IamError::Service {
+                operation,
+                code: "AccessDenied".into(),
+                message: format!("the credentials are not allowed iam:{operation}"),
+            },
             SdkError::ServiceError(_) => IamError::Service {
                 operation,
                 code: err.code().unwrap_or("Unknown").to_string(),
@@ -533,10 +541,10 @@ fn attribute(appeared: Vec<KeyMetadata>, started: SystemTime, cause: IamError) -
 /// An idempotent write (status, tags, delete), sent unless Terraform asks the
 /// provider to stop first; its answer carries nothing the callers need. Callers
 /// drop the cached listing the write changed.
-async fn write<O, E: ProvideErrorMetadata, R: std::fmt::Debug>(
+async fn write<O, E: ProvideErrorMetadata>(
     operation: &'static str,
     cancel: &CancellationToken,
-    call: impl std::future::Future<Output = Result<O, SdkError<E, R>>>,
+    call: impl std::future::Future<Output = Result<O, SdkError<E, HttpResponse>>>,
 ) -> Result<(), IamError> {
     unless_cancelled(operation, cancel, async { call.await.map(|_| ()).map_err(|e| IamError::from_sdk(operation, e)) }).await
 }
@@ -976,6 +984,16 @@ mod tests {
         assert!(iam.keys_for_read(Some(USER), &CancellationToken::new()).await.is_err());
         assert!(iam.keys_for_read(Some(USER), &CancellationToken::new()).await.unwrap().is_empty());
         assert_eq!(fake.calls("ListAccessKeys"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_the_sdk_cannot_read_still_names_the_action() {
+        // moto's auth errors are EC2-shaped: the awsQuery parser finds no code in them.
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>";
+        let fake = FakeIam::start(move |_, _, _| Reply::Xml(403, body.into())).await;
+        let err = iam(&fake).await.list_access_keys(Some(USER), &CancellationToken::new()).await.unwrap_err();
+        assert_eq!(err.code(), Some("AccessDenied"));
+        assert_eq!(err.to_string(), "IAM ListAccessKeys failed: AccessDenied: the credentials are not allowed iam:ListAccessKeys");
     }
 
     #[tokio::test]

@@ -307,14 +307,15 @@ fn secret_attributes(secret: &Secret, region: &str, regions: &Value, recipient: 
 /// The one place IAM errors become diagnostics.
 fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let summary = match error {
-        IamError::Service { operation, code, .. } => format!("IAM {operation} failed ({code})"),
-        IamError::Transport { operation, .. } => format!("IAM {operation} failed"),
-        IamError::Cancelled { .. } => "Operation cancelled".to_string(),
+    // The summary names the call; the detail adds only what the summary does not say.
+    let (summary, detail) = match error {
+        IamError::Service { operation, code, message } => (format!("IAM {operation} failed ({code})"), format!("IAM answered: {message}")),
+        IamError::Transport { operation, reason, .. } => (format!("IAM {operation} failed"), format!("The call did not complete: {reason}.")),
+        IamError::Cancelled { .. } => ("Operation cancelled".to_string(), error.to_string()),
     };
     match path {
-        Some(path) => diags.add_error_at(path, summary, error.to_string()),
-        None => diags.add_error(summary, error.to_string()),
+        Some(path) => diags.add_error_at(path, summary, detail),
+        None => diags.add_error(summary, detail),
     }
     diags
 }
