@@ -60,13 +60,26 @@ impl IamError {
 
     fn from_sdk<E: ProvideErrorMetadata>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self {
         match &err {
-            // A 403 whose body the SDK cannot read (moto's auth errors are EC2-shaped)
-            // is still a refusal: name the action it refused.
-            SdkError::ServiceError(se) if err.code().is_none() && se.raw().status().as_u16() == 403 => IamError::Service {
-                operation,
-                code: "AccessDenied".into(),
-                message: format!("the credentials are not allowed iam:{operation}"),
-            },
+            // An error body the SDK cannot read (moto's auth errors are EC2-shaped):
+            // its Code and Message, else, for a 403, a refusal of this action.
+            SdkError::ServiceError(se) if err.code().is_none() => {
+                let body = se.raw().body().bytes().map(String::from_utf8_lossy).unwrap_or_default();
+                let element = |name: &str| {
+                    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+                    let end = start + body[start..].find(&format!("</{name}>"))?;
+                    Some(body[start..end].chars().take(300).collect::<String>())
+                };
+                let denied = se.raw().status().as_u16() == 403;
+                IamError::Service {
+                    operation,
+                    code: element("Code").unwrap_or_else(|| if denied { "AccessDenied" } else { "Unknown" }.into()),
+                    message: match element("Message") {
+                        Some(message) => message,
+                        None if denied => format!("the credentials are not allowed iam:{operation}"),
+                        None => "no message".into(),
+                    },
+                }
+            }
             SdkError::ServiceError(_) => IamError::Service {
                 operation,
                 code: err.code().unwrap_or("Unknown").to_string(),
@@ -989,10 +1002,15 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_the_sdk_cannot_read_still_names_the_action() {
         // moto's auth errors are EC2-shaped: the awsQuery parser finds no code in them.
-        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>";
+        let body = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/op is not \
+                    authorized to perform: iam:ListAccessKeys</Message></Error></Errors></ErrorResponse>";
         let fake = FakeIam::start(move |_, _, _| Reply::Xml(403, body.into())).await;
         let err = iam(&fake).await.list_access_keys(Some(USER), &CancellationToken::new()).await.unwrap_err();
         assert_eq!(err.code(), Some("AccessDenied"));
+        assert!(err.to_string().ends_with("not authorized to perform: iam:ListAccessKeys"), "{err}");
+        // No body at all: a 403 is still a refusal of this action.
+        let fake = FakeIam::start(move |_, _, _| Reply::Xml(403, String::new())).await;
+        let err = iam(&fake).await.list_access_keys(Some(USER), &CancellationToken::new()).await.unwrap_err();
         assert_eq!(err.to_string(), "IAM ListAccessKeys failed: AccessDenied: the credentials are not allowed iam:ListAccessKeys");
     }
 

@@ -22,6 +22,23 @@ use schema::Schema;
 pub struct OpContext {
     pub cancel: CancellationToken,
     pub partial_state: StateSlot,
+    /// Warnings an operation that succeeds hands back with its result.
+    pub warnings: Warnings,
+}
+
+/// Warnings collected during an operation (for example, a refresh that could not
+/// read an informational value because a permission is missing).
+#[derive(Clone, Default)]
+pub struct Warnings(Arc<Mutex<Diagnostics>>);
+
+impl Warnings {
+    pub fn add(&self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).add_warning(summary, detail);
+    }
+
+    pub fn take(&self) -> Diagnostics {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 /// State an operation records as soon as a remote object exists, so that every

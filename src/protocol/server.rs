@@ -516,7 +516,7 @@ impl wire::provider_server::Provider for ProviderService {
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ReadResource", tf_resource_type = %request.type_name))
         .await;
         let (new_state, new_identity, diags) = match result {
-            Ok((state, identity)) => (Some(state), identity, Diagnostics::new()),
+            Ok((state, identity)) => (Some(state), identity, ctx.warnings.take()),
             Err(d) => (request.current_state, request.current_identity, d),
         };
         Ok(Response::new(wire::read_resource::Response {
@@ -1031,7 +1031,7 @@ fn validate_apply(resource: &dyn Resource, config: Option<&wire::DynamicValue>, 
     if planned.is_null() {
         return Ok(()); // a delete acts on the prior state: what AWS reported
     }
-    let config = decode(config, &resource.schema().value_type(), "configuration")?;
+    let config = decode(config, resource.schema().value_type(), "configuration")?;
     if !config.is_wholly_known() {
         return Err(Diagnostics::error(
             "Unknown value at apply",

@@ -745,13 +745,19 @@ impl Resource for AccessKeyResource {
                 new_state.set("last_used_region", used.region.map_or(Value::Null, Value::string));
             }
             // Last use is information, not configuration: a caller without
-            // iam:GetAccessKeyLastUsed keeps the values it had.
-            Err(e) => tracing::warn!(access_key_id = id, "last use not refreshed: {e}"),
+            // iam:GetAccessKeyLastUsed keeps the values it had, and is told.
+            Err(e) => ctx.warnings.add(
+                "Last use not refreshed",
+                format!("The last use of access key {id} could not be read, so the values in state are kept: {e}."),
+            ),
         }
         match tags {
             Ok(tags) => new_state.set("description", tags.get(id).map_or(Value::Null, |d| Value::string(d.as_str()))),
-            // Without a managed description there is nothing to detect drift on.
-            Err(e) if state.get("description").is_null() => tracing::warn!(access_key_id = id, "description not read: {e}"),
+            // Without a managed description there is only drift to miss: say so.
+            Err(e) if state.get("description").is_null() => ctx.warnings.add(
+                "Description not checked for drift",
+                format!("The tags of the user of access key {id} could not be read, so a description set outside Terraform goes unnoticed: {e}."),
+            ),
             Err(e) => return Err(iam_diagnostic(&e, Some(AttributePath::root("description")))),
         }
         Ok(Some(new_state))

@@ -57,6 +57,14 @@ impl Emulator {
     }
 
     fn start() -> Emulator {
+        Emulator::start_with(&[])
+    }
+
+    /// A server of the caller's own, with `env` (for a test that changes
+    /// server-wide settings, such as policy enforcement); it lives until the test
+    /// binary exits.
+    pub fn start_with(env: &[(&str, &str)]) -> Emulator {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         require(project_root().join(".venv/bin/moto_server"), "moto_server");
         let python = project_root().join(".venv/bin/python");
         let launcher = project_root().join("tests/support/iam_emulator.py");
@@ -66,7 +74,7 @@ impl Emulator {
         // (sent when the spawning thread dies) fires only when the test binary exits.
         std::thread::spawn(move || {
             let mut command = Command::new(python);
-            command.arg(launcher).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::piped());
+            command.arg(launcher).args(["-H", "127.0.0.1", "-p", &port.to_string()]).envs(env).stdout(Stdio::null()).stderr(Stdio::piped());
             #[cfg(target_os = "linux")]
             unsafe {
                 use std::os::unix::process::CommandExt;
