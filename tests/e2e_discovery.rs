@@ -70,7 +70,7 @@ fn description_is_a_user_tag_updated_in_place_with_drift_detected_and_removed_wi
 fn last_use_is_refreshed_from_iam_without_making_the_plan_non_empty() {
     let user = unique_user("lastused");
     create_user(&user);
-    let ws = Workspace::new(&key_config(&user, ""));
+    let ws = Workspace::new(&key_config(&user, "  refresh_last_used = true\n"));
     ws.apply().ok();
     let state = ws.resource("iamkey_access_key.k");
     for attr in ["last_used_date", "last_used_service", "last_used_region"] {
@@ -89,6 +89,16 @@ fn last_use_is_refreshed_from_iam_without_making_the_plan_non_empty() {
     assert_eq!(state["values"]["last_used_region"], REGION);
     let used = state["values"]["last_used_date"].as_str().expect("last_used_date is set");
     assert!(used.ends_with('Z') && used >= state["values"]["create_date"].as_str().unwrap(), "{used}");
+    assert_eq!(ws.plan().code, 0);
+
+    // Turned off, refresh leaves last use alone (no call) and keeps nothing stale.
+    ws.write(&key_config(&user, ""));
+    ws.apply().ok();
+    ws.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).ok();
+    let state = ws.resource("iamkey_access_key.k");
+    for attr in ["last_used_date", "last_used_service", "last_used_region"] {
+        assert!(state["values"][attr].is_null(), "{attr} = {}", state["values"][attr]);
+    }
     assert_eq!(ws.plan().code, 0);
 }
 

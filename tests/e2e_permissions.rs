@@ -105,6 +105,11 @@ fn features() -> Vec<Feature> {
                 "resource \"iamkey_access_key\" \"k\" {\n  user        = \"@USER@\"\n  description = \"deploy-key-v2\"\n}\n",
             ],
         ),
+        feature(
+            "refresh_last_used",
+            &["core.json", "last-used.json"],
+            &["resource \"iamkey_access_key\" \"k\" {\n  user              = \"@USER@\"\n  refresh_last_used = true\n}\n"],
+        ),
         Feature {
             existing_key: true,
             ..feature(

@@ -37,6 +37,8 @@ struct FaultClass {
     pgp: bool,
     /// Whether the key has a `description` (a user tag written after the create).
     description: bool,
+    /// Whether the key refreshes its last use (one GetAccessKeyLastUsed per read).
+    refresh_last_used: bool,
     /// Whether the faulted run itself succeeds.
     survives: bool,
     /// The provider's operation_timeout (seconds): short only where a timeout is the fault.
@@ -52,6 +54,7 @@ fn classes() -> Vec<FaultClass> {
         status: "Active",
         pgp: false,
         description: false,
+        refresh_last_used: false,
         survives,
         operation_timeout: 30,
     };
@@ -86,6 +89,7 @@ fn classes() -> Vec<FaultClass> {
             status: "Inactive",
             pgp: false,
             description: false,
+            refresh_last_used: false,
             survives: false,
             operation_timeout: 30,
         },
@@ -97,6 +101,7 @@ fn classes() -> Vec<FaultClass> {
             status: "Active",
             pgp: true,
             description: false,
+            refresh_last_used: false,
             survives: false,
             operation_timeout: 30,
         },
@@ -105,7 +110,10 @@ fn classes() -> Vec<FaultClass> {
             ..class("description (TagUser) fails after create", Phase::Create, Some(("TagUser", 3, Fault::Error { status: 500, code: "ServiceFailure" })), false)
         },
         // Last use is information: a caller without iam:GetAccessKeyLastUsed keeps the values it had.
-        class("GetAccessKeyLastUsed denied on refresh", Phase::Refresh, Some(("GetAccessKeyLastUsed", 1, Fault::Error { status: 403, code: "AccessDenied" })), true),
+        FaultClass {
+            refresh_last_used: true,
+            ..class("GetAccessKeyLastUsed denied on refresh", Phase::Refresh, Some(("GetAccessKeyLastUsed", 1, Fault::Error { status: 403, code: "AccessDenied" })), true)
+        },
         FaultClass {
             name: "panic in the provider after CreateAccessKey",
             phase: Phase::Create,
@@ -114,6 +122,7 @@ fn classes() -> Vec<FaultClass> {
             status: "Active",
             pgp: false,
             description: false,
+            refresh_last_used: false,
             survives: false,
             operation_timeout: 30,
         },
@@ -160,6 +169,9 @@ impl FaultClass {
         }
         if self.description {
             arguments.push_str("  description = \"CI deploy key\"\n");
+        }
+        if self.refresh_last_used {
+            arguments.push_str("  refresh_last_used = true\n");
         }
         config(endpoint, user, status, &arguments, self.operation_timeout)
     }

@@ -95,8 +95,10 @@ pub enum ConfigError {
     File(#[from] files::FileError),
 }
 
-/// The SDK's default is 3 attempts; hashicorp/aws counts retries, not attempts.
-const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Retries after the first attempt, as hashicorp/aws counts them and with its
+/// default: IAM's rate limit is per account and shared by every pipeline, so a
+/// fleet's refresh must outlast throttling. `operation_timeout` still bounds each call.
+const DEFAULT_MAX_RETRIES: u32 = 25;
 
 impl ClientSettings {
     fn max_attempts(&self) -> u32 {

@@ -121,7 +121,7 @@ fn provider_schema() -> Schema {
             .attribute(Attribute::optional("access_key", Type::String).describe("Access key ID. Needs `secret_key`. Falls back to `AWS_ACCESS_KEY_ID`."))
             .attribute(Attribute::optional("secret_key", Type::String).sensitive().describe("Secret access key. Falls back to `AWS_SECRET_ACCESS_KEY`."))
             .attribute(Attribute::optional("token", Type::String).sensitive().describe("Session token for temporary credentials. Falls back to `AWS_SESSION_TOKEN`."))
-            .attribute(Attribute::optional("max_retries", Type::Number).validate(positive_number).describe("How many times a throttled or transiently failed call is retried. Default 2."))
+            .attribute(Attribute::optional("max_retries", Type::Number).validate(positive_number).describe("How many times a throttled or transiently failed call is retried, with exponential backoff and jitter, within `operation_timeout`. Default 25, as hashicorp/aws."))
             .attribute(Attribute::optional("retry_mode", Type::String).validate(retry_mode).describe("`standard` or `adaptive` (client-side rate limiting). Default `standard`."))
             .attribute(Attribute::optional("skip_credentials_validation", Type::Bool).describe("Skip the sts:GetCallerIdentity check of the credentials at configure time. Default false."))
             .attribute(Attribute::optional("custom_ca_bundle", Type::String).describe("Path of a PEM bundle of extra CA certificates to trust, for private endpoints and TLS-intercepting proxies. Falls back to `AWS_CA_BUNDLE`."))

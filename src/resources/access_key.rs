@@ -13,6 +13,7 @@ use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
 use crate::aws::destination::Destination;
 use super::owner;
+use futures::future::OptionFuture;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
@@ -22,6 +23,9 @@ use crate::provider::ClientCell;
 use crate::secret::Secret;
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
+
+/// The argument that turns on last use on every refresh (one call per key).
+const REFRESH_LAST_USED: &str = "refresh_last_used";
 
 /// IAM's quota of access keys per user (AccessKeysPerUser; Inactive keys count).
 pub const MAX_KEYS_PER_USER: usize = 2;
@@ -163,7 +167,7 @@ fn schema() -> Schema {
             .attribute(
                 Attribute::optional("description", Type::String)
                     .validate(validate_description)
-                    .describe("Description of the key, kept where the AWS console keeps it: a tag of the user whose key is the access key ID. Changed in place, removed with the key. Up to 256 letters, digits, spaces and `_.:/=+-@`."),
+                    .describe("Description of the key, kept where the AWS console keeps it: a tag of the user whose key is the access key ID. Changed in place, removed with the key. Up to 256 letters, digits, spaces and `_.:/=+-@`. The user's tags are read only for a key that has a description (and on import): a description added outside Terraform to a key without one is not noticed."),
             )
             .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key. Null when `pgp_key` is set, and after import: IAM returns the secret only when the key is created."))
@@ -185,7 +189,11 @@ fn schema() -> Schema {
             .attribute(Attribute::computed("encrypted_ses_smtp_password_v4", Type::String).describe("The SES SMTP password, as a base64 OpenPGP message to `pgp_key`."))
             .attribute(Attribute::computed("key_fingerprint", Type::String).describe("Fingerprint (lowercase hex) of the PGP key the secret is encrypted to."))
             .attribute(Attribute::computed("create_date", Type::String).describe("When the key was created (RFC 3339)."))
-            .attribute(Attribute::computed("last_used_date", Type::String).describe("When the key last signed a request (RFC 3339), from GetAccessKeyLastUsed; null if never. Refreshed on every read without showing as a change."))
+            .attribute(
+                Attribute::optional(REFRESH_LAST_USED, Type::Bool)
+                    .describe("Refresh `last_used_date`, `last_used_service` and `last_used_region` on every read: one iam:GetAccessKeyLastUsed call per key and refresh, where a refresh otherwise costs one iam:ListAccessKeys per user. Default false: the three stay null. The data source and the list resource always report last use."),
+            )
+            .attribute(Attribute::computed("last_used_date", Type::String).describe("With `refresh_last_used`: when the key last signed a request (RFC 3339), from GetAccessKeyLastUsed; null if never. Refreshed on every read without showing as a change."))
             .attribute(Attribute::computed("last_used_service", Type::String).describe("The AWS service the key last called (for example `s3`); null if never used."))
             .attribute(Attribute::computed("last_used_region", Type::String).describe("The region the key was last used in; null if never used."))
             .attribute(Attribute::computed("secret_destination_version", Type::String).describe("With `secret_destination`: the version the secret was written as (the Secrets Manager version ID, or the SSM parameter version)."))
@@ -707,19 +715,25 @@ impl Resource for AccessKeyResource {
         }
     }
 
+    /// One ListAccessKeys per user (shared by its keys) is all a default refresh
+    /// costs. Last use costs one GetAccessKeyLastUsed per key, only with
+    /// `refresh_last_used`; the user's tags one ListUserTags per user, only for a key
+    /// that manages a description, or an import stub (no create_date: never read)
+    /// that may adopt one.
     async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let clients = self.clients.get()?;
         let (Some(id), user) = (state.get("id").as_str(), state.get("user").as_str()) else {
             return Ok(None);
         };
-        // The calls go out together, so a read waits for one round trip, not two:
-        // the listing says whether the key still exists, the others fill in what
-        // only they know (the tags need the user's name: for the caller's own key
-        // it comes from the listing).
+        let wants_last_use = state.get(REFRESH_LAST_USED).as_bool() == Some(true);
+        let wants_description = !state.get("description").is_null() || state.get("create_date").is_null();
+        // The calls go out together, so a read waits for one round trip, not two
+        // (the tags need the user's name: for the caller's own key it comes from
+        // the listing).
         let (keys, last_used, named_user_tags) = tokio::join!(
             clients.iam.keys_for_read(user, &ctx.cancel),
-            clients.iam.last_used(id, &ctx.cancel),
-            futures::future::OptionFuture::from(user.map(|u| clients.iam.user_tags_for_read(u, &ctx.cancel))),
+            OptionFuture::from(wants_last_use.then(|| clients.iam.last_used(id, &ctx.cancel))),
+            OptionFuture::from(user.filter(|_| wants_description).map(|u| clients.iam.user_tags_for_read(u, &ctx.cancel))),
         );
         let keys = match keys {
             Ok(keys) => keys,
@@ -734,29 +748,38 @@ impl Resource for AccessKeyResource {
             return Ok(None);
         };
         let mut new_state = with_metadata(state.clone(), key);
-        let tags = match named_user_tags {
-            Some(tags) => tags,
-            None => clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel).await,
-        };
         match last_used {
-            Ok(used) => {
+            Some(Ok(used)) => {
                 new_state.set("last_used_date", used.date.map_or(Value::Null, Value::string));
                 new_state.set("last_used_service", used.service.map_or(Value::Null, Value::string));
                 new_state.set("last_used_region", used.region.map_or(Value::Null, Value::string));
             }
             // Last use is information, not configuration: a caller without
             // iam:GetAccessKeyLastUsed keeps the values it had, and is told.
-            Err(e) => ctx.warnings.add(
+            Some(Err(e)) => ctx.warnings.add(
                 "Last use not refreshed",
                 format!("The last use of access key {id} could not be read, so the values in state are kept: {e}."),
             ),
+            // Not asked for: nothing stale is kept.
+            None => {
+                for name in ["last_used_date", "last_used_service", "last_used_region"] {
+                    new_state.set(name, Value::Null);
+                }
+            }
         }
+        if !wants_description {
+            return Ok(Some(new_state));
+        }
+        let tags = match named_user_tags {
+            Some(tags) => tags,
+            None => clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel).await,
+        };
         match tags {
             Ok(tags) => new_state.set("description", tags.get(id).map_or(Value::Null, |d| Value::string(d.as_str()))),
-            // Without a managed description there is only drift to miss: say so.
+            // An import stub has no description to lose: say what was not adopted.
             Err(e) if state.get("description").is_null() => ctx.warnings.add(
-                "Description not checked for drift",
-                format!("The tags of the user of access key {id} could not be read, so a description set outside Terraform goes unnoticed: {e}."),
+                "Description not read",
+                format!("The tags of the user of access key {id} could not be read, so a description it has is not imported: {e}."),
             ),
             Err(e) => return Err(iam_diagnostic(&e, Some(AttributePath::root("description")))),
         }
