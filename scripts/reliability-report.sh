@@ -30,6 +30,10 @@ f=target/reliability
   echo
   cat "$f/lost-create.md"
   echo
+  echo "## Throttling with the default settings"
+  echo
+  cat "$f/throttling.md"
+  echo
   echo "Also tested: SIGINT to Terraform's process group mid-apply (3 creates in flight: all finish and"
   echo "are recorded in state); the lost-answer, throttling, pagination, propagation and timeout paths"
   echo "of the IAM layer against a scripted endpoint (unit tests in \`src/aws/iam.rs\`)."

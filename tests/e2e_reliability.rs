@@ -511,3 +511,52 @@ fn a_faulted_create_adopts_only_the_key_it_made_and_deletes_nothing_that_existed
     );
     std::fs::write(report_dir().join("lost-create.md"), table).unwrap();
 }
+
+#[test]
+fn default_settings_outlast_iam_throttling_with_no_error_and_no_orphan() {
+    const PER_SECOND: usize = 5;
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let users: Vec<String> = (0..8).map(|_| unique_user("throttled")).collect();
+    for u in &users {
+        create_user(u);
+    }
+    // The provider's defaults: no max_retries, no retry_mode.
+    let ws = Workspace::new(&two_keys_per_user(&proxy.endpoint(), &users, "Active"));
+    proxy.limit_rate(PER_SECOND);
+    let mut rows = Vec::new();
+    for (what, args) in [
+        ("apply (16 creates)", &["apply", "-auto-approve", "-input=false"][..]),
+        ("refresh (plan)", &["plan", "-detailed-exitcode", "-input=false"][..]),
+        ("destroy", &["destroy", "-auto-approve", "-input=false"][..]),
+    ] {
+        let (throttled_before, started) = (proxy.throttled(), std::time::Instant::now());
+        let mut run = None;
+        let calls: usize = proxy.calls_during(|| run = Some(ws.tf(args))).iter().map(|(_, n)| n).sum();
+        let run = run.unwrap();
+        assert_eq!(run.code, 0, "{what} under throttling:\n{}", run.all());
+        assert!(!run.all().contains("Error"), "{what}: no error shown:\n{}", run.all());
+        let wall = started.elapsed().as_secs_f64();
+        let throttled = proxy.throttled() - throttled_before;
+        let accepted = calls - throttled;
+        rows.push(format!("| {what} | {calls} | {throttled} | {wall:.1} s | {:.1} s |", accepted as f64 / PER_SECOND as f64));
+        if what == "apply (16 creates)" {
+            let mut in_iam: Vec<String> = users.iter().flat_map(|u| keys_of(u)).map(|(id, _)| id).collect();
+            in_iam.sort();
+            assert_eq!(in_iam.len(), 16);
+            assert_eq!(in_iam, ws.state_key_ids(), "no orphan, no lost key");
+        }
+    }
+    assert!(proxy.throttled() > 0, "the rate limit was reached (else this test proves nothing)");
+    for u in &users {
+        assert!(keys_of(u).is_empty(), "destroy removed every key of {u}");
+    }
+    std::fs::write(
+        report_dir().join("throttling.md"),
+        format!(
+            "IAM answering `Throttling` above {PER_SECOND} requests per second, default provider settings, 16 keys of 8 users:\n\n\
+             | run | IAM requests | throttled | wall time | accepted requests ÷ rate limit |\n|---|---|---|---|---|\n{}\n",
+            rows.join("\n")
+        ),
+    )
+    .unwrap();
+}

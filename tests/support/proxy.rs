@@ -36,6 +36,29 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     calls: HashMap<String, usize>,
+    /// IAM's rate limit, as `limit_rate` set it: requests per second let through.
+    rate_limit: Option<usize>,
+    /// When the requests of the last second were let through.
+    recent: std::collections::VecDeque<std::time::Instant>,
+    throttled: usize,
+}
+
+impl State {
+    /// Whether a request arriving now is over the rate limit (and so answered
+    /// Throttling, as IAM does); one that is not is counted against it.
+    fn over_rate_limit(&mut self) -> bool {
+        let Some(limit) = self.rate_limit else { return false };
+        let now = std::time::Instant::now();
+        while self.recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= limit {
+            self.throttled += 1;
+            return true;
+        }
+        self.recent.push_back(now);
+        false
+    }
 }
 
 /// Every IAM action the resource makes.
@@ -80,6 +103,17 @@ impl FaultProxy {
         self.state.0.lock().unwrap().rules.clear();
     }
 
+    /// Answers IAM's `Throttling` (HTTP 400) to every request above `per_second`
+    /// in any one-second window, as IAM's per-account rate limit does.
+    pub fn limit_rate(&self, per_second: usize) {
+        self.state.0.lock().unwrap().rate_limit = Some(per_second);
+    }
+
+    /// How many requests the rate limit refused.
+    pub fn throttled(&self) -> usize {
+        self.state.0.lock().unwrap().throttled
+    }
+
     /// How many requests for `action` reached the proxy (faulted or not).
     pub fn calls(&self, action: &str) -> usize {
         self.state.0.lock().unwrap().calls.get(action).copied().unwrap_or(0)
@@ -111,10 +145,14 @@ async fn serve(mut client: TcpStream, upstream: String, state: Arc<(Mutex<State>
             let mut state_guard = state.0.lock().unwrap();
             *state_guard.calls.entry(action.clone()).or_default() += 1;
             state.1.notify_all();
-            state_guard.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
-                r.remaining -= 1;
-                r.fault.clone()
-            })
+            if state_guard.over_rate_limit() {
+                Some(Fault::Error { status: 400, code: "Throttling" })
+            } else {
+                state_guard.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
+                    r.remaining -= 1;
+                    r.fault.clone()
+                })
+            }
         };
         let response = match fault {
             Some(Fault::Error { status, code }) => error_response(status, code, None),
