@@ -2,19 +2,11 @@
 //! `protox` compiles the .proto files in pure Rust, so a build needs no `protoc`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = [
-        "proto/tfplugin6.proto",
-        "proto/grpc_broker.proto",
-        "proto/grpc_controller.proto",
-        "proto/grpc_stdio.proto",
-    ];
+    let files = ["proto/tfplugin6.proto", "proto/grpc_broker.proto", "proto/grpc_controller.proto", "proto/grpc_stdio.proto"];
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }
     let descriptors = protox::compile(files, ["proto"])?;
-    tonic_prost_build::configure()
-        .build_client(true)
-        .build_server(true)
-        .compile_fds(descriptors)?;
+    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(descriptors)?;
     Ok(())
 }

@@ -183,7 +183,11 @@ fn iamkey_config(endpoint: &str, users: usize, keys: usize, prefix: &str) -> Str
 /// "N Action, ..." for calls counted by `FaultProxy::calls_during`.
 fn describe_calls(calls: &[(&str, usize)]) -> String {
     let seen: Vec<String> = calls.iter().map(|(a, n)| format!("{n} {a}")).collect();
-    if seen.is_empty() { "none".into() } else { seen.join(", ") }
+    if seen.is_empty() {
+        "none".into()
+    } else {
+        seen.join(", ")
+    }
 }
 
 /// The IAM calls the proxy saw during `run`, described.
@@ -218,19 +222,26 @@ fn calls_per_operation(proxy: &FaultProxy, rc: &Path) -> Vec<String> {
 }
 
 fn main() {
-    let null_provider = PathBuf::from(std::env::var("BENCH_NULL_PROVIDER").expect("BENCH_NULL_PROVIDER: the Go null provider binary (scripts/bench.sh installs it)"));
-    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
-        .unwrap_or_else(|_| "10,100,500".into())
-        .split(',')
-        .map(|s| s.trim().parse().unwrap())
-        .collect();
+    let null_provider =
+        PathBuf::from(std::env::var("BENCH_NULL_PROVIDER").expect("BENCH_NULL_PROVIDER: the Go null provider binary (scripts/bench.sh installs it)"));
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES").unwrap_or_else(|_| "10,100,500".into()).split(',').map(|s| s.trim().parse().unwrap()).collect();
     let own = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-iamkey"));
-    let mut report = vec!["# Benchmarks".to_string(), String::new(), format!(
-        "Measured by `scripts/bench.sh` ({}, release build, Terraform 1.15.5, moto 5.2.5, 2 cores). Medians; each row next to \
+    let mut report = vec![
+        "# Benchmarks".to_string(),
+        String::new(),
+        format!(
+            "Measured by `scripts/bench.sh` ({}, release build, Terraform 1.15.5, moto 5.2.5, 2 cores). Medians; each row next to \
          its baselines from the same run. Baselines: Terraform's built-in `terraform_data` (no plugin) and hashicorp's Go \
          null provider 2.1.2 (`null_resource`).",
-        std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
-    ), String::new()];
+            std::process::Command::new("date")
+                .arg("-u")
+                .arg("+%Y-%m-%d")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default()
+        ),
+        String::new(),
+    ];
     let mut misses = Vec::new();
 
     // Start-up and the plugin protocol.
@@ -241,7 +252,11 @@ fn main() {
     report.push("## Start-up\n\n| figure | iamkey | Go null provider | target |\n|---|---|---|---|".into());
     report.push(format!("| exec to handshake line (median of {LAUNCHES}) | {} | {} | ≤ 10 ms |", ms(own_start), ms(null_start)));
     report.push(format!("| GetProviderSchema over mTLS (median of {SCHEMA_CALLS}) | {:.3} ms | — | — |", schema.as_secs_f64() * 1000.0));
-    report.push(format!("| stripped release binary | {:.1} MB | {:.1} MB | ≤ 20 MB |", size as f64 / 1e6, std::fs::metadata(&null_provider).unwrap().len() as f64 / 1e6));
+    report.push(format!(
+        "| stripped release binary | {:.1} MB | {:.1} MB | ≤ 20 MB |",
+        size as f64 / 1e6,
+        std::fs::metadata(&null_provider).unwrap().len() as f64 / 1e6
+    ));
     if own_start > Duration::from_millis(10) {
         misses.push(format!("start-up {} > 10 ms", ms(own_start)));
     }
@@ -282,9 +297,7 @@ fn main() {
         own_ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok();
         let shaped = measure(&workspace(shaped_config));
         let calls = describe_calls(&reads);
-        for (name, t, calls) in
-            [("terraform_data", data, ""), ("null_resource", null, ""), (SHAPED, shaped, ""), ("iamkey_access_key", own, calls.as_str())]
-        {
+        for (name, t, calls) in [("terraform_data", data, ""), ("null_resource", null, ""), (SHAPED, shaped, ""), ("iamkey_access_key", own, calls.as_str())] {
             report.push(format!(
                 "| {n} | {name} | {} | {} | {} | {} | {calls} |",
                 secs(t.apply),
@@ -316,17 +329,10 @@ fn main() {
         ));
         if n >= 500 {
             if ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall) > 1.3 {
-                misses.push(format!(
-                    "plan -refresh=false of {n}: {:.2}× terraform_data > 1.3×",
-                    ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall)
-                ));
+                misses.push(format!("plan -refresh=false of {n}: {:.2}× terraform_data > 1.3×", ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall)));
             }
             if own.plan_refresh.wall > null.plan_refresh.wall {
-                misses.push(format!(
-                    "plan of {n}: {} slower than null_resource's {}",
-                    secs(own.plan_refresh.wall),
-                    secs(null.plan_refresh.wall)
-                ));
+                misses.push(format!("plan of {n}: {} slower than null_resource's {}", secs(own.plan_refresh.wall), secs(null.plan_refresh.wall)));
             }
         }
         if lists > users {

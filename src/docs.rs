@@ -102,12 +102,8 @@ pub fn pages(root: &Path) -> Vec<Page> {
             complex => complex.to_string(),
         };
         let signature: Vec<String> = function.parameters().iter().map(|p| format!("{} {}", p.name, type_name(&p.ty))).collect();
-        let arguments: String = function
-            .parameters()
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{}. `{}` ({}) {}\n", i + 1, p.name, type_name(&p.ty), p.description))
-            .collect();
+        let arguments: String =
+            function.parameters().iter().enumerate().map(|(i, p)| format!("{}. `{}` ({}) {}\n", i + 1, p.name, type_name(&p.ty), p.description)).collect();
         let content = format!(
             "{}# function: {name}\n\n{}\n\nProvider functions need Terraform 1.8 or later (OpenTofu 1.7 or later).\n\n\
              ## Example Usage\n\n```terraform\n{}```\n\n## Signature\n\n```text\n{name}({}) {}\n```\n\n## Arguments\n\n{arguments}",

@@ -68,11 +68,9 @@ fn random_value(rng: &mut Rng, ty: &Type) -> Value {
     }
     match ty {
         Type::Bool => Value::Bool(rng.chance(50)),
-        Type::Number => Value::Number(if rng.chance(50) {
-            Number::Int(rng.next() as i64 >> rng.below(63))
-        } else {
-            Number::Float((rng.next() % 1_000_000) as f64 / 7.0)
-        }),
+        Type::Number => {
+            Value::Number(if rng.chance(50) { Number::Int(rng.next() as i64 >> rng.below(63)) } else { Number::Float((rng.next() % 1_000_000) as f64 / 7.0) })
+        }
         Type::String => Value::String(rng.text()),
         Type::Dynamic => {
             let concrete = random_type(rng, 3);

@@ -159,7 +159,9 @@ fn module_with_for_each_over_users_and_sensitive_outputs() {
         "{}module \"keys\" {{\n  source = \"./keys\"\n  users = [\"{}\", \"{}\"]\n}}\n\
          output \"ids\" {{ value = module.keys.ids }}\n\
          output \"secrets\" {{\n  value = module.keys.secrets\n  sensitive = true\n}}\n",
-        provider_block(), users[0], users[1]
+        provider_block(),
+        users[0],
+        users[1]
     ));
     ws.tf(&["init", "-input=false"]).ok();
     let run = ws.apply().ok();
@@ -216,7 +218,18 @@ fn validate_and_providers_schema_work_with_the_built_binary() {
     let schema: serde_json::Value = serde_json::from_str(&ws.tf(&["providers", "schema", "-json"]).ok().stdout).unwrap();
     let provider = &schema["provider_schemas"]["registry.terraform.io/iamkey/iamkey"];
     let resource = &provider["resource_schemas"]["iamkey_access_key"]["block"]["attributes"];
-    for name in ["user", "status", "pgp_key", "id", "secret", "ses_smtp_password_v4", "encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint", "create_date"] {
+    for name in [
+        "user",
+        "status",
+        "pgp_key",
+        "id",
+        "secret",
+        "ses_smtp_password_v4",
+        "encrypted_secret",
+        "encrypted_ses_smtp_password_v4",
+        "key_fingerprint",
+        "create_date",
+    ] {
         let attr = &resource[name];
         assert!(attr["description"].as_str().is_some_and(|d| !d.is_empty()), "{name} has no description");
     }

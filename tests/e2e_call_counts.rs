@@ -33,7 +33,11 @@ fn each_operation_makes_the_fewest_iam_calls() {
     let id = ws.resource("iamkey_access_key.k00")["values"]["id"].as_str().unwrap().to_string();
     ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
     let import = proxy.calls_during(|| drop(ws.tf(&["import", "iamkey_access_key.k00", &id]).ok()));
-    assert_eq!(import, [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 1), ("ListUserTags", 1)], "import by ID: find the user, then read (with its description)");
+    assert_eq!(
+        import,
+        [("ListAccessKeys", 1), ("GetAccessKeyLastUsed", 1), ("ListUserTags", 1)],
+        "import by ID: find the user, then read (with its description)"
+    );
     ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
     let import = proxy.calls_during(|| drop(ws.tf(&["import", "iamkey_access_key.k00", &format!("{}/{id}", users[0])]).ok()));
     assert_eq!(import, [("ListAccessKeys", 1), ("ListUserTags", 1)], "import by USER/ID: just the read (with its description)");

@@ -13,9 +13,7 @@ use support::*;
 fn core_lifecycle(cli: &Path) {
     let user = unique_user("compat");
     create_user(&user);
-    let config = |status: &str| {
-        format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n}}\n", provider_block())
-    };
+    let config = |status: &str| format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"{status}\"\n}}\n", provider_block());
     let ws = Workspace::configured(&config("Active"), |ws| ws.with_cli(cli));
     let cli = cli.display();
     ws.apply().ok();

@@ -110,11 +110,8 @@ fn data_source_returns_what_iam_holds_with_filters_and_last_use() {
     let outside = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
     let outside = outside.access_key().unwrap();
     block_on(Emulator::get().iam_with(outside.access_key_id(), outside.secret_access_key()).list_access_keys().user_name(&user).send()).unwrap();
-    let signed_by_that_key = format!(
-        "  alias = \"self\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n",
-        outside.access_key_id(),
-        outside.secret_access_key()
-    );
+    let signed_by_that_key =
+        format!("  alias = \"self\"\n  access_key = \"{}\"\n  secret_key = \"{}\"\n", outside.access_key_id(), outside.secret_access_key());
     let config = format!(
         "{}{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n  status = \"Inactive\"\n}}\n\
          data \"iamkey_access_keys\" \"all\" {{\n  user = iamkey_access_key.k.user\n}}\n\
@@ -287,7 +284,9 @@ fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secr
     let query = |name: &str, config: &str| {
         std::fs::write(
             ws.path().join("keys.tfquery.hcl"),
-            format!("list \"iamkey_access_key\" \"{name}\" {{\n  provider = iamkey\n  include_resource = true\n  limit = 1000\n  config {{\n{config}  }}\n}}\n"),
+            format!(
+                "list \"iamkey_access_key\" \"{name}\" {{\n  provider = iamkey\n  include_resource = true\n  limit = 1000\n  config {{\n{config}  }}\n}}\n"
+            ),
         )
         .unwrap();
         let run = ws.tf(&["query", "-json"]);
@@ -312,7 +311,8 @@ fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secr
 
     let all_of_user = query("mine", &format!("    user = \"{user}\"\n"));
     assert_eq!(listed_ids(&all_of_user), sorted(vec![used.clone(), idle.clone()]));
-    let found: Vec<serde_json::Value> = all_of_user.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["type"] == "list_resource_found").collect();
+    let found: Vec<serde_json::Value> =
+        all_of_user.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["type"] == "list_resource_found").collect();
     let idle_found = &found.iter().find(|e| e["list_resource_found"]["identity"]["access_key_id"] == idle.as_str()).unwrap()["list_resource_found"];
     assert_eq!(idle_found["display_name"], format!("{user}: {idle} (Inactive, 0 days old, never used)"));
     assert_eq!(idle_found["identity"]["user"], user.as_str());
@@ -325,7 +325,11 @@ fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secr
     // Age and last use, with the clock moved 10 days ahead (no sleeping).
     let ws = ws.with_env("IAMKEY_TEST_DAYS_AHEAD", "10");
     let query_aged = |config: &str| {
-        std::fs::write(ws.path().join("keys.tfquery.hcl"), format!("list \"iamkey_access_key\" \"aged\" {{\n  provider = iamkey\n  config {{\n{config}  }}\n}}\n")).unwrap();
+        std::fs::write(
+            ws.path().join("keys.tfquery.hcl"),
+            format!("list \"iamkey_access_key\" \"aged\" {{\n  provider = iamkey\n  config {{\n{config}  }}\n}}\n"),
+        )
+        .unwrap();
         let run = ws.tf(&["query", "-json"]);
         assert_eq!(run.code, 0, "{}", run.all());
         listed_ids(&run.stdout)
@@ -335,7 +339,11 @@ fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secr
     assert_eq!(query_aged(&format!("    user = \"{user}\"\n    unused_for_days = 10\n")).len(), 2, "used today, but that is 10 days ago now");
 
     // -generate-config-out: resources and import blocks, no secret; they plan as imports.
-    std::fs::write(ws.path().join("keys.tfquery.hcl"), format!("list \"iamkey_access_key\" \"mine\" {{\n  provider = iamkey\n  include_resource = true\n  config {{\n    user = \"{user}\"\n  }}\n}}\n")).unwrap();
+    std::fs::write(
+        ws.path().join("keys.tfquery.hcl"),
+        format!("list \"iamkey_access_key\" \"mine\" {{\n  provider = iamkey\n  include_resource = true\n  config {{\n    user = \"{user}\"\n  }}\n}}\n"),
+    )
+    .unwrap();
     let generated = ws.tf(&["query", "-generate-config-out=generated.tf"]);
     assert_eq!(generated.code, 0, "{}", generated.all());
     let hcl = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();

@@ -23,11 +23,7 @@ fn copy_tree(from: &Path, to: &Path) {
 #[test]
 fn packaged_zip_installs_from_a_mirror_and_its_checksums_are_verified() {
     let dist = tempfile::tempdir().unwrap();
-    let status = Command::new(project_root().join("scripts/package.sh"))
-        .arg(dist.path())
-        .env("IAMKEY_BUILD_PROFILE", "debug")
-        .status()
-        .unwrap();
+    let status = Command::new(project_root().join("scripts/package.sh")).arg(dist.path()).env("IAMKEY_BUILD_PROFILE", "debug").status().unwrap();
     assert!(status.success());
     let version = env!("CARGO_PKG_VERSION");
     let sums = std::fs::read_to_string(dist.path().join(format!("terraform-provider-iamkey_{version}_SHA256SUMS"))).unwrap();
@@ -63,11 +59,7 @@ fn every_example_is_formatted_and_validates() {
     let fmt = ws.tf(&["fmt", "-check", "-recursive", tree.path().to_str().unwrap()]);
     assert_eq!(fmt.code, 0, "terraform fmt would change: {}", fmt.all());
     // Resource and data source examples carry no terraform block: they are read with the provider example.
-    std::fs::copy(
-        project_root().join("examples/provider/provider.tf"),
-        tree.path().join("resources/iamkey_access_key/provider.tf"),
-    )
-    .unwrap();
+    std::fs::copy(project_root().join("examples/provider/provider.tf"), tree.path().join("resources/iamkey_access_key/provider.tf")).unwrap();
     for dir in ["data-sources/iamkey_access_keys", "functions/ses_smtp_password_v4", "ephemeral-resources/iamkey_access_key"] {
         std::fs::copy(project_root().join("examples/provider/provider.tf"), tree.path().join(dir).join("provider.tf")).unwrap();
     }
@@ -91,11 +83,8 @@ fn every_example_is_formatted_and_validates() {
 
 #[test]
 fn the_readme_quick_start_creates_and_destroys_a_key() {
-    let output = Command::new(project_root().join("scripts/quickstart.sh"))
-        .env("IAMKEY_BUILD_PROFILE", "debug")
-        .env("IAMKEY_TF_CLI", terraform_cli())
-        .output()
-        .unwrap();
+    let output =
+        Command::new(project_root().join("scripts/quickstart.sh")).env("IAMKEY_BUILD_PROFILE", "debug").env("IAMKEY_TF_CLI", terraform_cli()).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     for step in ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6"] {

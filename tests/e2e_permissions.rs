@@ -278,12 +278,7 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
         attach(admin, operator, name, document);
         clean_up(admin, user, &keep_target);
         assert!(!reduced.clean, "{}: {action} is in the policy but the lifecycle needs no permission for it:\n{}", feature.name, reduced.output);
-        assert!(
-            reduced.output.contains(action.as_str()),
-            "{}: without {action} the lifecycle fails without naming it:\n{}",
-            feature.name,
-            reduced.output
-        );
+        assert!(reduced.output.contains(action.as_str()), "{}: without {action} the lifecycle fails without naming it:\n{}", feature.name, reduced.output);
     }
     format!("| {} | {} | {} of {} |", feature.name, feature.policies.join(" + "), actions.len(), actions.len())
 }
@@ -293,8 +288,7 @@ fn each_documented_policy_is_exactly_what_its_feature_needs() {
     let emulator = Emulator::start_with(&[("IAMKEY_EMULATOR_UNSIGNED_POLICIES", "1")]);
     let (admin_id, admin_secret) = user_with_key(&emulator, "permissions-admin");
     let admin_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
-    block_on(emulator.iam().put_user_policy().user_name("permissions-admin").policy_name("all").policy_document(admin_policy.to_string()).send())
-        .unwrap();
+    block_on(emulator.iam().put_user_policy().user_name("permissions-admin").policy_name("all").policy_document(admin_policy.to_string()).send()).unwrap();
     let features = features();
     // One operator (the signer) and one managed user per feature, the list
     // resource's last.
@@ -306,8 +300,7 @@ fn each_documented_policy_is_exactly_what_its_feature_needs() {
             // A key's own user may read its keys (the ephemeral feature signs with one).
             let self_read = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
                 "Action": ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"], "Resource": "*"}]});
-            block_on(emulator.iam().put_user_policy().user_name(&target).policy_name("self-read").policy_document(self_read.to_string()).send())
-                .unwrap();
+            block_on(emulator.iam().put_user_policy().user_name(&target).policy_name("self-read").policy_document(self_read.to_string()).send()).unwrap();
             (operator, signer, target)
         })
         .collect();

@@ -32,9 +32,7 @@ fn environment_variables_alone_configure_everything() {
 #[test]
 fn a_profile_in_shared_config_and_credentials_files() {
     let (user, key_id, secret) = user_with_own_key("profile");
-    let ws = Workspace::configured("", |ws| {
-        ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY").without_env("AWS_REGION")
-    });
+    let ws = Workspace::configured("", |ws| ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY").without_env("AWS_REGION"));
     let config = ws.path().join("aws-config");
     let credentials = ws.path().join("aws-credentials");
     std::fs::write(&config, "[profile iamkey-test]\nregion = eu-west-1\n").unwrap();
@@ -62,11 +60,9 @@ fn assume_role_calls_sts_and_manages_keys_with_the_role() {
     let user = unique_user("assume");
     create_user(&user);
     let endpoint = proxy.endpoint();
-    let assume_role = "  assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }\n";
-    let ws = Workspace::new(&format!(
-        "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
-        provider_block_with(&endpoint, assume_role)
-    ));
+    let assume_role =
+        "  assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }\n";
+    let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_with(&endpoint, assume_role)));
     ws.apply().ok();
     assert!(proxy.calls("AssumeRole") >= 1, "sts:AssumeRole was called");
     assert_eq!(proxy.calls("CreateAccessKey"), 1);
@@ -89,10 +85,9 @@ fn wrong_credentials_fail_at_plan_with_a_clear_error() {
 
 #[test]
 fn a_missing_region_is_reported_on_the_region_argument() {
-    let ws = Workspace::configured(
-        &format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()),
-        |ws| ws.without_env("AWS_REGION"),
-    );
+    let ws = Workspace::configured(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()), |ws| {
+        ws.without_env("AWS_REGION")
+    });
     let run = ws.plan();
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("No AWS region") && run.stderr.contains("AWS_REGION"), "{}", run.stderr);
@@ -147,10 +142,9 @@ fn http_proxy_carries_every_aws_call() {
 
 #[test]
 fn missing_credentials_fail_at_plan_naming_the_sources_tried() {
-    let ws = Workspace::configured(
-        &format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()),
-        |ws| ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY"),
-    );
+    let ws = Workspace::configured(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()), |ws| {
+        ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY")
+    });
     let run = ws.plan();
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stderr.contains("Invalid AWS credentials"), "{}", run.stderr);

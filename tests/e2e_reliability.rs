@@ -77,8 +77,18 @@ fn classes() -> Vec<FaultClass> {
             ..class("timeout on refresh (operation_timeout)", Phase::Refresh, Some(("ListAccessKeys", 3, Fault::Delay(Duration::from_secs(3)))), false)
         },
         class("lost CreateAccessKey response (executed, answer dropped)", Phase::Create, Some(("CreateAccessKey", 1, Fault::Lost)), false),
-        class("ConcurrentModification on status update", Phase::Update, Some(("UpdateAccessKey", 1, Fault::Error { status: 409, code: "ConcurrentModification" })), false),
-        class("NoSuchEntity: user not yet visible on create", Phase::Create, Some(("CreateAccessKey", 2, Fault::Error { status: 404, code: "NoSuchEntity" })), true),
+        class(
+            "ConcurrentModification on status update",
+            Phase::Update,
+            Some(("UpdateAccessKey", 1, Fault::Error { status: 409, code: "ConcurrentModification" })),
+            false,
+        ),
+        class(
+            "NoSuchEntity: user not yet visible on create",
+            Phase::Create,
+            Some(("CreateAccessKey", 2, Fault::Error { status: 404, code: "NoSuchEntity" })),
+            true,
+        ),
         class("NoSuchEntity race: key deleted before destroy", Phase::DestroyGone, None, true),
         class("LimitExceeded on create", Phase::Create, Some(("CreateAccessKey", 1, Fault::Error { status: 409, code: "LimitExceeded" })), false),
         FaultClass {
@@ -107,12 +117,22 @@ fn classes() -> Vec<FaultClass> {
         },
         FaultClass {
             description: true,
-            ..class("description (TagUser) fails after create", Phase::Create, Some(("TagUser", 3, Fault::Error { status: 500, code: "ServiceFailure" })), false)
+            ..class(
+                "description (TagUser) fails after create",
+                Phase::Create,
+                Some(("TagUser", 3, Fault::Error { status: 500, code: "ServiceFailure" })),
+                false,
+            )
         },
         // Last use is information: a caller without iam:GetAccessKeyLastUsed keeps the values it had.
         FaultClass {
             refresh_last_used: true,
-            ..class("GetAccessKeyLastUsed denied on refresh", Phase::Refresh, Some(("GetAccessKeyLastUsed", 1, Fault::Error { status: 403, code: "AccessDenied" })), true)
+            ..class(
+                "GetAccessKeyLastUsed denied on refresh",
+                Phase::Refresh,
+                Some(("GetAccessKeyLastUsed", 1, Fault::Error { status: 403, code: "AccessDenied" })),
+                true,
+            )
         },
         FaultClass {
             name: "panic in the provider after CreateAccessKey",
@@ -363,11 +383,7 @@ fn sigint_to_terraforms_process_group_mid_apply_loses_no_key() {
         create_user(u);
     }
     let endpoint = proxy.endpoint();
-    let resources: String = users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| format!("resource \"iamkey_access_key\" \"k{i}\" {{\n  user = \"{u}\"\n}}\n"))
-        .collect();
+    let resources: String = users.iter().enumerate().map(|(i, u)| format!("resource \"iamkey_access_key\" \"k{i}\" {{\n  user = \"{u}\"\n}}\n")).collect();
     let ws = Workspace::new(&format!("{}{resources}", provider_block_for(&endpoint)));
     let mut command = ws.command(&["apply", "-auto-approve", "-input=false"]);
     // Its own process group, as a shell gives a foreground job: Ctrl-C reaches

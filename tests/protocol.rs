@@ -55,11 +55,7 @@ fn without_the_magic_cookie_it_explains_and_exits_1() {
 
 #[test]
 fn without_protocol_6_it_names_the_required_versions() {
-    let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey"))
-        .env(COOKIE.0, COOKIE.1)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
-        .output()
-        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey")).env(COOKIE.0, COOKIE.1).env("PLUGIN_PROTOCOL_VERSIONS", "4,5").output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("protocol 6"));
 }
@@ -145,11 +141,7 @@ async fn unknown_types_get_diagnostics_not_unimplemented() {
     let plugin = launch();
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
     let mut client = tf::provider_client::ProviderClient::new(channel);
-    let read = client
-        .read_data_source(tf::read_data_source::Request { type_name: "iamkey_nope".into(), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
+    let read = client.read_data_source(tf::read_data_source::Request { type_name: "iamkey_nope".into(), ..Default::default() }).await.unwrap().into_inner();
     assert!(read.diagnostics[0].detail.contains("iamkey_nope"));
     let opened = client
         .open_ephemeral_resource(tf::open_ephemeral_resource::Request { type_name: "iamkey_nope".into(), ..Default::default() })
@@ -157,15 +149,10 @@ async fn unknown_types_get_diagnostics_not_unimplemented() {
         .unwrap()
         .into_inner();
     assert_eq!(opened.diagnostics.len(), 1);
-    let identities = client
-        .get_resource_identity_schemas(tf::get_resource_identity_schemas::Request {})
-        .await
-        .unwrap()
-        .into_inner();
+    let identities = client.get_resource_identity_schemas(tf::get_resource_identity_schemas::Request {}).await.unwrap().into_inner();
     assert!(identities.diagnostics.is_empty());
     let key_identity = &identities.identity_schemas["iamkey_access_key"];
-    let required: Vec<&str> =
-        key_identity.identity_attributes.iter().filter(|a| a.required_for_import).map(|a| a.name.as_str()).collect();
+    let required: Vec<&str> = key_identity.identity_attributes.iter().filter(|a| a.required_for_import).map(|a| a.name.as_str()).collect();
     assert_eq!(required, ["access_key_id"]);
     assert_eq!(key_identity.identity_attributes.len(), 3);
     // A stored identity (JSON) comes back upgraded (msgpack), attribute for attribute.
@@ -274,11 +261,8 @@ async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, en
         ("max_retries", Value::Number(iamkey::protocol::value::Number::Int(0))),
         ("endpoints", Value::object([("iam", Value::string(endpoint)), ("sts", Value::string(endpoint))])),
     ]);
-    let response = client
-        .configure_provider(tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() })
-        .await
-        .unwrap()
-        .into_inner();
+    let response =
+        client.configure_provider(tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() }).await.unwrap().into_inner();
     assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics.iter().map(|d| &d.detail).collect::<Vec<_>>());
 }
 

@@ -58,9 +58,8 @@ impl CallerIdentity {
             .caller
             .get_or_try_init(|| async {
                 let Some(sts) = &self.sts else { return Err("no STS client to ask who the caller is".to_string()) };
-                let identity = sts.get_caller_identity().send().await.map_err(|e| {
-                    format!("sts:GetCallerIdentity failed: {}", e.code().unwrap_or("no error code"))
-                })?;
+                let identity =
+                    sts.get_caller_identity().send().await.map_err(|e| format!("sts:GetCallerIdentity failed: {}", e.code().unwrap_or("no error code")))?;
                 Ok(Caller::from_arn(identity.arn().unwrap_or_default()))
             })
             .await?;

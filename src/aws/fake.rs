@@ -49,10 +49,7 @@ impl FakeIam {
                         };
                         match handler(&action, &form, before) {
                             Reply::Xml(status, body) => {
-                                let head = format!(
-                                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
-                                    body.len()
-                                );
+                                let head = format!("HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", body.len());
                                 if socket.write_all(head.as_bytes()).await.is_err() || socket.write_all(body.as_bytes()).await.is_err() {
                                     return;
                                 }
@@ -101,16 +98,8 @@ impl FakeIam {
             .region(aws_sdk_iam::config::Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .credentials_provider(aws_sdk_iam::config::Credentials::new("AKIDTEST", "test-secret", None, None, "test"))
-            .retry_config(
-                aws_smithy_types::retry::RetryConfig::standard()
-                    .with_max_attempts(3)
-                    .with_initial_backoff(std::time::Duration::from_millis(1)),
-            )
-            .timeout_config(
-                aws_smithy_types::timeout::TimeoutConfig::builder()
-                    .operation_timeout(operation_timeout)
-                    .build(),
-            )
+            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(std::time::Duration::from_millis(1)))
+            .timeout_config(aws_smithy_types::timeout::TimeoutConfig::builder().operation_timeout(operation_timeout).build())
             .build();
         aws_sdk_iam::Client::from_conf(config)
     }
@@ -131,10 +120,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<HashMap<Stri
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0);
+    let length: usize = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))).unwrap_or(0);
     while buf.len() < header_end + length {
         let n = socket.read(&mut chunk).await.ok()?;
         if n == 0 {
@@ -143,12 +129,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<HashMap<Stri
         buf.extend_from_slice(&chunk[..n]);
     }
     let body = String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned();
-    Some(
-        body.split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.replace("%2F", "/").replace("%40", "@")))
-            .collect(),
-    )
+    Some(body.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_string(), v.replace("%2F", "/").replace("%40", "@"))).collect())
 }
 
 const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";

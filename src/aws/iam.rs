@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime};
 use futures::future::{BoxFuture, FutureExt, Shared};
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_sdk_iam::types::StatusType;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::retry::RetryConfig;
 use tokio_util::sync::CancellationToken;
@@ -80,37 +80,19 @@ impl IamError {
                     },
                 }
             }
-            SdkError::ServiceError(_) => IamError::Service {
-                operation,
-                code: err.code().unwrap_or("Unknown").to_string(),
-                message: err.message().unwrap_or("no message").to_string(),
-            },
-            SdkError::ConstructionFailure(_) => IamError::Transport {
-                operation,
-                reason: "the request could not be built".into(),
-                maybe_executed: false,
-            },
-            SdkError::TimeoutError(_) => IamError::Transport {
-                operation,
-                reason: "timed out waiting for IAM".into(),
-                maybe_executed: true,
-            },
+            SdkError::ServiceError(_) => {
+                IamError::Service { operation, code: err.code().unwrap_or("Unknown").to_string(), message: err.message().unwrap_or("no message").to_string() }
+            }
+            SdkError::ConstructionFailure(_) => IamError::Transport { operation, reason: "the request could not be built".into(), maybe_executed: false },
+            SdkError::TimeoutError(_) => IamError::Transport { operation, reason: "timed out waiting for IAM".into(), maybe_executed: true },
             SdkError::DispatchFailure(failure) => IamError::Transport {
                 operation,
-                reason: if failure.is_timeout() {
-                    "timed out connecting to IAM".into()
-                } else {
-                    "the connection to IAM failed".into()
-                },
+                reason: if failure.is_timeout() { "timed out connecting to IAM".into() } else { "the connection to IAM failed".into() },
                 // A connection that failed after the request was written may have
                 // reached IAM; only a failed connect proves it did not.
                 maybe_executed: !failure.is_timeout(),
             },
-            SdkError::ResponseError(_) => IamError::Transport {
-                operation,
-                reason: "IAM's response could not be read".into(),
-                maybe_executed: true,
-            },
+            SdkError::ResponseError(_) => IamError::Transport { operation, reason: "IAM's response could not be read".into(), maybe_executed: true },
             _ => IamError::Transport { operation, reason: "unexpected SDK error".into(), maybe_executed: true },
         }
     }
@@ -312,16 +294,16 @@ impl Iam {
 
     async fn keys_listed_within(&self, user: Option<&str>, max_age: Duration, cancel: &CancellationToken) -> Result<Arc<Vec<KeyMetadata>>, IamError> {
         let client = self.client.clone();
-        self.reads
-            .get("ListAccessKeys", user, max_age, cancel, move |owner| async move { list_all_pages(&client, owner.as_deref()).await }.boxed())
-            .await
+        self.reads.get("ListAccessKeys", user, max_age, cancel, move |owner| async move { list_all_pages(&client, owner.as_deref()).await }.boxed()).await
     }
 
     /// The tags of `user` for a Read, shared the same way (ListUserTags).
     pub async fn user_tags_for_read(&self, user: &str, cancel: &CancellationToken) -> Result<Arc<HashMap<String, String>>, IamError> {
         let client = self.client.clone();
         self.tags
-            .get("ListUserTags", Some(user), READ_CACHE_TTL, cancel, move |owner| async move { list_user_tags(&client, owner.as_deref().unwrap_or_default()).await }.boxed())
+            .get("ListUserTags", Some(user), READ_CACHE_TTL, cancel, move |owner| {
+                async move { list_user_tags(&client, owner.as_deref().unwrap_or_default()).await }.boxed()
+            })
             .await
     }
 
@@ -539,10 +521,7 @@ impl Iam {
 /// was created; anything else (two new keys, or a key the listing before the call
 /// should have shown) cannot be attributed and is left alone.
 fn attribute(appeared: Vec<KeyMetadata>, started: SystemTime, cause: IamError) -> CreateFailure {
-    let since = started
-        .checked_sub(CLOCK_SKEW)
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as i64);
+    let since = started.checked_sub(CLOCK_SKEW).and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
     let made_since_the_call = |k: &KeyMetadata| k.create_secs.is_some_and(|s| s >= since);
     match appeared.as_slice() {
         [] => CreateFailure::NotCreated(cause),
@@ -601,13 +580,7 @@ async fn list_user_tags(client: &aws_sdk_iam::Client, user: &str) -> Result<Hash
     let mut tags = HashMap::new();
     let mut marker: Option<String> = None;
     loop {
-        let page = client
-            .list_user_tags()
-            .user_name(user)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| IamError::from_sdk("ListUserTags", e))?;
+        let page = client.list_user_tags().user_name(user).set_marker(marker.take()).send().await.map_err(|e| IamError::from_sdk("ListUserTags", e))?;
         tags.extend(page.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())));
         match page.marker() {
             Some(next) if page.is_truncated() => marker = Some(next.to_string()),
@@ -850,7 +823,11 @@ mod tests {
             "CreateAccessKey" => {
                 let id = format!("AKIAFAKE0000000NEW{n:02}");
                 held.lock().unwrap().push((id.clone(), now()));
-                if n == 0 { fake::created(USER, &id, SECRET, &now()) } else { Reply::Drop }
+                if n == 0 {
+                    fake::created(USER, &id, SECRET, &now())
+                } else {
+                    Reply::Drop
+                }
             }
             "ListAccessKeys" => {
                 let listed = held.lock().unwrap().clone();

@@ -5,20 +5,20 @@
 
 pub mod caller;
 pub mod destination;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod files;
 pub mod iam;
 pub mod probe;
-#[cfg(test)]
-pub(crate) mod fake;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
@@ -122,9 +122,7 @@ impl ClientSettings {
         let ca_bundle = self.ca_bundle_path();
         let proxy = match &self.http_proxy {
             Some(url) => ProxyConfig::all(url.as_str()).map_err(|e| ConfigError::Proxy(e.to_string()))?,
-            None if ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].iter().any(|v| std::env::var_os(v).is_some()) => {
-                ProxyConfig::from_env()
-            }
+            None if ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].iter().any(|v| std::env::var_os(v).is_some()) => ProxyConfig::from_env(),
             None if ca_bundle.is_none() => return Ok(None),
             None => ProxyConfig::disabled(),
         };
@@ -153,15 +151,13 @@ impl ClientSettings {
 
     async fn base_config(&self) -> Result<SdkConfig, ConfigError> {
         let retry = if self.adaptive_retries { RetryConfig::adaptive() } else { RetryConfig::standard() };
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry.with_max_attempts(self.max_attempts()))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .operation_timeout(self.operation_timeout)
-                    .operation_attempt_timeout(self.operation_timeout)
-                    .build(),
-            );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry.with_max_attempts(self.max_attempts())).timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(self.connect_timeout)
+                .operation_timeout(self.operation_timeout)
+                .operation_attempt_timeout(self.operation_timeout)
+                .build(),
+        );
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -182,11 +178,7 @@ impl ClientSettings {
                 // A named file that does not exist is skipped, as aws-config skips it.
                 for path in paths.iter().filter(|p| !matches!(p.try_exists(), Ok(false))) {
                     let contents = files::read_bounded(argument, path, files::SHARED_FILE_CAP, self.operation_timeout).await?;
-                    let text = String::from_utf8(contents).map_err(|_| files::FileError {
-                        argument,
-                        path: path.clone(),
-                        reason: "not UTF-8 text".into(),
-                    })?;
+                    let text = String::from_utf8(contents).map_err(|_| files::FileError { argument, path: path.clone(), reason: "not UTF-8 text".into() })?;
                     profile_files = profile_files.with_contents(kind, text);
                 }
             }
@@ -287,17 +279,9 @@ impl ClientSettings {
             })
         })?;
         let creds = output.credentials().ok_or_else(|| failure("STS returned no credentials".into()))?;
-        let credentials = Credentials::new(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token().to_string()),
-            None,
-            "iamkey-assume-role",
-        );
-        Ok(base
-            .into_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
-            .build())
+        let credentials =
+            Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_string()), None, "iamkey-assume-role");
+        Ok(base.into_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials)).build())
     }
 }
 

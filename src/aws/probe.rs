@@ -74,10 +74,8 @@ mod tests {
     async fn a_key_that_never_authenticates_times_out_naming_the_last_answer_not_the_secret() {
         let fake = FakeIam::start(|_, _, _| fake::error(403, "InvalidClientTokenId")).await;
         let secret = Secret::new("canarySecretcanarySecretcanarySecret1234");
-        let err = probe(&fake.endpoint)
-            .wait_until_usable("AKIAFAKE000000000NEW", &secret, Duration::from_millis(400), &CancellationToken::new())
-            .await
-            .unwrap_err();
+        let err =
+            probe(&fake.endpoint).wait_until_usable("AKIAFAKE000000000NEW", &secret, Duration::from_millis(400), &CancellationToken::new()).await.unwrap_err();
         let ProbeError::TimedOut { attempts, ref last, .. } = err else { panic!("{err:?}") };
         assert!(attempts >= 2, "it retried: {attempts}");
         assert_eq!(last, "InvalidClientTokenId");
@@ -89,10 +87,7 @@ mod tests {
         let fake = FakeIam::start(|_, _, _| fake::error(403, "InvalidClientTokenId")).await;
         let cancel = CancellationToken::new();
         cancel.cancel();
-        let err = probe(&fake.endpoint)
-            .wait_until_usable("AKIAFAKE000000000NEW", &Secret::new("s"), Duration::from_secs(60), &cancel)
-            .await
-            .unwrap_err();
+        let err = probe(&fake.endpoint).wait_until_usable("AKIAFAKE000000000NEW", &Secret::new("s"), Duration::from_secs(60), &cancel).await.unwrap_err();
         assert!(matches!(err, ProbeError::Cancelled), "{err:?}");
     }
 }

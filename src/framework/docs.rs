@@ -10,8 +10,7 @@ use crate::protocol::value::Type;
 pub fn render_schema(schema: &Schema) -> String {
     let mut out = String::from("## Schema\n\n");
     render_block(&schema.block, &mut out);
-    let mut pending: Vec<(String, &Block)> =
-        schema.block.blocks.iter().map(|b| (b.name.to_string(), &b.block)).collect();
+    let mut pending: Vec<(String, &Block)> = schema.block.blocks.iter().map(|b| (b.name.to_string(), &b.block)).collect();
     while let Some((path, block)) = pending.first().cloned() {
         pending.remove(0);
         let _ = write!(out, "\n<a id=\"nestedblock--{}\"></a>\n### Nested Schema for `{path}`\n\n", path.replace('.', "--"));
@@ -53,11 +52,7 @@ fn render_block(block: &Block, out: &mut String) {
                 Nesting::Single => "Block, Optional, at most one",
                 Nesting::List => "Block List",
             };
-            let _ = writeln!(
-                out,
-                "- `{}` ({kind}) {} (see [below for nested schema](#nestedblock--{}))",
-                b.name, b.block.description, b.name
-            );
+            let _ = writeln!(out, "- `{}` ({kind}) {} (see [below for nested schema](#nestedblock--{}))", b.name, b.block.description, b.name);
         }
         out.push('\n');
     }

@@ -39,13 +39,7 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
     let requires_replace: Vec<AttributePath> = if creating {
         Vec::new()
     } else {
-        schema
-            .block
-            .attributes
-            .iter()
-            .filter(|a| a.replace_on_change && state.get(a.name) != prior.get(a.name))
-            .map(|a| AttributePath::root(a.name))
-            .collect()
+        schema.block.attributes.iter().filter(|a| a.replace_on_change && state.get(a.name) != prior.get(a.name)).map(|a| AttributePath::root(a.name)).collect()
     };
     let mut planned = Planned { state, requires_replace: Vec::new() };
     force_replacement(schema, config, &mut planned, requires_replace);
@@ -100,7 +94,6 @@ mod tests {
                 .attribute(Attribute::computed("secret", Type::String).sensitive()),
         )
     }
-
 
     #[test]
     fn create_plans_defaults_and_unknown_computed_values() {

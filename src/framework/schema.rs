@@ -52,16 +52,7 @@ pub struct Attribute {
 
 impl Attribute {
     fn new(name: &'static str, ty: Type, mode: Mode) -> Self {
-        Attribute {
-            name,
-            ty,
-            description: "",
-            mode,
-            sensitive: false,
-            default: None,
-            replace_on_change: false,
-            validators: Vec::new(),
-        }
+        Attribute { name, ty, description: "", mode, sensitive: false, default: None, replace_on_change: false, validators: Vec::new() }
     }
 
     pub fn required(name: &'static str, ty: Type) -> Self {
@@ -154,8 +145,7 @@ impl Block {
 
     /// The object type of values in this block's shape.
     pub fn value_type(&self) -> Type {
-        let mut fields: BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.to_string(), a.ty.clone())).collect();
+        let mut fields: BTreeMap<String, Type> = self.attributes.iter().map(|a| (a.name.to_string(), a.ty.clone())).collect();
         for nested in &self.blocks {
             let object = nested.block.value_type();
             let ty = match nested.nesting {
@@ -185,11 +175,9 @@ impl Block {
             match (attr.mode, value) {
                 // A planned state holds computed values: only the validators apply.
                 (_, v) if check == Check::ValuesOnly && (v.is_null() || !v.is_wholly_known()) => {}
-                (Mode::Required, Value::Null) => diags.add_error_at(
-                    path,
-                    "Missing required argument",
-                    format!("The argument \"{}\" is required, but no definition was found.", attr.name),
-                ),
+                (Mode::Required, Value::Null) => {
+                    diags.add_error_at(path, "Missing required argument", format!("The argument \"{}\" is required, but no definition was found.", attr.name))
+                }
                 (Mode::Computed, v) if check == Check::Configuration && !v.is_null() => diags.add_error_at(
                     path,
                     "Value for unconfigurable attribute",

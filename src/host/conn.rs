@@ -22,7 +22,11 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub enum Listener {
     #[cfg(unix)]
-    Unix { listener: UnixListener, path: PathBuf, _dir: tempfile::TempDir },
+    Unix {
+        listener: UnixListener,
+        path: PathBuf,
+        _dir: tempfile::TempDir,
+    },
     Tcp(TcpListener),
 }
 

@@ -21,10 +21,9 @@ const OWN_TARGET: &str = "iamkey";
 
 /// The level Terraform would show for this provider, from the environment.
 pub fn level_from_env() -> LevelFilter {
-    ["TF_LOG_PROVIDER_IAMKEY", "TF_LOG_PROVIDER", "TF_LOG"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
-        .map_or(LevelFilter::OFF, |v| match v.trim().to_ascii_lowercase().as_str() {
+    ["TF_LOG_PROVIDER_IAMKEY", "TF_LOG_PROVIDER", "TF_LOG"].iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty())).map_or(
+        LevelFilter::OFF,
+        |v| match v.trim().to_ascii_lowercase().as_str() {
             "trace" | "json" | "1" => LevelFilter::TRACE,
             "debug" => LevelFilter::DEBUG,
             "info" => LevelFilter::INFO,
@@ -33,7 +32,8 @@ pub fn level_from_env() -> LevelFilter {
             "off" => LevelFilter::OFF,
             // An unrecognised value still asks for logs; Terraform treats it as TRACE.
             _ => LevelFilter::TRACE,
-        })
+        },
+    )
 }
 
 /// Installs the JSON-lines logger and the redacting panic hook.
@@ -91,9 +91,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for JsonLines {
 }
 
 fn write_line(level: Level, message: &str, mut fields: serde_json::Map<String, serde_json::Value>) {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     let timestamp = time::OffsetDateTime::now_utc().format(&format).unwrap_or_default();
     fields.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
     fields.insert("@message".into(), message.into());

@@ -116,14 +116,8 @@ pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
     };
     let listener = Arc::new(Listener::bind().await?);
     let address = listener.address()?;
-    let cert_field = tls
-        .as_ref()
-        .map(|(_, cert)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(cert))
-        .unwrap_or_default();
-    let line = format!(
-        "{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{}|{}|grpc|{cert_field}\n",
-        address.network, address.address
-    );
+    let cert_field = tls.as_ref().map(|(_, cert)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(cert)).unwrap_or_default();
+    let line = format!("{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{}|{}|grpc|{cert_field}\n", address.network, address.address);
     let shutdown = CancellationToken::new();
     let acceptor = tls.map(|(config, _)| tokio_rustls::TlsAcceptor::from(config));
     let incoming = listener.clone().incoming(acceptor, shutdown.clone());
@@ -169,12 +163,7 @@ fn log_resource_usage() {
                 line.split_whitespace().nth(1)?.parse().ok()
             })
             .unwrap_or(0);
-        tracing::info!(
-            cpu_user_ms = millis(usage.ru_utime),
-            cpu_system_ms = millis(usage.ru_stime),
-            peak_rss_kib,
-            "provider resource usage"
-        );
+        tracing::info!(cpu_user_ms = millis(usage.ru_utime), cpu_system_ms = millis(usage.ru_stime), peak_rss_kib, "provider resource usage");
     }
 }
 

@@ -16,7 +16,9 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, ServerC
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("PLUGIN_CLIENT_CERT is set but holds no PEM certificate; Terraform sets it to the certificate the provider must pin (unset it only to run without TLS)")]
+    #[error(
+        "PLUGIN_CLIENT_CERT is set but holds no PEM certificate; Terraform sets it to the certificate the provider must pin (unset it only to run without TLS)"
+    )]
     NoClientCertificate,
     #[error("PLUGIN_CLIENT_CERT is not a valid PEM certificate: {0}")]
     InvalidPem(String),
@@ -51,10 +53,7 @@ impl ServerIdentity {
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
         let certificate = params.self_signed(&key)?;
-        Ok(ServerIdentity {
-            certificate: certificate.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
-        })
+        Ok(ServerIdentity { certificate: certificate.der().clone(), key: PrivatePkcs8KeyDer::from(key.serialize_der()) })
     }
 }
 
@@ -109,21 +108,11 @@ impl ClientCertVerifier for PinnedClientCert {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 

@@ -195,13 +195,7 @@ impl<'a> Reader<'a> {
                 self.ext(n)?
             }
             // 0xc1 is never used by msgpack.
-            _ => {
-                return Err(CodecError::Mismatch {
-                    path: self.path.to_string(),
-                    expected: "a msgpack value",
-                    found: "the reserved marker 0xc1",
-                })
-            }
+            _ => return Err(CodecError::Mismatch { path: self.path.to_string(), expected: "a msgpack value", found: "the reserved marker 0xc1" }),
         })
     }
 
@@ -216,9 +210,7 @@ impl<'a> Reader<'a> {
     }
 
     fn text(&self, bytes: &[u8]) -> Result<String, CodecError> {
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| CodecError::InvalidUtf8 { path: self.path.to_string() })
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| CodecError::InvalidUtf8 { path: self.path.to_string() })
     }
 
     /// A collection never holds more elements than bytes remain, so capacity is
@@ -244,20 +236,14 @@ impl<'a> Reader<'a> {
             },
             Type::Number => match item {
                 Item::Int(i) => Ok(Value::Number(Number::Int(i))),
-                Item::UInt(u) => Ok(Value::Number(
-                    i64::try_from(u).map_or_else(|_| Number::Decimal(u.to_string()), Number::Int),
-                )),
+                Item::UInt(u) => Ok(Value::Number(i64::try_from(u).map_or_else(|_| Number::Decimal(u.to_string()), Number::Int))),
                 Item::Float(f) => Ok(Value::Number(Number::Float(f))),
                 Item::Str(s) => {
                     let text = self.text(s)?;
                     if is_decimal(&text) {
                         Ok(Value::Number(Number::Decimal(text)))
                     } else {
-                        Err(CodecError::Mismatch {
-                            path: self.path.to_string(),
-                            expected: "number",
-                            found: "a string that is not a decimal number",
-                        })
+                        Err(CodecError::Mismatch { path: self.path.to_string(), expected: "number", found: "a string that is not a decimal number" })
                     }
                 }
                 other => Err(self.mismatch("number", &other)),
@@ -294,10 +280,7 @@ impl<'a> Reader<'a> {
                     for _ in 0..n {
                         let name = self.key()?;
                         let Some(attr_ty) = attrs.get(&name) else {
-                            return Err(CodecError::UnknownAttribute {
-                                path: self.path.to_string(),
-                                name,
-                            });
+                            return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name });
                         };
                         self.path.0.push(Seg::Attr(name.clone()));
                         let v = self.value(attr_ty, depth + 1)?;
@@ -320,9 +303,7 @@ impl<'a> Reader<'a> {
                     let concrete = serde_json::from_slice(type_json)
                         .ok()
                         .and_then(|j| Type::from_json(&j))
-                        .ok_or_else(|| CodecError::InvalidDynamicType {
-                            path: self.path.to_string(),
-                        })?;
+                        .ok_or_else(|| CodecError::InvalidDynamicType { path: self.path.to_string() })?;
                     let inner = self.value(&concrete, depth + 1)?;
                     Ok(Value::Dynamic(concrete, Box::new(inner)))
                 }
@@ -331,12 +312,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn elements<'t>(
-        &mut self,
-        n: usize,
-        depth: usize,
-        elem_type: impl Fn(usize) -> &'t Type,
-    ) -> Result<Value, CodecError> {
+    fn elements<'t>(&mut self, n: usize, depth: usize, elem_type: impl Fn(usize) -> &'t Type) -> Result<Value, CodecError> {
         let mut items = Vec::with_capacity(self.capacity(n));
         for i in 0..n {
             self.path.0.push(Seg::Index(i));
@@ -370,11 +346,7 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Path) -> Result<(), CodecError> {
-    let mismatch = |path: &Path, expected, found| CodecError::Mismatch {
-        path: path.to_string(),
-        expected,
-        found,
-    };
+    let mismatch = |path: &Path, expected, found| CodecError::Mismatch { path: path.to_string(), expected, found };
     match (value, ty) {
         (Value::Null, _) => out.push(0xc0),
         // go-cty writes a plain unknown as fixext1 with code 0 and a zero payload.
@@ -432,9 +404,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Path) -> 
         }
         (Value::Dynamic(_, inner), concrete) => write_value(out, inner, concrete, path)?,
         (_, Type::Dynamic) => {
-            let concrete = infer_type(value).ok_or_else(|| {
-                mismatch(path, "a value whose type can be inferred", "a collection")
-            })?;
+            let concrete = infer_type(value).ok_or_else(|| mismatch(path, "a value whose type can be inferred", "a collection"))?;
             write_value(out, &Value::Dynamic(concrete, Box::new(value.clone())), ty, path)?;
         }
         (v, t) => return Err(mismatch(path, type_name(t), value_kind(v))),
@@ -555,22 +525,12 @@ pub fn decode_json(bytes: &[u8], ty: &Type, ignore_unknown_attributes: bool) -> 
     from_json(&json, ty, 0, ignore_unknown_attributes, &mut path)
 }
 
-fn from_json(
-    json: &serde_json::Value,
-    ty: &Type,
-    depth: usize,
-    lenient: bool,
-    path: &mut Path,
-) -> Result<Value, CodecError> {
+fn from_json(json: &serde_json::Value, ty: &Type, depth: usize, lenient: bool, path: &mut Path) -> Result<Value, CodecError> {
     use serde_json::Value as J;
     if depth > MAX_VALUE_DEPTH {
         return Err(CodecError::TooDeep);
     }
-    let mismatch = |path: &Path, expected, found| CodecError::Mismatch {
-        path: path.to_string(),
-        expected,
-        found,
-    };
+    let mismatch = |path: &Path, expected, found| CodecError::Mismatch { path: path.to_string(), expected, found };
     let kind = |j: &J| match j {
         J::Null => "null",
         J::Bool(_) => "bool",
@@ -603,13 +563,9 @@ fn from_json(
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        (J::Array(items), Type::Tuple(elems)) if items.len() == elems.len() => Value::List(
-            items
-                .iter()
-                .zip(elems)
-                .map(|(item, elem)| from_json(item, elem, depth + 1, lenient, path))
-                .collect::<Result<_, _>>()?,
-        ),
+        (J::Array(items), Type::Tuple(elems)) if items.len() == elems.len() => {
+            Value::List(items.iter().zip(elems).map(|(item, elem)| from_json(item, elem, depth + 1, lenient, path)).collect::<Result<_, _>>()?)
+        }
         (J::Object(m), Type::Map(elem)) => Value::Map(
             m.iter()
                 .map(|(k, v)| {
@@ -640,10 +596,7 @@ fn from_json(
             Value::Object(object)
         }
         (J::Object(m), Type::Dynamic) => {
-            let concrete = m
-                .get("type")
-                .and_then(Type::from_json)
-                .ok_or_else(|| CodecError::InvalidDynamicType { path: path.to_string() })?;
+            let concrete = m.get("type").and_then(Type::from_json).ok_or_else(|| CodecError::InvalidDynamicType { path: path.to_string() })?;
             let inner = from_json(m.get("value").unwrap_or(&J::Null), &concrete, depth + 1, lenient, path)?;
             Value::Dynamic(concrete, Box::new(inner))
         }
@@ -664,10 +617,7 @@ mod tests {
             ("ids".into(), Type::Set(Box::new(Type::String))),
             ("pair".into(), Type::Tuple(vec![Type::String, Type::Number])),
             ("any".into(), Type::Dynamic),
-            (
-                "nested".into(),
-                Type::List(Box::new(Type::Object(BTreeMap::from([("x".into(), Type::String)])))),
-            ),
+            ("nested".into(), Type::List(Box::new(Type::Object(BTreeMap::from([("x".into(), Type::String)]))))),
         ]))
     }
 
@@ -722,8 +672,10 @@ mod tests {
         let mut bytes = vec![0xd9, big.len() as u8];
         bytes.extend_from_slice(big.as_bytes());
         assert_eq!(decode_msgpack(&bytes, &Type::Number).unwrap(), Value::Number(Number::Decimal(big.into())));
-        assert_eq!(decode_msgpack(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &Type::Number).unwrap(),
-            Value::Number(Number::Decimal(u64::MAX.to_string())));
+        assert_eq!(
+            decode_msgpack(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &Type::Number).unwrap(),
+            Value::Number(Number::Decimal(u64::MAX.to_string()))
+        );
         assert!(decode_msgpack(&[0xa3, b'a', b'b', b'c'], &Type::Number).is_err());
     }
 

@@ -48,9 +48,7 @@ impl ProviderService {
     /// terraform-plugin-go serves.
     pub fn into_server(self) -> wire::provider_server::ProviderServer<ProviderService> {
         const MAX_MESSAGE: usize = 256 << 20;
-        wire::provider_server::ProviderServer::new(self)
-            .max_decoding_message_size(MAX_MESSAGE)
-            .max_encoding_message_size(MAX_MESSAGE)
+        wire::provider_server::ProviderServer::new(self).max_decoding_message_size(MAX_MESSAGE).max_encoding_message_size(MAX_MESSAGE)
     }
 
     fn context(&self) -> OpContext {
@@ -66,10 +64,7 @@ impl ProviderService {
 // ---------------------------------------------------------------- conversions
 
 fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
-    Diagnostics::error(
-        format!("Unknown {kind} type"),
-        format!("This provider has no {kind} type \"{type_name}\"."),
-    )
+    Diagnostics::error(format!("Unknown {kind} type"), format!("This provider has no {kind} type \"{type_name}\"."))
 }
 
 fn diagnostics_to_wire(diags: Diagnostics) -> Vec<wire::Diagnostic> {
@@ -210,34 +205,19 @@ fn decode(value: Option<&wire::DynamicValue>, ty: &Type, what: &str) -> Result<V
         Some(v) if !v.json.is_empty() => decode_json(&v.json, ty, false),
         _ => Ok(Value::Null),
     };
-    result.map_err(|e| {
-        Diagnostics::error(
-            "Invalid value from Terraform",
-            format!("The {what} sent by Terraform could not be decoded: {e}."),
-        )
-    })
+    result.map_err(|e| Diagnostics::error("Invalid value from Terraform", format!("The {what} sent by Terraform could not be decoded: {e}.")))
 }
 
 fn encode(value: &Value, ty: &Type) -> Result<wire::DynamicValue, Diagnostics> {
-    encode_msgpack(value, ty)
-        .map(|msgpack| wire::DynamicValue { msgpack, json: Vec::new() })
-        .map_err(|e| {
-            Diagnostics::error(
-                "Provider produced an invalid value",
-                format!("The provider could not encode its result: {e}. This is a bug in the provider."),
-            )
-        })
+    encode_msgpack(value, ty).map(|msgpack| wire::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
+        Diagnostics::error("Provider produced an invalid value", format!("The provider could not encode its result: {e}. This is a bug in the provider."))
+    })
 }
 
 /// Runs a handler, turning a panic into an error diagnostic. `on_panic` builds the
 /// answer from that diagnostic and any state the operation recorded before it
 /// panicked. The panic payload is never shown: it might hold a secret.
-async fn guarded<T>(
-    rpc: &'static str,
-    ctx: &OpContext,
-    handler: impl Future<Output = T>,
-    on_panic: impl FnOnce(Diagnostics, Option<Value>) -> T,
-) -> T {
+async fn guarded<T>(rpc: &'static str, ctx: &OpContext, handler: impl Future<Output = T>, on_panic: impl FnOnce(Diagnostics, Option<Value>) -> T) -> T {
     let handler = async move {
         crate::testhooks::panic_point(rpc);
         handler.await
@@ -271,109 +251,70 @@ impl wire::provider_server::Provider for ProviderService {
         use wire::get_metadata as m;
         Ok(Response::new(m::Response {
             server_capabilities: Some(server_capabilities()),
-            resources: self
-                .provider
-                .resources()
-                .iter()
-                .map(|r| m::ResourceMetadata { type_name: r.type_name().to_string() })
-                .collect(),
-            data_sources: self
-                .provider
-                .data_sources()
-                .iter()
-                .map(|d| m::DataSourceMetadata { type_name: d.type_name().to_string() })
-                .collect(),
-            list_resources: self
-                .provider
-                .list_resources()
-                .iter()
-                .map(|l| m::ListResourceMetadata { type_name: l.type_name().to_string() })
-                .collect(),
+            resources: self.provider.resources().iter().map(|r| m::ResourceMetadata { type_name: r.type_name().to_string() }).collect(),
+            data_sources: self.provider.data_sources().iter().map(|d| m::DataSourceMetadata { type_name: d.type_name().to_string() }).collect(),
+            list_resources: self.provider.list_resources().iter().map(|l| m::ListResourceMetadata { type_name: l.type_name().to_string() }).collect(),
             functions: self.provider.functions().iter().map(|f| m::FunctionMetadata { name: f.name().to_string() }).collect(),
-            ephemeral_resources: self
-                .provider
-                .ephemeral_resources()
-                .iter()
-                .map(|e| m::EphemeralMetadata { type_name: e.type_name().to_string() })
-                .collect(),
+            ephemeral_resources: self.provider.ephemeral_resources().iter().map(|e| m::EphemeralMetadata { type_name: e.type_name().to_string() }).collect(),
             ..Default::default()
         }))
     }
 
-    async fn get_provider_schema(
-        &self,
-        _: Request<wire::get_provider_schema::Request>,
-    ) -> RpcResult<wire::get_provider_schema::Response> {
+    async fn get_provider_schema(&self, _: Request<wire::get_provider_schema::Request>) -> RpcResult<wire::get_provider_schema::Response> {
         let response = self.schema_response.get_or_init(|| wire::get_provider_schema::Response {
             provider: Some(schema_to_wire(self.provider.schema())),
-            resource_schemas: self
-                .provider
-                .resources()
-                .iter()
-                .map(|r| (r.type_name().to_string(), schema_to_wire(r.schema())))
-                .collect(),
-            data_source_schemas: self
-                .provider
-                .data_sources()
-                .iter()
-                .map(|d| (d.type_name().to_string(), schema_to_wire(d.schema())))
-                .collect(),
-            list_resource_schemas: self
-                .provider
-                .list_resources()
-                .iter()
-                .map(|l| (l.type_name().to_string(), schema_to_wire(l.schema())))
-                .collect(),
+            resource_schemas: self.provider.resources().iter().map(|r| (r.type_name().to_string(), schema_to_wire(r.schema()))).collect(),
+            data_source_schemas: self.provider.data_sources().iter().map(|d| (d.type_name().to_string(), schema_to_wire(d.schema()))).collect(),
+            list_resource_schemas: self.provider.list_resources().iter().map(|l| (l.type_name().to_string(), schema_to_wire(l.schema()))).collect(),
             functions: functions_to_wire(self.provider.as_ref()),
-            ephemeral_resource_schemas: self
-                .provider
-                .ephemeral_resources()
-                .iter()
-                .map(|e| (e.type_name().to_string(), schema_to_wire(e.schema())))
-                .collect(),
+            ephemeral_resource_schemas: self.provider.ephemeral_resources().iter().map(|e| (e.type_name().to_string(), schema_to_wire(e.schema()))).collect(),
             server_capabilities: Some(server_capabilities()),
             ..Default::default()
         });
         Ok(Response::new(response.clone()))
     }
 
-    async fn validate_provider_config(
-        &self,
-        request: Request<wire::validate_provider_config::Request>,
-    ) -> RpcResult<wire::validate_provider_config::Response> {
+    async fn validate_provider_config(&self, request: Request<wire::validate_provider_config::Request>) -> RpcResult<wire::validate_provider_config::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let diags = guarded("ValidateProviderConfig", &ctx, async {
-            let schema = self.provider.schema();
-            let config = match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
-                Ok(c) => c,
-                Err(d) => return d,
-            };
-            let mut diags = schema.validate(&config);
-            self.provider.validate(&config, &mut diags);
-            diags
-        }, |d, _| d)
+        let diags = guarded(
+            "ValidateProviderConfig",
+            &ctx,
+            async {
+                let schema = self.provider.schema();
+                let config = match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
+                    Ok(c) => c,
+                    Err(d) => return d,
+                };
+                let mut diags = schema.validate(&config);
+                self.provider.validate(&config, &mut diags);
+                diags
+            },
+            |d, _| d,
+        )
         .await;
         Ok(Response::new(wire::validate_provider_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
-    async fn validate_resource_config(
-        &self,
-        request: Request<wire::validate_resource_config::Request>,
-    ) -> RpcResult<wire::validate_resource_config::Response> {
+    async fn validate_resource_config(&self, request: Request<wire::validate_resource_config::Request>) -> RpcResult<wire::validate_resource_config::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let diags = guarded("ValidateResourceConfig", &ctx, async {
-            let resource = match self.resource(&request.type_name) {
-                Ok(r) => r,
-                Err(d) => return d,
-            };
-            let config = match decode(request.config.as_ref(), &resource.schema().value_type(), "configuration") {
-                Ok(c) => c,
-                Err(d) => return d,
-            };
-            validate_config(resource.as_ref(), &config)
-        }, |d, _| d)
+        let diags = guarded(
+            "ValidateResourceConfig",
+            &ctx,
+            async {
+                let resource = match self.resource(&request.type_name) {
+                    Ok(r) => r,
+                    Err(d) => return d,
+                };
+                let config = match decode(request.config.as_ref(), &resource.schema().value_type(), "configuration") {
+                    Ok(c) => c,
+                    Err(d) => return d,
+                };
+                validate_config(resource.as_ref(), &config)
+            },
+            |d, _| d,
+        )
         .await;
         Ok(Response::new(wire::validate_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
@@ -393,10 +334,7 @@ impl wire::provider_server::Provider for ProviderService {
         Ok(Response::new(wire::validate_data_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
-    async fn upgrade_resource_state(
-        &self,
-        request: Request<wire::upgrade_resource_state::Request>,
-    ) -> RpcResult<wire::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(&self, request: Request<wire::upgrade_resource_state::Request>) -> RpcResult<wire::upgrade_resource_state::Response> {
         let request = request.into_inner();
         let result = (|| {
             let resource = self.resource(&request.type_name)?;
@@ -413,28 +351,20 @@ impl wire::provider_server::Provider for ProviderService {
             let raw = request.raw_state.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
             let ty = schema.value_type();
             // Attributes no longer in the schema are dropped; new ones start null.
-            let state = decode_json(raw, &ty, true).map_err(|e| {
-                Diagnostics::error("Invalid stored state", format!("The stored state could not be read: {e}."))
-            })?;
+            let state =
+                decode_json(raw, &ty, true).map_err(|e| Diagnostics::error("Invalid stored state", format!("The stored state could not be read: {e}.")))?;
             encode(&state, &ty)
         })();
         let (upgraded_state, diags) = split(result);
-        Ok(Response::new(wire::upgrade_resource_state::Response {
-            upgraded_state,
-            diagnostics: diagnostics_to_wire(diags),
-        }))
+        Ok(Response::new(wire::upgrade_resource_state::Response { upgraded_state, diagnostics: diagnostics_to_wire(diags) }))
     }
 
     async fn get_resource_identity_schemas(
         &self,
         _: Request<wire::get_resource_identity_schemas::Request>,
     ) -> RpcResult<wire::get_resource_identity_schemas::Response> {
-        let identity_schemas: HashMap<String, wire::ResourceIdentitySchema> = self
-            .provider
-            .resources()
-            .iter()
-            .filter_map(|r| Some((r.type_name().to_string(), identity_schema_to_wire(r.identity_schema()?))))
-            .collect();
+        let identity_schemas: HashMap<String, wire::ResourceIdentitySchema> =
+            self.provider.resources().iter().filter_map(|r| Some((r.type_name().to_string(), identity_schema_to_wire(r.identity_schema()?)))).collect();
         Ok(Response::new(wire::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() }))
     }
 
@@ -458,9 +388,8 @@ impl wire::provider_server::Provider for ProviderService {
                 ));
             }
             let raw = request.raw_identity.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
-            let identity = decode_json(raw, schema.value_type(), true).map_err(|e| {
-                Diagnostics::error("Invalid stored identity", format!("The stored identity could not be read: {e}."))
-            })?;
+            let identity = decode_json(raw, schema.value_type(), true)
+                .map_err(|e| Diagnostics::error("Invalid stored identity", format!("The stored identity could not be read: {e}.")))?;
             encode(&identity, schema.value_type())
         })();
         let (identity, diags) = split(result);
@@ -470,19 +399,21 @@ impl wire::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn configure_provider(
-        &self,
-        request: Request<wire::configure_provider::Request>,
-    ) -> RpcResult<wire::configure_provider::Response> {
+    async fn configure_provider(&self, request: Request<wire::configure_provider::Request>) -> RpcResult<wire::configure_provider::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let diags = guarded("ConfigureProvider", &ctx, async {
-            let schema = self.provider.schema();
-            match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
-                Ok(config) => self.provider.configure(&ctx, &config, &request.terraform_version).await,
-                Err(d) => d,
-            }
-        }, |d, _| d)
+        let diags = guarded(
+            "ConfigureProvider",
+            &ctx,
+            async {
+                let schema = self.provider.schema();
+                match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
+                    Ok(config) => self.provider.configure(&ctx, &config, &request.terraform_version).await,
+                    Err(d) => d,
+                }
+            },
+            |d, _| d,
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ConfigureProvider"))
         .await;
         Ok(Response::new(wire::configure_provider::Response { diagnostics: diagnostics_to_wire(diags) }))
@@ -491,28 +422,33 @@ impl wire::provider_server::Provider for ProviderService {
     async fn read_resource(&self, request: Request<wire::read_resource::Request>) -> RpcResult<wire::read_resource::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("ReadResource", &ctx, async {
-            let resource = self.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
-            let state = decode(request.current_state.as_ref(), &ty, "current state")?;
-            if state.is_null() {
-                return Ok((encode(&Value::Null, &ty)?, None));
-            }
-            if request.private == crate::framework::FAILED_CREATE_PRIVATE {
-                resource.refreshing_failed_create(&state);
-            }
-            match resource.read(&ctx, &state).await {
-                // A known identity is sent back unchanged when this one is not complete
-                // (the provider's account unknown); a removed object has none.
-                Ok(Some(new_state)) => {
-                    let identity = identity_to_wire(resource.as_ref(), &new_state).or_else(|| request.current_identity.clone());
-                    Ok((encode(&new_state, &ty)?, identity))
+        let result = guarded(
+            "ReadResource",
+            &ctx,
+            async {
+                let resource = self.resource(&request.type_name)?;
+                let ty = resource.schema().value_type();
+                let state = decode(request.current_state.as_ref(), &ty, "current state")?;
+                if state.is_null() {
+                    return Ok((encode(&Value::Null, &ty)?, None));
                 }
-                Ok(None) => Ok((encode(&Value::Null, &ty)?, None)),
-                // The prior state stays as it is when the read fails.
-                Err(diags) => Err(diags),
-            }
-        }, |d, _| Err(d))
+                if request.private == crate::framework::FAILED_CREATE_PRIVATE {
+                    resource.refreshing_failed_create(&state);
+                }
+                match resource.read(&ctx, &state).await {
+                    // A known identity is sent back unchanged when this one is not complete
+                    // (the provider's account unknown); a removed object has none.
+                    Ok(Some(new_state)) => {
+                        let identity = identity_to_wire(resource.as_ref(), &new_state).or_else(|| request.current_identity.clone());
+                        Ok((encode(&new_state, &ty)?, identity))
+                    }
+                    Ok(None) => Ok((encode(&Value::Null, &ty)?, None)),
+                    // The prior state stays as it is when the read fails.
+                    Err(diags) => Err(diags),
+                }
+            },
+            |d, _| Err(d),
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ReadResource", tf_resource_type = %request.type_name))
         .await;
         let (new_state, new_identity, diags) = match result {
@@ -528,46 +464,48 @@ impl wire::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn plan_resource_change(
-        &self,
-        request: Request<wire::plan_resource_change::Request>,
-    ) -> RpcResult<wire::plan_resource_change::Response> {
+    async fn plan_resource_change(&self, request: Request<wire::plan_resource_change::Request>) -> RpcResult<wire::plan_resource_change::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("PlanResourceChange", &ctx, async {
-            let resource = self.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
-            let prior = decode(request.prior_state.as_ref(), &ty, "prior state")?;
-            let proposed = decode(request.proposed_new_state.as_ref(), &ty, "proposed new state")?;
-            let config = decode(request.config.as_ref(), &ty, "configuration")?;
-            // Validated again: Terraform validates first, but nothing here relies on it.
-            if !config.is_null() {
-                let diags = validate_config(resource.as_ref(), &config);
-                if diags.has_errors() {
-                    return Err(diags);
+        let result = guarded(
+            "PlanResourceChange",
+            &ctx,
+            async {
+                let resource = self.resource(&request.type_name)?;
+                let ty = resource.schema().value_type();
+                let prior = decode(request.prior_state.as_ref(), &ty, "prior state")?;
+                let proposed = decode(request.proposed_new_state.as_ref(), &ty, "proposed new state")?;
+                let config = decode(request.config.as_ref(), &ty, "configuration")?;
+                // Validated again: Terraform validates first, but nothing here relies on it.
+                if !config.is_null() {
+                    let diags = validate_config(resource.as_ref(), &config);
+                    if diags.has_errors() {
+                        return Err(diags);
+                    }
                 }
-            }
-            let mut planned = plan(resource.schema(), &prior, &proposed, &config);
-            if !prior.is_null() {
-                let reasons = resource.replacement_reasons(&prior, &planned.state);
-                force_replacement(resource.schema(), &config, &mut planned, reasons);
-            }
-            if !planned.state.is_null() {
-                resource.modify_plan(&prior, &config, &mut planned.state);
-            }
-            let warnings = resource.check_plan(&ctx, &prior, &config, &mut planned.state).await;
-            if warnings.has_errors() {
-                return Err(warnings);
-            }
-            // An identity never changes in place: an update keeps the prior one
-            // (absent for state written before identities); a new object has none yet.
-            let identity = if planned.requires_replace.is_empty() && !prior.is_null() {
-                request.prior_identity.clone()
-            } else {
-                identity_to_wire(resource.as_ref(), &planned.state)
-            };
-            Ok((encode(&planned.state, &ty)?, planned.requires_replace, identity, warnings))
-        }, |d, _| Err(d))
+                let mut planned = plan(resource.schema(), &prior, &proposed, &config);
+                if !prior.is_null() {
+                    let reasons = resource.replacement_reasons(&prior, &planned.state);
+                    force_replacement(resource.schema(), &config, &mut planned, reasons);
+                }
+                if !planned.state.is_null() {
+                    resource.modify_plan(&prior, &config, &mut planned.state);
+                }
+                let warnings = resource.check_plan(&ctx, &prior, &config, &mut planned.state).await;
+                if warnings.has_errors() {
+                    return Err(warnings);
+                }
+                // An identity never changes in place: an update keeps the prior one
+                // (absent for state written before identities); a new object has none yet.
+                let identity = if planned.requires_replace.is_empty() && !prior.is_null() {
+                    request.prior_identity.clone()
+                } else {
+                    identity_to_wire(resource.as_ref(), &planned.state)
+                };
+                Ok((encode(&planned.state, &ty)?, planned.requires_replace, identity, warnings))
+            },
+            |d, _| Err(d),
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "PlanResourceChange", tf_resource_type = %request.type_name))
         .await;
         let (planned_state, requires_replace, planned_identity, diags) = match result {
@@ -584,10 +522,7 @@ impl wire::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn apply_resource_change(
-        &self,
-        request: Request<wire::apply_resource_change::Request>,
-    ) -> RpcResult<wire::apply_resource_change::Response> {
+    async fn apply_resource_change(&self, request: Request<wire::apply_resource_change::Request>) -> RpcResult<wire::apply_resource_change::Response> {
         let request = request.into_inner();
         let ctx = self.context();
         let resource = match self.resource(&request.type_name) {
@@ -595,9 +530,8 @@ impl wire::provider_server::Provider for ProviderService {
             Err(d) => return Ok(Response::new(apply_response(None, d))),
         };
         let ty = resource.schema().value_type();
-        let decoded = decode(request.prior_state.as_ref(), &ty, "prior state").and_then(|prior| {
-            Ok((prior, decode(request.planned_state.as_ref(), &ty, "planned state")?))
-        });
+        let decoded = decode(request.prior_state.as_ref(), &ty, "prior state")
+            .and_then(|prior| Ok((prior, decode(request.planned_state.as_ref(), &ty, "planned state")?)));
         let (prior, planned) = match decoded.and_then(|(prior, planned)| {
             validate_apply(resource.as_ref(), request.config.as_ref(), &planned)?;
             Ok((prior, planned))
@@ -605,21 +539,26 @@ impl wire::provider_server::Provider for ProviderService {
             Ok(pair) => pair,
             Err(d) => return Ok(Response::new(apply_response(request.prior_state, d))),
         };
-        let outcome = guarded("ApplyResourceChange", &ctx, async {
-            match (prior.is_null(), planned.is_null()) {
-                (true, _) => resource.create(&ctx, &planned).await,
-                (false, true) => {
-                    let diags = resource.delete(&ctx, &prior).await;
-                    // A failed delete keeps the object in state.
-                    let state = if diags.has_errors() { prior.clone() } else { Value::Null };
-                    crate::framework::ApplyOutcome::failed(state, diags)
+        let outcome = guarded(
+            "ApplyResourceChange",
+            &ctx,
+            async {
+                match (prior.is_null(), planned.is_null()) {
+                    (true, _) => resource.create(&ctx, &planned).await,
+                    (false, true) => {
+                        let diags = resource.delete(&ctx, &prior).await;
+                        // A failed delete keeps the object in state.
+                        let state = if diags.has_errors() { prior.clone() } else { Value::Null };
+                        crate::framework::ApplyOutcome::failed(state, diags)
+                    }
+                    (false, false) => resource.update(&ctx, &prior, &planned).await,
                 }
-                (false, false) => resource.update(&ctx, &prior, &planned).await,
-            }
-        }, |d, partial| {
-            // After a panic: whatever the operation recorded, else the prior state.
-            crate::framework::ApplyOutcome::failed(partial.unwrap_or_else(|| prior.clone()), d)
-        })
+            },
+            |d, partial| {
+                // After a panic: whatever the operation recorded, else the prior state.
+                crate::framework::ApplyOutcome::failed(partial.unwrap_or_else(|| prior.clone()), d)
+            },
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ApplyResourceChange", tf_resource_type = %request.type_name))
         .await;
         let mut diags = outcome.diagnostics;
@@ -637,24 +576,26 @@ impl wire::provider_server::Provider for ProviderService {
         Ok(Response::new(response))
     }
 
-    async fn import_resource_state(
-        &self,
-        request: Request<wire::import_resource_state::Request>,
-    ) -> RpcResult<wire::import_resource_state::Response> {
+    async fn import_resource_state(&self, request: Request<wire::import_resource_state::Request>) -> RpcResult<wire::import_resource_state::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("ImportResourceState", &ctx, async {
-            let resource = self.resource(&request.type_name)?;
-            let identity = request.identity.as_ref().and_then(|i| i.identity_data.as_ref());
-            let state = match (identity, resource.identity_schema()) {
-                (Some(identity), Some(schema)) => {
-                    let identity = decode(Some(identity), schema.value_type(), "identity")?;
-                    resource.import_by_identity(&ctx, &identity).await?
-                }
-                _ => resource.import(&ctx, &request.id).await?,
-            };
-            Ok((encode(&state, &resource.schema().value_type())?, identity_to_wire(resource.as_ref(), &state)))
-        }, |d, _| Err(d))
+        let result = guarded(
+            "ImportResourceState",
+            &ctx,
+            async {
+                let resource = self.resource(&request.type_name)?;
+                let identity = request.identity.as_ref().and_then(|i| i.identity_data.as_ref());
+                let state = match (identity, resource.identity_schema()) {
+                    (Some(identity), Some(schema)) => {
+                        let identity = decode(Some(identity), schema.value_type(), "identity")?;
+                        resource.import_by_identity(&ctx, &identity).await?
+                    }
+                    _ => resource.import(&ctx, &request.id).await?,
+                };
+                Ok((encode(&state, &resource.schema().value_type())?, identity_to_wire(resource.as_ref(), &state)))
+            },
+            |d, _| Err(d),
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ImportResourceState", tf_resource_type = %request.type_name))
         .await;
         let (imported, diags) = split(result);
@@ -673,10 +614,7 @@ impl wire::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn move_resource_state(
-        &self,
-        request: Request<wire::move_resource_state::Request>,
-    ) -> RpcResult<wire::move_resource_state::Response> {
+    async fn move_resource_state(&self, request: Request<wire::move_resource_state::Request>) -> RpcResult<wire::move_resource_state::Response> {
         let request = request.into_inner();
         let result = (|| {
             let resource = self.resource(&request.target_type_name)?;
@@ -689,57 +627,48 @@ impl wire::provider_server::Provider for ProviderService {
             }
             let ty = resource.schema().value_type();
             let raw = request.source_state.as_ref().map(|r| r.json.as_slice()).unwrap_or_default();
-            let state = decode_json(raw, ty, true).map_err(|e| {
-                Diagnostics::error("Invalid source state", format!("The state of the {kind} could not be read: {e}."))
-            })?;
+            let state = decode_json(raw, ty, true)
+                .map_err(|e| Diagnostics::error("Invalid source state", format!("The state of the {kind} could not be read: {e}.")))?;
             Ok((encode(&state, ty)?, identity_to_wire(resource.as_ref(), &state)))
         })();
         let (moved, diags) = split(result);
         let (target_state, target_identity) = moved.map_or((None, None), |(state, identity)| (Some(state), identity));
-        Ok(Response::new(wire::move_resource_state::Response {
-            target_state,
-            target_identity,
-            diagnostics: diagnostics_to_wire(diags),
-            ..Default::default()
-        }))
+        Ok(Response::new(wire::move_resource_state::Response { target_state, target_identity, diagnostics: diagnostics_to_wire(diags), ..Default::default() }))
     }
 
-    async fn read_data_source(
-        &self,
-        request: Request<wire::read_data_source::Request>,
-    ) -> RpcResult<wire::read_data_source::Response> {
+    async fn read_data_source(&self, request: Request<wire::read_data_source::Request>) -> RpcResult<wire::read_data_source::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("ReadDataSource", &ctx, async {
-            let ds = self
-                .provider
-                .data_source(&request.type_name)
-                .ok_or_else(|| unknown_type("data source", &request.type_name))?;
-            let ty = ds.schema().value_type();
-            let config = decode(request.config.as_ref(), &ty, "configuration")?;
-            encode(&ds.read(&ctx, &config).await?, &ty)
-        }, |d, _| Err(d))
+        let result = guarded(
+            "ReadDataSource",
+            &ctx,
+            async {
+                let ds = self.provider.data_source(&request.type_name).ok_or_else(|| unknown_type("data source", &request.type_name))?;
+                let ty = ds.schema().value_type();
+                let config = decode(request.config.as_ref(), &ty, "configuration")?;
+                encode(&ds.read(&ctx, &config).await?, &ty)
+            },
+            |d, _| Err(d),
+        )
         .await;
         let (state, diags) = split(result);
-        Ok(Response::new(wire::read_data_source::Response {
-            state,
-            diagnostics: diagnostics_to_wire(diags),
-            ..Default::default()
-        }))
+        Ok(Response::new(wire::read_data_source::Response { state, diagnostics: diagnostics_to_wire(diags), ..Default::default() }))
     }
 
-    async fn generate_resource_config(
-        &self,
-        request: Request<wire::generate_resource_config::Request>,
-    ) -> RpcResult<wire::generate_resource_config::Response> {
+    async fn generate_resource_config(&self, request: Request<wire::generate_resource_config::Request>) -> RpcResult<wire::generate_resource_config::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("GenerateResourceConfig", &ctx, async {
-            let resource = self.resource(&request.type_name)?;
-            let ty = resource.schema().value_type();
-            let state = decode(request.state.as_ref(), ty, "state")?;
-            encode(&resource.generate_config(&state), ty)
-        }, |d, _| Err(d))
+        let result = guarded(
+            "GenerateResourceConfig",
+            &ctx,
+            async {
+                let resource = self.resource(&request.type_name)?;
+                let ty = resource.schema().value_type();
+                let state = decode(request.state.as_ref(), ty, "state")?;
+                encode(&resource.generate_config(&state), ty)
+            },
+            |d, _| Err(d),
+        )
         .await;
         let (config, diags) = split(result);
         Ok(Response::new(wire::generate_resource_config::Response { config, diagnostics: diagnostics_to_wire(diags) }))
@@ -760,63 +689,52 @@ impl wire::provider_server::Provider for ProviderService {
         Ok(Response::new(wire::validate_ephemeral_resource_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
-    async fn open_ephemeral_resource(
-        &self,
-        request: Request<wire::open_ephemeral_resource::Request>,
-    ) -> RpcResult<wire::open_ephemeral_resource::Response> {
+    async fn open_ephemeral_resource(&self, request: Request<wire::open_ephemeral_resource::Request>) -> RpcResult<wire::open_ephemeral_resource::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("OpenEphemeralResource", &ctx, async {
-            let ephemeral = self
-                .provider
-                .ephemeral_resource(&request.type_name)
-                .ok_or_else(|| unknown_type("ephemeral resource", &request.type_name))?;
-            let ty = ephemeral.schema().value_type();
-            let config = decode(request.config.as_ref(), ty, "configuration")?;
-            let opened = ephemeral.open(&ctx, &config).await?;
-            Ok((encode(&opened.result, ty)?, opened.private))
-        }, |d, _| Err(d))
+        let result = guarded(
+            "OpenEphemeralResource",
+            &ctx,
+            async {
+                let ephemeral = self.provider.ephemeral_resource(&request.type_name).ok_or_else(|| unknown_type("ephemeral resource", &request.type_name))?;
+                let ty = ephemeral.schema().value_type();
+                let config = decode(request.config.as_ref(), ty, "configuration")?;
+                let opened = ephemeral.open(&ctx, &config).await?;
+                Ok((encode(&opened.result, ty)?, opened.private))
+            },
+            |d, _| Err(d),
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "OpenEphemeralResource", tf_resource_type = %request.type_name))
         .await;
         let (opened, diags) = split(result);
         let (result, private) = opened.map_or((None, None), |(result, private)| (Some(result), Some(private)));
-        Ok(Response::new(wire::open_ephemeral_resource::Response {
-            result,
-            private,
-            diagnostics: diagnostics_to_wire(diags),
-            ..Default::default()
-        }))
+        Ok(Response::new(wire::open_ephemeral_resource::Response { result, private, diagnostics: diagnostics_to_wire(diags), ..Default::default() }))
     }
 
     /// Nothing this provider opens needs renewing within a run.
-    async fn renew_ephemeral_resource(
-        &self,
-        request: Request<wire::renew_ephemeral_resource::Request>,
-    ) -> RpcResult<wire::renew_ephemeral_resource::Response> {
+    async fn renew_ephemeral_resource(&self, request: Request<wire::renew_ephemeral_resource::Request>) -> RpcResult<wire::renew_ephemeral_resource::Response> {
         let request = request.into_inner();
         let diags = match self.provider.ephemeral_resource(&request.type_name) {
             None => unknown_type("ephemeral resource", &request.type_name),
             Some(_) => Diagnostics::new(),
         };
-        Ok(Response::new(wire::renew_ephemeral_resource::Response {
-            private: request.private,
-            diagnostics: diagnostics_to_wire(diags),
-            ..Default::default()
-        }))
+        Ok(Response::new(wire::renew_ephemeral_resource::Response { private: request.private, diagnostics: diagnostics_to_wire(diags), ..Default::default() }))
     }
 
-    async fn close_ephemeral_resource(
-        &self,
-        request: Request<wire::close_ephemeral_resource::Request>,
-    ) -> RpcResult<wire::close_ephemeral_resource::Response> {
+    async fn close_ephemeral_resource(&self, request: Request<wire::close_ephemeral_resource::Request>) -> RpcResult<wire::close_ephemeral_resource::Response> {
         let request = request.into_inner();
         let ctx = self.context();
-        let diags = guarded("CloseEphemeralResource", &ctx, async {
-            match self.provider.ephemeral_resource(&request.type_name) {
-                None => unknown_type("ephemeral resource", &request.type_name),
-                Some(e) => e.close(&ctx, request.private.as_deref().unwrap_or_default()).await,
-            }
-        }, |d, _| d)
+        let diags = guarded(
+            "CloseEphemeralResource",
+            &ctx,
+            async {
+                match self.provider.ephemeral_resource(&request.type_name) {
+                    None => unknown_type("ephemeral resource", &request.type_name),
+                    Some(e) => e.close(&ctx, request.private.as_deref().unwrap_or_default()).await,
+                }
+            },
+            |d, _| d,
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "CloseEphemeralResource", tf_resource_type = %request.type_name))
         .await;
         Ok(Response::new(wire::close_ephemeral_resource::Response { diagnostics: diagnostics_to_wire(diags) }))
@@ -827,41 +745,43 @@ impl wire::provider_server::Provider for ProviderService {
     async fn list_resource(&self, request: Request<wire::list_resource::Request>) -> RpcResult<Self::ListResourceStream> {
         let request = request.into_inner();
         let ctx = self.context();
-        let result = guarded("ListResource", &ctx, async {
-            let lister = self
-                .provider
-                .list_resource(&request.type_name)
-                .ok_or_else(|| unknown_type("list resource", &request.type_name))?;
-            let resource = self.resource(&request.type_name)?;
-            let config = decode(request.config.as_ref(), lister.schema().value_type(), "list configuration")?;
-            let mut diags = lister.schema().validate(&config);
-            if diags.has_errors() {
-                return Err(diags);
-            }
-            let found = lister.list(&ctx, &config).await?;
-            let limit = usize::try_from(request.limit).ok().filter(|l| *l > 0).unwrap_or(usize::MAX);
-            let mut events = Vec::new();
-            for listed in found.into_iter().take(limit) {
-                let Some(identity) = identity_to_wire(resource.as_ref(), &listed.state) else {
-                    diags.add_error(
-                        "Listed object without identity",
-                        format!("{} has no complete identity (is the provider's account known?).", listed.display_name),
-                    );
+        let result = guarded(
+            "ListResource",
+            &ctx,
+            async {
+                let lister = self.provider.list_resource(&request.type_name).ok_or_else(|| unknown_type("list resource", &request.type_name))?;
+                let resource = self.resource(&request.type_name)?;
+                let config = decode(request.config.as_ref(), lister.schema().value_type(), "list configuration")?;
+                let mut diags = lister.schema().validate(&config);
+                if diags.has_errors() {
                     return Err(diags);
-                };
-                let resource_object = match request.include_resource_object {
-                    true => Some(encode(&listed.state, resource.schema().value_type())?),
-                    false => None,
-                };
-                events.push(wire::list_resource::Event {
-                    identity: Some(identity),
-                    display_name: listed.display_name,
-                    resource_object,
-                    diagnostic: Vec::new(),
-                });
-            }
-            Ok(events)
-        }, |d, _| Err(d))
+                }
+                let found = lister.list(&ctx, &config).await?;
+                let limit = usize::try_from(request.limit).ok().filter(|l| *l > 0).unwrap_or(usize::MAX);
+                let mut events = Vec::new();
+                for listed in found.into_iter().take(limit) {
+                    let Some(identity) = identity_to_wire(resource.as_ref(), &listed.state) else {
+                        diags.add_error(
+                            "Listed object without identity",
+                            format!("{} has no complete identity (is the provider's account known?).", listed.display_name),
+                        );
+                        return Err(diags);
+                    };
+                    let resource_object = match request.include_resource_object {
+                        true => Some(encode(&listed.state, resource.schema().value_type())?),
+                        false => None,
+                    };
+                    events.push(wire::list_resource::Event {
+                        identity: Some(identity),
+                        display_name: listed.display_name,
+                        resource_object,
+                        diagnostic: Vec::new(),
+                    });
+                }
+                Ok(events)
+            },
+            |d, _| Err(d),
+        )
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ListResource", tf_resource_type = %request.type_name))
         .await;
         let events = match result {
@@ -922,39 +842,24 @@ impl wire::provider_server::Provider for ProviderService {
         Ok(Response::new(response))
     }
 
-    async fn validate_state_store_config(
-        &self,
-        request: Request<wire::validate_state_store::Request>,
-    ) -> RpcResult<wire::validate_state_store::Response> {
+    async fn validate_state_store_config(&self, request: Request<wire::validate_state_store::Request>) -> RpcResult<wire::validate_state_store::Response> {
         let diags = unknown_type("state store", &request.into_inner().type_name);
         Ok(Response::new(wire::validate_state_store::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
-    async fn configure_state_store(
-        &self,
-        request: Request<wire::configure_state_store::Request>,
-    ) -> RpcResult<wire::configure_state_store::Response> {
+    async fn configure_state_store(&self, request: Request<wire::configure_state_store::Request>) -> RpcResult<wire::configure_state_store::Response> {
         let diags = unknown_type("state store", &request.into_inner().type_name);
         Ok(Response::new(wire::configure_state_store::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
 
     type ReadStateBytesStream = BoxStream<wire::read_state_bytes::Response>;
 
-    async fn read_state_bytes(
-        &self,
-        request: Request<wire::read_state_bytes::Request>,
-    ) -> RpcResult<Self::ReadStateBytesStream> {
+    async fn read_state_bytes(&self, request: Request<wire::read_state_bytes::Request>) -> RpcResult<Self::ReadStateBytesStream> {
         let diags = unknown_type("state store", &request.into_inner().type_name);
-        Ok(Response::new(one_event(wire::read_state_bytes::Response {
-            diagnostics: diagnostics_to_wire(diags),
-            ..Default::default()
-        })))
+        Ok(Response::new(one_event(wire::read_state_bytes::Response { diagnostics: diagnostics_to_wire(diags), ..Default::default() })))
     }
 
-    async fn write_state_bytes(
-        &self,
-        _: Request<tonic::Streaming<wire::write_state_bytes::RequestChunk>>,
-    ) -> RpcResult<wire::write_state_bytes::Response> {
+    async fn write_state_bytes(&self, _: Request<tonic::Streaming<wire::write_state_bytes::RequestChunk>>) -> RpcResult<wire::write_state_bytes::Response> {
         let diags = Diagnostics::error("No state store", "This provider has no state store.");
         Ok(Response::new(wire::write_state_bytes::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
@@ -979,15 +884,10 @@ impl wire::provider_server::Provider for ProviderService {
     async fn invoke_action(&self, request: Request<wire::invoke_action::Request>) -> RpcResult<Self::InvokeActionStream> {
         use wire::invoke_action::event::{Completed, Type as EventType};
         let diags = unknown_type("action", &request.into_inner().action_type);
-        Ok(Response::new(one_event(wire::invoke_action::Event {
-            r#type: Some(EventType::Completed(Completed { diagnostics: diagnostics_to_wire(diags) })),
-        })))
+        Ok(Response::new(one_event(wire::invoke_action::Event { r#type: Some(EventType::Completed(Completed { diagnostics: diagnostics_to_wire(diags) })) })))
     }
 
-    async fn validate_action_config(
-        &self,
-        request: Request<wire::validate_action_config::Request>,
-    ) -> RpcResult<wire::validate_action_config::Response> {
+    async fn validate_action_config(&self, request: Request<wire::validate_action_config::Request>) -> RpcResult<wire::validate_action_config::Response> {
         let diags = unknown_type("action", &request.into_inner().type_name);
         Ok(Response::new(wire::validate_action_config::Response { diagnostics: diagnostics_to_wire(diags) }))
     }
@@ -1001,12 +901,7 @@ impl wire::provider_server::Provider for ProviderService {
 }
 
 fn server_capabilities() -> wire::ServerCapabilities {
-    wire::ServerCapabilities {
-        get_provider_schema_optional: false,
-        generate_resource_config: true,
-        move_resource_state: true,
-        ..Default::default()
-    }
+    wire::ServerCapabilities { get_provider_schema_optional: false, generate_resource_config: true, move_resource_state: true, ..Default::default() }
 }
 
 fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
@@ -1048,9 +943,5 @@ fn validate_apply(resource: &dyn Resource, config: Option<&wire::DynamicValue>, 
 }
 
 fn apply_response(new_state: Option<wire::DynamicValue>, diags: Diagnostics) -> wire::apply_resource_change::Response {
-    wire::apply_resource_change::Response {
-        new_state,
-        diagnostics: diagnostics_to_wire(diags),
-        ..Default::default()
-    }
+    wire::apply_resource_change::Response { new_state, diagnostics: diagnostics_to_wire(diags), ..Default::default() }
 }

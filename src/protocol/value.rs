@@ -38,8 +38,7 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
-                let fields: serde_json::Map<_, _> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let fields: serde_json::Map<_, _> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
                 json!(["object", fields])
             }
             Type::Tuple(elems) => {
@@ -71,14 +70,8 @@ impl Type {
                 ("list", t) => Some(Type::List(Box::new(inner(t)?))),
                 ("set", t) => Some(Type::Set(Box::new(inner(t)?))),
                 ("map", t) => Some(Type::Map(Box::new(inner(t)?))),
-                ("object", J::Object(fields)) => fields
-                    .iter()
-                    .map(|(k, t)| Some((k.clone(), inner(t)?)))
-                    .collect::<Option<BTreeMap<_, _>>>()
-                    .map(Type::Object),
-                ("tuple", J::Array(elems)) => {
-                    elems.iter().map(inner).collect::<Option<Vec<_>>>().map(Type::Tuple)
-                }
+                ("object", J::Object(fields)) => fields.iter().map(|(k, t)| Some((k.clone(), inner(t)?))).collect::<Option<BTreeMap<_, _>>>().map(Type::Object),
+                ("tuple", J::Array(elems)) => elems.iter().map(inner).collect::<Option<Vec<_>>>().map(Type::Tuple),
                 _ => None,
             },
             _ => None,

@@ -195,12 +195,8 @@ fn config_diagnostic(error: ConfigError) -> Diagnostics {
                  or set skip_credentials_validation = true to skip this check."
             ),
         ),
-        ConfigError::AssumeRole { .. } => {
-            diags.add_error_at(AttributePath::root("assume_role").attribute("role_arn"), "Cannot assume role", error.to_string())
-        }
-        ConfigError::CaBundle { .. } => {
-            diags.add_error_at(AttributePath::root("custom_ca_bundle"), "Invalid CA bundle", error.to_string())
-        }
+        ConfigError::AssumeRole { .. } => diags.add_error_at(AttributePath::root("assume_role").attribute("role_arn"), "Cannot assume role", error.to_string()),
+        ConfigError::CaBundle { .. } => diags.add_error_at(AttributePath::root("custom_ca_bundle"), "Invalid CA bundle", error.to_string()),
         ConfigError::Proxy(_) => diags.add_error_at(AttributePath::root("http_proxy"), "Invalid proxy", error.to_string()),
         ConfigError::File(file) => diags.add_error_at(AttributePath::root(file.argument), "Unusable file", error.to_string()),
     }
@@ -242,11 +238,7 @@ impl Provider for IamKeyProvider {
         let has_secret = !config.get("secret_key").is_null();
         if has_key != has_secret {
             let missing = if has_key { "secret_key" } else { "access_key" };
-            diags.add_error_at(
-                AttributePath::root(missing),
-                "Incomplete static credentials",
-                "access_key and secret_key go together: set both, or neither.",
-            );
+            diags.add_error_at(AttributePath::root(missing), "Incomplete static credentials", "access_key and secret_key go together: set both, or neither.");
         }
     }
 

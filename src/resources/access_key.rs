@@ -9,11 +9,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::inventory::describe_keys;
+use super::owner;
 use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
 use crate::aws::destination::Destination;
-use super::owner;
-use futures::future::OptionFuture;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
@@ -21,6 +20,7 @@ use crate::protocol::diagnostics::{AttributePath, Diagnostics};
 use crate::protocol::value::{Type, Value};
 use crate::provider::ClientCell;
 use crate::secret::Secret;
+use futures::future::OptionFuture;
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
 
@@ -80,9 +80,7 @@ pub fn validate_user_name(v: &Value) -> Result<(), String> {
         return Err(format!("An IAM user name has 1 to 64 characters; this one has {}.", name.chars().count()));
     }
     match name.chars().find(|c| !allowed(*c)) {
-        Some(c) => Err(format!(
-            "An IAM user name may contain only ASCII letters, digits and _+=,.@- ; {c:?} is not allowed."
-        )),
+        Some(c) => Err(format!("An IAM user name may contain only ASCII letters, digits and _+=,.@- ; {c:?} is not allowed.")),
         None => Ok(()),
     }
 }
@@ -103,9 +101,7 @@ pub fn validate_description(v: &Value) -> Result<(), String> {
         return Err(format!("A description has at most 256 characters (it is an IAM tag value); this one has {}.", text.chars().count()));
     }
     match text.chars().find(|c| !allowed(*c)) {
-        Some(c) => Err(format!(
-            "A description (an IAM tag value) may contain only letters, digits, spaces and _.:/=+-@ ; {c:?} is not allowed."
-        )),
+        Some(c) => Err(format!("A description (an IAM tag value) may contain only letters, digits, spaces and _.:/=+-@ ; {c:?} is not allowed.")),
         None => Ok(()),
     }
 }
@@ -221,10 +217,10 @@ fn destination_of(config: &Value) -> Option<Destination> {
     if let Some(secret_id) = block.get("secretsmanager_secret_id").as_str() {
         return Some(Destination::SecretsManager { secret_id: secret_id.to_string() });
     }
-    block.get("ssm_parameter_name").as_str().map(|name| Destination::Ssm {
-        name: name.to_string(),
-        kms_key_id: block.get("ssm_kms_key_id").as_str().map(str::to_string),
-    })
+    block
+        .get("ssm_parameter_name")
+        .as_str()
+        .map(|name| Destination::Ssm { name: name.to_string(), kms_key_id: block.get("ssm_kms_key_id").as_str().map(str::to_string) })
 }
 
 /// Exactly one store per destination; no pgp_key with it (the store is the protection).
@@ -626,9 +622,7 @@ impl Resource for AccessKeyResource {
         };
         let created = match clients.iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
-            Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {
-                return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e).await)
-            }
+            Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e).await),
             Err(CreateFailure::NotCreated(e)) if e.is_no_such_entity() && user.is_some() => {
                 let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
                 d.0[0].detail.push_str(&format!(
@@ -678,10 +672,11 @@ impl Resource for AccessKeyResource {
             },
             Err(reason) => {
                 let mut d = Diagnostics::new();
-                d.add_error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", format!(
-                    "{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.",
-                    created.metadata.access_key_id
-                ));
+                d.add_error_at(
+                    AttributePath::root("pgp_key"),
+                    "Could not encrypt the secret",
+                    format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", created.metadata.access_key_id),
+                );
                 return ApplyOutcome::failed(state, d);
             }
         }
@@ -756,10 +751,9 @@ impl Resource for AccessKeyResource {
             }
             // Last use is information, not configuration: a caller without
             // iam:GetAccessKeyLastUsed keeps the values it had, and is told.
-            Some(Err(e)) => ctx.warnings.add(
-                "Last use not refreshed",
-                format!("The last use of access key {id} could not be read, so the values in state are kept: {e}."),
-            ),
+            Some(Err(e)) => {
+                ctx.warnings.add("Last use not refreshed", format!("The last use of access key {id} could not be read, so the values in state are kept: {e}."))
+            }
             // Not asked for: nothing stale is kept.
             None => {
                 for name in ["last_used_date", "last_used_service", "last_used_region"] {
@@ -844,12 +838,8 @@ impl Resource for AccessKeyResource {
 
     fn identity(&self, state: &Value) -> Option<Value> {
         let account_id = self.clients.get().ok()?.account_id.clone()?;
-        Some(Value::object([
-            ("account_id", Value::string(account_id)),
-            ("user", state.get("user").clone()),
-            ("access_key_id", state.get("id").clone()),
-        ]))
-        .filter(|identity| ["user", "access_key_id"].iter().all(|a| identity.get(a).as_str().is_some()))
+        Some(Value::object([("account_id", Value::string(account_id)), ("user", state.get("user").clone()), ("access_key_id", state.get("id").clone())]))
+            .filter(|identity| ["user", "access_key_id"].iter().all(|a| identity.get(a).as_str().is_some()))
     }
 
     async fn import_by_identity(&self, ctx: &OpContext, identity: &Value) -> Result<Value, Diagnostics> {
@@ -870,12 +860,8 @@ impl Resource for AccessKeyResource {
     }
 
     async fn import(&self, ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
-        let invalid = |reason: String| {
-            Diagnostics::error(
-                "Invalid import ID",
-                format!("{reason}\n\nImport with the access key ID (AKIA…) or with USER/ACCESS_KEY_ID."),
-            )
-        };
+        let invalid =
+            |reason: String| Diagnostics::error("Invalid import ID", format!("{reason}\n\nImport with the access key ID (AKIA…) or with USER/ACCESS_KEY_ID."));
         let (user, id) = parse_import_id(import_id).map_err(invalid)?;
         let user = match user {
             Some(user) => user.to_string(),
@@ -900,9 +886,7 @@ impl Resource for AccessKeyResource {
 /// no unknown may reach Terraform after apply.
 fn planned_without_unknowns(planned: &Value) -> Value {
     match planned {
-        Value::Object(m) => Value::Object(
-            m.iter().map(|(k, v)| (k.clone(), if v.is_unknown() { Value::Null } else { v.clone() })).collect(),
-        ),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), if v.is_unknown() { Value::Null } else { v.clone() })).collect()),
         other => other.clone(),
     }
 }
@@ -914,19 +898,46 @@ mod tests {
     /// The input table of reliability.md row 22: every case decided without AWS.
     #[test]
     fn user_names_follow_the_iam_rule_in_ascii() {
-        let valid = [
-            "a", "deploy-bot", "A_b+c=d,e.f@g-h", "x".repeat(64).as_str(), "_", "+", "=", ",", ".", "@", "-", "0",
-            "user123", "UPPER", "a.b@example.com",
-        ]
-        .map(str::to_string);
+        let valid =
+            ["a", "deploy-bot", "A_b+c=d,e.f@g-h", "x".repeat(64).as_str(), "_", "+", "=", ",", ".", "@", "-", "0", "user123", "UPPER", "a.b@example.com"]
+                .map(str::to_string);
         let invalid = [
-            String::new(), "x".repeat(65), "x".repeat(128), "x".repeat(129), "é".into(), "пользователь".into(),
-            "has space".into(), "a/b".into(), "nul\0".into(), "tab\t".into(), "new\nline".into(), "🔑".into(),
-            "semi;colon".into(), "colon:".into(), "star*".into(), "quote\"".into(), "back\\slash".into(),
-            "hash#".into(), "percent%".into(), "caret^".into(), "amp&".into(), "paren(".into(), "brace{".into(),
-            "bracket[".into(), "pipe|".into(), "tilde~".into(), "bang!".into(), "dollar$".into(), "question?".into(),
-            "less<".into(), "greater>".into(), "apos'".into(), "grave`".into(), "ｆｕｌｌｗｉｄｔｈ".into(),
-            "\u{200b}zero-width".into(), "ǅ".into(),
+            String::new(),
+            "x".repeat(65),
+            "x".repeat(128),
+            "x".repeat(129),
+            "é".into(),
+            "пользователь".into(),
+            "has space".into(),
+            "a/b".into(),
+            "nul\0".into(),
+            "tab\t".into(),
+            "new\nline".into(),
+            "🔑".into(),
+            "semi;colon".into(),
+            "colon:".into(),
+            "star*".into(),
+            "quote\"".into(),
+            "back\\slash".into(),
+            "hash#".into(),
+            "percent%".into(),
+            "caret^".into(),
+            "amp&".into(),
+            "paren(".into(),
+            "brace{".into(),
+            "bracket[".into(),
+            "pipe|".into(),
+            "tilde~".into(),
+            "bang!".into(),
+            "dollar$".into(),
+            "question?".into(),
+            "less<".into(),
+            "greater>".into(),
+            "apos'".into(),
+            "grave`".into(),
+            "ｆｕｌｌｗｉｄｔｈ".into(),
+            "\u{200b}zero-width".into(),
+            "ǅ".into(),
         ];
         for name in &valid {
             assert!(validate_user_name(&Value::string(name.clone())).is_ok(), "{name:?} should be valid");
@@ -966,7 +977,6 @@ mod tests {
         assert!(!is_access_key_id("AKIA-EXAMPLE-KEY-ID"));
     }
 
-
     #[test]
     fn create_plan_knows_which_secret_fields_stay_null() {
         let resource = AccessKeyResource::new(Arc::default());
@@ -996,7 +1006,9 @@ mod tests {
 
         const SECRET: &str = "canarySecretcanarySecretcanarySecret1234";
 
-        async fn resource(handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static) -> (AccessKeyResource, FakeIam) {
+        async fn resource(
+            handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static,
+        ) -> (AccessKeyResource, FakeIam) {
             let fake = FakeIam::start(handler).await;
             (AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients()))), fake)
         }
@@ -1044,9 +1056,7 @@ mod tests {
         }
 
         fn now() -> String {
-            aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-                .fmt(aws_smithy_types::date_time::Format::DateTime)
-                .unwrap()
+            aws_smithy_types::DateTime::from(std::time::SystemTime::now()).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap()
         }
 
         fn planned(status: &str) -> Value {
@@ -1177,7 +1187,11 @@ mod tests {
             let (resource, _fake) = resource(|action, _, _| match action {
                 "CreateAccessKey" => fake::error(409, "LimitExceeded"),
                 "GetAccessKeyLastUsed" => fake::never_used("bob"),
-                "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z"), ("AKIAFAKE00000000OLD2", "Inactive", "2021-01-01T00:00:00Z")], None),
+                "ListAccessKeys" => fake::listed(
+                    "bob",
+                    &[("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z"), ("AKIAFAKE00000000OLD2", "Inactive", "2021-01-01T00:00:00Z")],
+                    None,
+                ),
                 _ => fake::error(400, "Unexpected"),
             })
             .await;

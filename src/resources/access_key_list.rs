@@ -40,10 +40,22 @@ fn schema() -> Schema {
     Schema::new(
         0,
         Block::new("Finds existing access keys for `terraform query`, to review them or to bring them under management with `-generate-config-out`.")
-            .attribute(Attribute::optional("user", Type::String).validate(validate_user_name).describe("Only the keys of this IAM user. When omitted, the keys of every user in the account (ListUsers)."))
-            .attribute(Attribute::optional("status", Type::String).validate(validate_status_filter).describe("Only keys with this status: `Active`, `Inactive` or `Expired`."))
+            .attribute(
+                Attribute::optional("user", Type::String)
+                    .validate(validate_user_name)
+                    .describe("Only the keys of this IAM user. When omitted, the keys of every user in the account (ListUsers)."),
+            )
+            .attribute(
+                Attribute::optional("status", Type::String)
+                    .validate(validate_status_filter)
+                    .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
+            )
             .attribute(Attribute::optional("older_than_days", Type::Number).validate(whole_days).describe("Only keys at least this many whole days old."))
-            .attribute(Attribute::optional("unused_for_days", Type::Number).validate(whole_days).describe("Only keys not used for at least this many whole days (counted from creation for a key never used).")),
+            .attribute(
+                Attribute::optional("unused_for_days", Type::Number)
+                    .validate(whole_days)
+                    .describe("Only keys not used for at least this many whole days (counted from creation for a key never used)."),
+            ),
     )
 }
 
@@ -93,10 +105,7 @@ async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filters: &Filters<'_>) 
         Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
         other => other?,
     };
-    Ok(kept
-        .into_iter()
-        .map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)) })
-        .collect())
+    Ok(kept.into_iter().map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)) }).collect())
 }
 
 #[async_trait]

@@ -45,19 +45,19 @@ fn keys_description() -> &'static str {
 fn schema() -> Schema {
     Schema::new(
         0,
-        Block::new("Lists the access keys of an IAM user, with each key's age and last use. Secrets are never listed: IAM returns them only when a key is created.")
-            .attribute(
-                Attribute::optional_computed("user", Type::String)
-                    .validate(validate_user_name)
-                    .describe("IAM user whose keys to list. When omitted, the keys of the identity that signs the requests (an IAM user, or the root user), and set to its name."),
-            )
-            .attribute(
-                Attribute::optional("status", Type::String)
-                    .validate(validate_status_filter)
-                    .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
-            )
-            .attribute(Attribute::computed("id", Type::String).describe("The user name, or `caller` when no user was given."))
-            .attribute(Attribute::computed("access_keys", Type::List(Box::new(key_type()))).describe(keys_description())),
+        Block::new(
+            "Lists the access keys of an IAM user, with each key's age and last use. Secrets are never listed: IAM returns them only when a key is created.",
+        )
+        .attribute(Attribute::optional_computed("user", Type::String).validate(validate_user_name).describe(
+            "IAM user whose keys to list. When omitted, the keys of the identity that signs the requests (an IAM user, or the root user), and set to its name.",
+        ))
+        .attribute(
+            Attribute::optional("status", Type::String)
+                .validate(validate_status_filter)
+                .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
+        )
+        .attribute(Attribute::computed("id", Type::String).describe("The user name, or `caller` when no user was given."))
+        .attribute(Attribute::computed("access_keys", Type::List(Box::new(key_type()))).describe(keys_description())),
     )
 }
 
@@ -94,8 +94,7 @@ impl DataSource for AccessKeysDataSource {
             d
         })?;
         let wanted = config.get("status").as_str();
-        let keys: Vec<Value> =
-            reports.iter().filter(|r| wanted.is_none_or(|s| r.key.status == s)).map(|r| r.to_value()).collect();
+        let keys: Vec<Value> = reports.iter().filter(|r| wanted.is_none_or(|s| r.key.status == s)).map(|r| r.to_value()).collect();
         let owner = user.map(str::to_string).or_else(|| reports.first().map(|r| r.key.user_name.clone()));
         let mut state = config.clone();
         state.set("user", Value::opt_string(owner));

@@ -77,10 +77,7 @@ pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
 /// The object type of one reported key.
 pub fn key_type() -> Type {
     Type::Object(
-        KEY_ATTRIBUTES
-            .iter()
-            .map(|(name, _)| (name.to_string(), if *name == "age_days" { Type::Number } else { Type::String }))
-            .collect::<BTreeMap<_, _>>(),
+        KEY_ATTRIBUTES.iter().map(|(name, _)| (name.to_string(), if *name == "age_days" { Type::Number } else { Type::String })).collect::<BTreeMap<_, _>>(),
     )
 }
 
@@ -94,9 +91,9 @@ impl KeyReport {
     pub fn unused_days(&self) -> Option<i64> {
         let now = crate::testhooks::now_secs();
         match &self.last_used.date {
-            Some(date) => aws_smithy_types::DateTime::from_str(date, aws_smithy_types::date_time::Format::DateTime)
-                .ok()
-                .map(|d| (now - d.secs()).max(0) / 86_400),
+            Some(date) => {
+                aws_smithy_types::DateTime::from_str(date, aws_smithy_types::date_time::Format::DateTime).ok().map(|d| (now - d.secs()).max(0) / 86_400)
+            }
             None => self.age_days(),
         }
     }

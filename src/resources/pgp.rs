@@ -57,8 +57,7 @@ impl RecipientKey {
     /// A binary OpenPGP message to this key, base64 (standard, padded).
     pub fn encrypt(&self, secret: &Secret) -> Result<String, String> {
         let mut rng = rand::thread_rng();
-        let mut builder = MessageBuilder::from_bytes("", secret.expose().as_bytes().to_vec())
-            .seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
+        let mut builder = MessageBuilder::from_bytes("", secret.expose().as_bytes().to_vec()).seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
         let subkey = self.key.public_subkeys.iter().find(|s| s.key.is_encryption_key());
         let result = match subkey {
             Some(subkey) => builder.encrypt_to_key(&mut rng, &subkey.key),

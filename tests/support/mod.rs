@@ -154,10 +154,7 @@ pub fn create_user(name: &str) {
 /// The keys IAM has for a user: (id, status).
 pub fn keys_of(user: &str) -> Vec<(String, String)> {
     let out = block_on(Emulator::get().iam().list_access_keys().user_name(user).send()).expect("ListAccessKeys");
-    out.access_key_metadata()
-        .iter()
-        .map(|k| (k.access_key_id().unwrap().to_string(), k.status().unwrap().as_str().to_string()))
-        .collect()
+    out.access_key_metadata().iter().map(|k| (k.access_key_id().unwrap().to_string(), k.status().unwrap().as_str().to_string())).collect()
 }
 
 /// A filesystem mirror holding the built provider, and a CLI config that installs
@@ -264,12 +261,7 @@ impl Workspace {
 
     /// A workspace whose environment is adjusted before `terraform init`.
     pub fn configured(config: &str, adjust: impl FnOnce(Workspace) -> Workspace) -> Workspace {
-        let ws = adjust(Workspace {
-            dir: tempfile::tempdir().unwrap(),
-            cli: terraform_cli(),
-            extra_env: Vec::new(),
-            removed_env: Vec::new(),
-        });
+        let ws = adjust(Workspace { dir: tempfile::tempdir().unwrap(), cli: terraform_cli(), extra_env: Vec::new(), removed_env: Vec::new() });
         ws.write(config);
         ws.tf(&["init", "-input=false"]).ok();
         ws
@@ -367,8 +359,7 @@ impl Workspace {
     /// The `values` of resource `address` in `show -json`.
     pub fn resource(&self, address: &str) -> serde_json::Value {
         let state = self.show_json();
-        find_resource(&state["values"]["root_module"], address)
-            .unwrap_or_else(|| panic!("{address} not in state: {state}"))
+        find_resource(&state["values"]["root_module"], address).unwrap_or_else(|| panic!("{address} not in state: {state}"))
     }
 }
 

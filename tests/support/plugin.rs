@@ -117,7 +117,14 @@ impl Plugin {
 pub struct PinnedServer(pub Vec<u8>);
 
 impl ServerCertVerifier for PinnedServer {
-    fn verify_server_cert(&self, ee: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        ee: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         if ee.as_ref() == self.0.as_slice() {
             Ok(ServerCertVerified::assertion())
         } else {
@@ -209,4 +216,3 @@ impl tokio::io::AsyncWrite for EitherStream {
         }
     }
 }
-

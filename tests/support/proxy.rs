@@ -16,9 +16,16 @@ use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Clone, Debug)]
 pub enum Fault {
-    Error { status: u16, code: &'static str },
+    Error {
+        status: u16,
+        code: &'static str,
+    },
     /// An error that carries `x-amz-retry-after` (milliseconds).
-    ErrorRetryAfter { status: u16, code: &'static str, retry_after_ms: u64 },
+    ErrorRetryAfter {
+        status: u16,
+        code: &'static str,
+        retry_after_ms: u64,
+    },
     Drop,
     Lost,
     Delay(Duration),
@@ -131,9 +138,7 @@ impl FaultProxy {
     pub fn wait_for(&self, action: &str, count: usize, timeout: Duration) -> bool {
         let (lock, arrived) = &*self.state;
         let guard = lock.lock().unwrap();
-        let (guard, _) = arrived
-            .wait_timeout_while(guard, timeout, |s| s.calls.get(action).copied().unwrap_or(0) < count)
-            .unwrap();
+        let (guard, _) = arrived.wait_timeout_while(guard, timeout, |s| s.calls.get(action).copied().unwrap_or(0) < count).unwrap();
         guard.calls.get(action).copied().unwrap_or(0) >= count
     }
 }
@@ -204,10 +209,7 @@ async fn read_message(stream: &mut TcpStream) -> Option<Message> {
         raw.extend_from_slice(&chunk[..n]);
     };
     let head = String::from_utf8_lossy(&raw[..header_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse().ok()))
-        .unwrap_or(0);
+    let length: usize = head.lines().find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse().ok())).unwrap_or(0);
     while raw.len() < header_end + length {
         let n = stream.read(&mut chunk).await.ok()?;
         if n == 0 {
@@ -220,10 +222,7 @@ async fn read_message(stream: &mut TcpStream) -> Option<Message> {
 }
 
 fn form_action(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("Action=").map(str::to_string))
-        .unwrap_or_default()
+    String::from_utf8_lossy(body).split('&').find_map(|pair| pair.strip_prefix("Action=").map(str::to_string)).unwrap_or_default()
 }
 
 /// Sends the request to moto on a fresh connection and returns its response.
