@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up (idempotent), format and docs checks, then unit,
+# The whole test suite: set-up (idempotent), format, lint, dependency and docs checks, then unit,
 # protocol and end-to-end tests (real Terraform against the built provider and the
 # IAM emulator on 127.0.0.1). End-to-end tests fail, never skip, when something is
 # missing.
@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 echo
 echo "==> building"
 cargo build --locked
+echo
+echo "==> checking formatting and lints"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
 echo
 echo "==> checking the dependencies' licenses and sources"
 python3 scripts/check-dependencies.py --self-test

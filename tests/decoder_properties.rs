@@ -15,7 +15,7 @@ use iamkey::protocol::value::{Number, Type, Value};
 use iamkey::resources::access_key::parse_import_id;
 
 const CASES: usize = 10_000;
-const SEED: u64 = 0x1a3_4e9_2024;
+const SEED: u64 = 0x001a_34e9_2024;
 const PER_INPUT_BUDGET: Duration = Duration::from_millis(100);
 
 /// xorshift64*: small, deterministic, good enough to drive generators.

@@ -321,7 +321,7 @@ fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secr
     // Every user (other tests' users too: keep ours).
     let everyone: Vec<String> = listed_ids(&query("all", "")).into_iter().filter(|id| [&used, &idle, &elsewhere].contains(&id)).collect();
     assert_eq!(everyone, sorted(vec![used.clone(), idle.clone(), elsewhere.clone()]));
-    assert_eq!(listed_ids(&query("inactive", &format!("    user = \"{user}\"\n    status = \"Inactive\"\n"))), [idle.clone()]);
+    assert_eq!(listed_ids(&query("inactive", &format!("    user = \"{user}\"\n    status = \"Inactive\"\n"))), std::slice::from_ref(&idle));
     // Age and last use, with the clock moved 10 days ahead (no sleeping).
     let ws = ws.with_env("IAMKEY_TEST_DAYS_AHEAD", "10");
     let query_aged = |config: &str| {

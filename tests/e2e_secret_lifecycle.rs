@@ -77,7 +77,7 @@ fn rotation_by_age_and_by_keepers_replaces_the_key_before_deleting_it() {
     assert_eq!(keys.len(), 1, "the old key is gone: {keys:?}");
     let second = keys[0].0.clone();
     assert_ne!(second, first);
-    assert_eq!(ws.state_key_ids(), [second.clone()]);
+    assert_eq!(ws.state_key_ids(), std::slice::from_ref(&second));
     assert_eq!(ws.plan().code, 0, "the new key is not due");
 
     // A change of keepers replaces the key too.

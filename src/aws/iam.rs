@@ -175,7 +175,10 @@ const READ_CACHE_TTL: Duration = Duration::from_secs(30);
 /// Listings by user (None: the caller), reused by reads until a write to that
 /// user. Concurrent reads of one user wait for the same call; a failed listing is
 /// not kept.
-struct ReadCache<T>(Mutex<HashMap<Option<String>, (std::time::Instant, SharedFetch<T>)>>);
+struct ReadCache<T>(Mutex<CachedListings<T>>);
+
+/// By user: when the listing was started, and the listing.
+type CachedListings<T> = HashMap<Option<String>, (std::time::Instant, SharedFetch<T>)>;
 
 impl<T> Default for ReadCache<T> {
     fn default() -> Self {
@@ -190,7 +193,7 @@ impl<T> std::fmt::Debug for ReadCache<T> {
 }
 
 impl<T: Send + Sync + 'static> ReadCache<T> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, (std::time::Instant, SharedFetch<T>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedListings<T>> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

@@ -307,7 +307,7 @@ mod tests {
     async fn a_ca_bundle_that_is_missing_or_not_pem_is_a_clear_error() {
         let timeout = Duration::from_secs(5);
         let missing = ClientSettings { custom_ca_bundle: Some("/nonexistent/ca.pem".into()), operation_timeout: timeout, ..Default::default() };
-        let err = missing.read_ca_bundle().await.err().expect("error");
+        let err = missing.read_ca_bundle().await.expect_err("error");
         assert!(err.to_string().starts_with("custom_ca_bundle /nonexistent/ca.pem:"), "{err}");
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), "not a certificate").unwrap();
@@ -329,7 +329,7 @@ mod tests {
             ClientSettings { shared_config_files: vec![fifo.clone()], region: Some("us-east-1".into()), operation_timeout: timeout, ..Default::default() },
         ] {
             let started = std::time::Instant::now();
-            let err = settings.connect().await.err().expect("refused");
+            let err = settings.connect().await.expect_err("refused");
             assert!(started.elapsed() < timeout, "{:?}", started.elapsed());
             assert!(matches!(err, ConfigError::File(ref f) if f.reason.contains("FIFO")), "{err}");
         }

@@ -20,8 +20,11 @@ pub fn render_schema(schema: &Schema) -> String {
     out
 }
 
+/// A heading of the schema section and which attributes it lists.
+type Group = (&'static str, fn(&Attribute) -> bool);
+
 fn render_block(block: &Block, out: &mut String) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    let groups: [Group; 3] = [
         ("Required", |a| a.mode == Mode::Required),
         ("Optional", |a| matches!(a.mode, Mode::Optional | Mode::OptionalComputed)),
         ("Read-Only", |a| a.mode == Mode::Computed),

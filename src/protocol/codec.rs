@@ -720,10 +720,7 @@ mod tests {
         }
         let bytes = encode_msgpack(&Value::Dynamic(concrete.clone(), Box::new(value.clone())), &Type::Dynamic).unwrap();
         assert_eq!(decode_msgpack(&bytes, &Type::Dynamic).unwrap(), Value::Dynamic(concrete, Box::new(value)));
-        let mut deep = vec![];
-        for _ in 0..10_000 {
-            deep.push(0x91);
-        }
+        let mut deep = vec![0x91; 10_000];
         deep.push(0xc0);
         let mut nested = Type::String;
         for _ in 0..100 {

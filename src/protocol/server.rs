@@ -282,7 +282,7 @@ impl wire::provider_server::Provider for ProviderService {
             &ctx,
             async {
                 let schema = self.provider.schema();
-                let config = match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
+                let config = match decode(request.config.as_ref(), schema.value_type(), "provider configuration") {
                     Ok(c) => c,
                     Err(d) => return d,
                 };
@@ -307,7 +307,7 @@ impl wire::provider_server::Provider for ProviderService {
                     Ok(r) => r,
                     Err(d) => return d,
                 };
-                let config = match decode(request.config.as_ref(), &resource.schema().value_type(), "configuration") {
+                let config = match decode(request.config.as_ref(), resource.schema().value_type(), "configuration") {
                     Ok(c) => c,
                     Err(d) => return d,
                 };
@@ -326,7 +326,7 @@ impl wire::provider_server::Provider for ProviderService {
         let request = request.into_inner();
         let diags = match self.provider.data_source(&request.type_name) {
             None => unknown_type("data source", &request.type_name),
-            Some(ds) => match decode(request.config.as_ref(), &ds.schema().value_type(), "configuration") {
+            Some(ds) => match decode(request.config.as_ref(), ds.schema().value_type(), "configuration") {
                 Ok(config) => ds.schema().validate(&config),
                 Err(d) => d,
             },
@@ -352,8 +352,8 @@ impl wire::provider_server::Provider for ProviderService {
             let ty = schema.value_type();
             // Attributes no longer in the schema are dropped; new ones start null.
             let state =
-                decode_json(raw, &ty, true).map_err(|e| Diagnostics::error("Invalid stored state", format!("The stored state could not be read: {e}.")))?;
-            encode(&state, &ty)
+                decode_json(raw, ty, true).map_err(|e| Diagnostics::error("Invalid stored state", format!("The stored state could not be read: {e}.")))?;
+            encode(&state, ty)
         })();
         let (upgraded_state, diags) = split(result);
         Ok(Response::new(wire::upgrade_resource_state::Response { upgraded_state, diagnostics: diagnostics_to_wire(diags) }))
@@ -407,7 +407,7 @@ impl wire::provider_server::Provider for ProviderService {
             &ctx,
             async {
                 let schema = self.provider.schema();
-                match decode(request.config.as_ref(), &schema.value_type(), "provider configuration") {
+                match decode(request.config.as_ref(), schema.value_type(), "provider configuration") {
                     Ok(config) => self.provider.configure(&ctx, &config, &request.terraform_version).await,
                     Err(d) => d,
                 }
@@ -428,9 +428,9 @@ impl wire::provider_server::Provider for ProviderService {
             async {
                 let resource = self.resource(&request.type_name)?;
                 let ty = resource.schema().value_type();
-                let state = decode(request.current_state.as_ref(), &ty, "current state")?;
+                let state = decode(request.current_state.as_ref(), ty, "current state")?;
                 if state.is_null() {
-                    return Ok((encode(&Value::Null, &ty)?, None));
+                    return Ok((encode(&Value::Null, ty)?, None));
                 }
                 if request.private == crate::framework::FAILED_CREATE_PRIVATE {
                     resource.refreshing_failed_create(&state);
@@ -440,9 +440,9 @@ impl wire::provider_server::Provider for ProviderService {
                     // (the provider's account unknown); a removed object has none.
                     Ok(Some(new_state)) => {
                         let identity = identity_to_wire(resource.as_ref(), &new_state).or_else(|| request.current_identity.clone());
-                        Ok((encode(&new_state, &ty)?, identity))
+                        Ok((encode(&new_state, ty)?, identity))
                     }
-                    Ok(None) => Ok((encode(&Value::Null, &ty)?, None)),
+                    Ok(None) => Ok((encode(&Value::Null, ty)?, None)),
                     // The prior state stays as it is when the read fails.
                     Err(diags) => Err(diags),
                 }
@@ -473,9 +473,9 @@ impl wire::provider_server::Provider for ProviderService {
             async {
                 let resource = self.resource(&request.type_name)?;
                 let ty = resource.schema().value_type();
-                let prior = decode(request.prior_state.as_ref(), &ty, "prior state")?;
-                let proposed = decode(request.proposed_new_state.as_ref(), &ty, "proposed new state")?;
-                let config = decode(request.config.as_ref(), &ty, "configuration")?;
+                let prior = decode(request.prior_state.as_ref(), ty, "prior state")?;
+                let proposed = decode(request.proposed_new_state.as_ref(), ty, "proposed new state")?;
+                let config = decode(request.config.as_ref(), ty, "configuration")?;
                 // Validated again: Terraform validates first, but nothing here relies on it.
                 if !config.is_null() {
                     let diags = validate_config(resource.as_ref(), &config);
@@ -502,7 +502,7 @@ impl wire::provider_server::Provider for ProviderService {
                 } else {
                     identity_to_wire(resource.as_ref(), &planned.state)
                 };
-                Ok((encode(&planned.state, &ty)?, planned.requires_replace, identity, warnings))
+                Ok((encode(&planned.state, ty)?, planned.requires_replace, identity, warnings))
             },
             |d, _| Err(d),
         )
@@ -530,8 +530,8 @@ impl wire::provider_server::Provider for ProviderService {
             Err(d) => return Ok(Response::new(apply_response(None, d))),
         };
         let ty = resource.schema().value_type();
-        let decoded = decode(request.prior_state.as_ref(), &ty, "prior state")
-            .and_then(|prior| Ok((prior, decode(request.planned_state.as_ref(), &ty, "planned state")?)));
+        let decoded =
+            decode(request.prior_state.as_ref(), ty, "prior state").and_then(|prior| Ok((prior, decode(request.planned_state.as_ref(), ty, "planned state")?)));
         let (prior, planned) = match decoded.and_then(|(prior, planned)| {
             validate_apply(resource.as_ref(), request.config.as_ref(), &planned)?;
             Ok((prior, planned))
@@ -562,7 +562,7 @@ impl wire::provider_server::Provider for ProviderService {
         .instrument(tracing::debug_span!("rpc", tf_rpc = "ApplyResourceChange", tf_resource_type = %request.type_name))
         .await;
         let mut diags = outcome.diagnostics;
-        let new_state = match encode(&outcome.state, &ty) {
+        let new_state = match encode(&outcome.state, ty) {
             Ok(v) => Some(v),
             Err(d) => {
                 diags.extend(d);
@@ -592,7 +592,7 @@ impl wire::provider_server::Provider for ProviderService {
                     }
                     _ => resource.import(&ctx, &request.id).await?,
                 };
-                Ok((encode(&state, &resource.schema().value_type())?, identity_to_wire(resource.as_ref(), &state)))
+                Ok((encode(&state, resource.schema().value_type())?, identity_to_wire(resource.as_ref(), &state)))
             },
             |d, _| Err(d),
         )
@@ -645,8 +645,8 @@ impl wire::provider_server::Provider for ProviderService {
             async {
                 let ds = self.provider.data_source(&request.type_name).ok_or_else(|| unknown_type("data source", &request.type_name))?;
                 let ty = ds.schema().value_type();
-                let config = decode(request.config.as_ref(), &ty, "configuration")?;
-                encode(&ds.read(&ctx, &config).await?, &ty)
+                let config = decode(request.config.as_ref(), ty, "configuration")?;
+                encode(&ds.read(&ctx, &config).await?, ty)
             },
             |d, _| Err(d),
         )
