@@ -248,6 +248,33 @@ fn msgpack(value: &iamkey::protocol::value::Value, ty: &iamkey::protocol::value:
     tf::DynamicValue { msgpack: iamkey::protocol::codec::encode_msgpack(value, ty).unwrap(), json: vec![] }
 }
 
+/// ApplyResourceChange creating an `iamkey_access_key` with `planned` from `config`.
+async fn apply_create(
+    client: &mut tf::provider_client::ProviderClient<Channel>,
+    planned: &iamkey::protocol::value::Value,
+    config: &iamkey::protocol::value::Value,
+) -> tf::apply_resource_change::Response {
+    let ty = key_type();
+    client
+        .apply_resource_change(tf::apply_resource_change::Request {
+            type_name: "iamkey_access_key".into(),
+            prior_state: Some(msgpack(&iamkey::protocol::value::Value::Null, &ty)),
+            planned_state: Some(msgpack(planned, &ty)),
+            config: Some(msgpack(config, &ty)),
+            ..Default::default()
+        })
+        .await
+        .expect("answered, not a dropped stream")
+        .into_inner()
+}
+
+/// A FIFO at `path`.
+fn make_fifo(path: &std::path::Path) {
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+}
+
 /// Configures the provider against `endpoint`, without the credential check.
 async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, endpoint: &str) {
     use iamkey::framework::Provider;
@@ -289,17 +316,7 @@ async fn a_panic_after_create_still_answers_with_the_created_key() {
     let mut planned = config.clone();
     planned.set("id", Value::Unknown);
     planned.set("secret", Value::Unknown);
-    let response = client
-        .apply_resource_change(tf::apply_resource_change::Request {
-            type_name: "iamkey_access_key".into(),
-            prior_state: Some(msgpack(&Value::Null, &ty)),
-            planned_state: Some(msgpack(&planned, &ty)),
-            config: Some(msgpack(&config, &ty)),
-            ..Default::default()
-        })
-        .await
-        .expect("answered, not a dropped stream")
-        .into_inner();
+    let response = apply_create(&mut client, &planned, &config).await;
     assert_eq!(response.diagnostics[0].summary, "Provider internal error");
     let state = iamkey::protocol::codec::decode_msgpack(&response.new_state.unwrap().msgpack, &ty).unwrap();
     assert_eq!(state.get("id"), &Value::string("AKIASTUB000000000001"), "the created key is in the answer");
@@ -539,33 +556,13 @@ async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call()
 
         let mut planned = config.clone();
         planned.set("id", Value::Unknown);
-        let apply = client
-            .apply_resource_change(tf::apply_resource_change::Request {
-                type_name: "iamkey_access_key".into(),
-                prior_state: Some(msgpack(&Value::Null, &ty)),
-                planned_state: Some(msgpack(&planned, &ty)),
-                config: Some(msgpack(config, &ty)),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let apply = apply_create(&mut client, &planned, config).await;
         let shown = format!("{:?}", apply.diagnostics);
         assert!(shown.contains(&format!("AttributeName(\"{attribute}\")")), "{what}: apply went ahead: {shown:.300}");
     }
     // An unknown user at apply is refused, never taken to mean the caller.
     let config = Value::object([("user", Value::Unknown), ("status", Value::string("Active"))]);
-    let apply = client
-        .apply_resource_change(tf::apply_resource_change::Request {
-            type_name: "iamkey_access_key".into(),
-            prior_state: Some(msgpack(&Value::Null, &ty)),
-            planned_state: Some(msgpack(&config, &ty)),
-            config: Some(msgpack(&config, &ty)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let apply = apply_create(&mut client, &config, &config).await;
     assert_eq!(apply.diagnostics[0].summary, "Unknown value at apply");
     assert!(iam.requests.try_recv().is_err(), "no IAM call was made for any of them");
 }
@@ -576,9 +573,7 @@ async fn a_fifo_as_ca_bundle_gets_a_diagnostic_within_the_timeout_while_other_rp
     use iamkey::protocol::value::{Number, Value};
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("ca.pem");
-    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: mkfifo reads a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    make_fifo(&fifo);
     let plugin = launch();
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
     let mut client = tf::provider_client::ProviderClient::new(channel.clone());

@@ -81,18 +81,23 @@ fn kind(metadata: &std::fs::Metadata) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const WAIT: Duration = Duration::from_secs(5);
+
+    /// A FIFO at `path` (for the unit tests of every reader of named files).
+    pub(crate) fn make_fifo(path: &Path) {
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    }
 
     #[tokio::test]
     async fn only_regular_files_under_the_cap_are_read() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo reads a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        make_fifo(&fifo);
         let small = dir.path().join("small.pem");
         std::fs::write(&small, b"0123456789").unwrap();
         let cases: [(&Path, &str); 4] = [

@@ -320,9 +320,7 @@ mod tests {
     async fn a_fifo_named_as_a_file_is_refused_within_the_timeout_naming_the_argument() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("config");
-        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo reads a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        files::tests::make_fifo(&fifo);
         let timeout = Duration::from_secs(2);
         for settings in [
             ClientSettings { custom_ca_bundle: Some(fifo.clone()), operation_timeout: timeout, ..Default::default() },
