@@ -275,21 +275,32 @@ fn make_fifo(path: &std::path::Path) {
     assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
 }
 
-/// Configures the provider against `endpoint`, without the credential check.
-async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, endpoint: &str) {
+/// A ConfigureProvider request: static dummy credentials, no credential check,
+/// and `arguments`.
+fn configure_request(arguments: Vec<(&str, iamkey::protocol::value::Value)>) -> tf::configure_provider::Request {
     use iamkey::framework::Provider;
     use iamkey::protocol::value::Value;
     let ty = iamkey::provider::IamKeyProvider::new().schema().value_type().clone();
-    let config = Value::object([
+    let mut config = Value::object([
         ("region", Value::string("us-east-1")),
         ("access_key", Value::string("AKIDPROTOCOLTEST")),
         ("secret_key", Value::string("protocol-test-secret")),
         ("skip_credentials_validation", Value::Bool(true)),
-        ("max_retries", Value::Number(iamkey::protocol::value::Number::Int(0))),
+    ]);
+    for (name, value) in arguments {
+        config.set(name, value);
+    }
+    tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() }
+}
+
+/// Configures the provider against `endpoint`, without the credential check.
+async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, endpoint: &str) {
+    use iamkey::protocol::value::{Number, Value};
+    let request = configure_request(vec![
+        ("max_retries", Value::Number(Number::Int(0))),
         ("endpoints", Value::object([("iam", Value::string(endpoint)), ("sts", Value::string(endpoint))])),
     ]);
-    let response =
-        client.configure_provider(tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() }).await.unwrap().into_inner();
+    let response = client.configure_provider(request).await.unwrap().into_inner();
     assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics.iter().map(|d| &d.detail).collect::<Vec<_>>());
 }
 
@@ -569,7 +580,6 @@ async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call()
 
 #[tokio::test]
 async fn a_fifo_as_ca_bundle_gets_a_diagnostic_within_the_timeout_while_other_rpcs_answer() {
-    use iamkey::framework::Provider;
     use iamkey::protocol::value::{Number, Value};
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("ca.pem");
@@ -577,20 +587,9 @@ async fn a_fifo_as_ca_bundle_gets_a_diagnostic_within_the_timeout_while_other_rp
     let plugin = launch();
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
     let mut client = tf::provider_client::ProviderClient::new(channel.clone());
-    let ty = iamkey::provider::IamKeyProvider::new().schema().value_type().clone();
-    let config = Value::object([
-        ("region", Value::string("us-east-1")),
-        ("access_key", Value::string("AKIDPROTOCOLTEST")),
-        ("secret_key", Value::string("protocol-test-secret")),
-        ("skip_credentials_validation", Value::Bool(true)),
-        ("operation_timeout", Value::Number(Number::Int(2))),
-        ("custom_ca_bundle", Value::string(fifo.to_str().unwrap())),
-    ]);
+    let request = configure_request(vec![("operation_timeout", Value::Number(Number::Int(2))), ("custom_ca_bundle", Value::string(fifo.to_str().unwrap()))]);
     let started = Instant::now();
-    let (configured, schema) = tokio::join!(
-        client.configure_provider(tf::configure_provider::Request { config: Some(msgpack(&config, &ty)), ..Default::default() }),
-        schema_call(channel),
-    );
+    let (configured, schema) = tokio::join!(client.configure_provider(request), schema_call(channel),);
     assert!(schema.is_ok(), "GetProviderSchema answers meanwhile");
     let diagnostics = configured.unwrap().into_inner().diagnostics;
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
