@@ -364,3 +364,13 @@ fn an_assumed_role_caller_with_user_omitted_is_refused_at_plan_and_creates_nothi
     assert_eq!(proxy.calls("CreateAccessKey"), 0);
     assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
 }
+
+#[test]
+fn a_plan_for_a_user_iam_does_not_have_warns_instead_of_waiting_silently() {
+    let missing = unique_user("not-created-yet");
+    let ws = Workspace::new(&key_config(&missing, ""));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2, "the plan itself succeeds: the user may be created by the same apply\n{}", plan.all());
+    let shown = plan.all();
+    assert!(shown.contains("Warning: IAM has no such user yet") && shown.contains(&missing) && shown.contains("120 s"), "{shown}");
+}

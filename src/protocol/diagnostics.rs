@@ -97,6 +97,10 @@ impl Diagnostics {
         self.push(Severity::Warning, summary.into(), detail.into(), None);
     }
 
+    pub fn add_warning_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Severity::Warning, summary.into(), detail.into(), Some(path));
+    }
+
     fn push(&mut self, severity: Severity, summary: String, detail: String, path: Option<AttributePath>) {
         self.0.push(Diagnostic { severity, summary, detail, path });
     }

@@ -392,8 +392,23 @@ impl AccessKeyResource {
                 let leaving = self.leaving.lock().unwrap_or_else(|p| p.into_inner());
                 keys.iter().filter(|k| !leaving.contains(&k.access_key_id)).count()
             }
-            // A user this plan creates has no keys yet; other failures are left to
-            // apply, which reports them with their cause.
+            // No such user: one this apply creates, or a typo. Say which wait the
+            // apply will do rather than let it fail silently two minutes later.
+            Err(e) if e.is_no_such_entity() && user.is_some() => {
+                diags.add_warning_at(
+                    AttributePath::root("user"),
+                    "IAM has no such user yet",
+                    format!(
+                        "IAM has no user {:?}. If this apply creates it (an aws_iam_user resource, say), nothing is wrong: \
+                         the create waits up to {} s for the new user to become visible. Otherwise the apply waits that long \
+                         and then fails: check the name.",
+                        user.unwrap_or_default(),
+                        crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
+                    ),
+                );
+                return diags;
+            }
+            // Other failures are left to apply, which reports them with their cause.
             Err(e) => {
                 tracing::debug!("quota check skipped: {e}");
                 return diags;
@@ -1162,6 +1177,19 @@ mod tests {
             assert_eq!(outcome.diagnostics.0[0].summary, "Refusing to create a root access key");
             assert_eq!(outcome.state, Value::Null);
             assert_eq!(fake.calls("CreateAccessKey"), 0);
+        }
+
+        #[tokio::test]
+        async fn a_plan_for_a_user_iam_does_not_have_warns_and_says_how_long_apply_waits() {
+            let (resource, _fake) = resource(|_, _, _| fake::error(404, "NoSuchEntity")).await;
+            let config = Value::object([("user", Value::string("ghost")), ("status", Value::string("Active"))]);
+            let mut planned = config.clone();
+            planned.set("id", Value::Unknown);
+            let diags = resource.check_plan(&OpContext::default(), &Value::Null, &config, &mut planned).await;
+            assert!(!diags.has_errors(), "the user may be created by this apply: {diags:?}");
+            let warning = &diags.0[0];
+            assert_eq!(warning.path, Some(AttributePath::root("user")));
+            assert!(warning.detail.contains("\"ghost\"") && warning.detail.contains("120 s"), "{}", warning.detail);
         }
 
         #[tokio::test]
