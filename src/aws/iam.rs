@@ -331,20 +331,9 @@ impl Iam {
 
     /// The names of every IAM user in the account, all pages (ListUsers).
     pub async fn list_users(&self, cancel: &CancellationToken) -> Result<Vec<String>, IamError> {
-        let client = self.client.clone();
-        unless_cancelled("ListUsers", cancel, async move {
-            let mut users = Vec::new();
-            let mut marker: Option<String> = None;
-            loop {
-                let page = client.list_users().set_marker(marker.take()).send().await.map_err(|e| IamError::from_sdk("ListUsers", e))?;
-                users.extend(page.users().iter().map(|u| u.user_name().to_string()));
-                match page.marker() {
-                    Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-                    _ => return Ok(users),
-                }
-            }
-        })
-        .await
+        let listing = all_items("ListUsers", self.client.list_users().into_paginator().items().send());
+        let users = unless_cancelled("ListUsers", cancel, listing).await?;
+        Ok(users.iter().map(|u| u.user_name().to_string()).collect())
     }
 
     /// When, where and with which service a key was last used (GetAccessKeyLastUsed).
@@ -552,51 +541,41 @@ fn already_gone_is_done(result: Result<(), IamError>) -> Result<(), IamError> {
     }
 }
 
+/// Every item of a paginated IAM listing, through the SDK's paginator.
+async fn all_items<T, E: ProvideErrorMetadata>(
+    operation: &'static str,
+    items: aws_smithy_async::future::pagination_stream::PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<Vec<T>, IamError> {
+    items.try_collect().await.map_err(|e| IamError::from_sdk(operation, e))
+}
+
 /// Every key of `user` (or of the caller), all pages.
 async fn list_all_pages(client: &aws_sdk_iam::Client, user: Option<&str>) -> Result<Vec<KeyMetadata>, IamError> {
-    let mut keys = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = client
-            .list_access_keys()
-            .set_user_name(user.map(str::to_string))
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| IamError::from_sdk("ListAccessKeys", e))?;
-        keys.extend(page.access_key_metadata().iter().map(|k| KeyMetadata {
+    let listed = all_items("ListAccessKeys", client.list_access_keys().set_user_name(user.map(str::to_string)).into_paginator().items().send()).await?;
+    Ok(listed
+        .iter()
+        .map(|k| KeyMetadata {
             access_key_id: k.access_key_id().unwrap_or_default().to_string(),
             user_name: k.user_name().or(user).unwrap_or_default().to_string(),
             status: k.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             create_date: k.create_date().and_then(rfc3339),
             create_secs: k.create_date().map(|d| d.secs()),
-        }));
-        match page.marker() {
-            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-            _ => return Ok(keys),
-        }
-    }
+        })
+        .collect())
 }
 
 /// Every tag of `user`, all pages.
 async fn list_user_tags(client: &aws_sdk_iam::Client, user: &str) -> Result<HashMap<String, String>, IamError> {
-    let mut tags = HashMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = client.list_user_tags().user_name(user).set_marker(marker.take()).send().await.map_err(|e| IamError::from_sdk("ListUserTags", e))?;
-        tags.extend(page.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())));
-        match page.marker() {
-            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
-            _ => return Ok(tags),
-        }
-    }
+    let tags = all_items("ListUserTags", client.list_user_tags().user_name(user).into_paginator().items().send()).await?;
+    Ok(tags.into_iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
 }
 
-/// Exponential backoff from 100 ms, capped at 5 s, with jitter from the clock.
+/// Exponential backoff from 100 ms, capped at 5 s, with up to 100 ms of random jitter
+/// (so that creates throttled together do not retry together).
 pub(crate) fn backoff(attempt: u32) -> Duration {
+    use rand::Rng;
     let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(5));
-    let jitter = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) % 100;
-    base + Duration::from_millis(u64::from(jitter))
+    base + Duration::from_millis(rand::thread_rng().gen_range(0..100))
 }
 
 #[cfg(test)]
