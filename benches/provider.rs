@@ -1,5 +1,5 @@
 //! The benchmark (`scripts/bench.sh`, or `cargo bench`): figures printed and written
-//! to docs/benchmarks.md, each next to a baseline measured in the same run, as
+//! to design/benchmarks.md, each next to a baseline measured in the same run, as
 //! medians and ratios. It exits non-zero when a target is missed.
 //!
 //! Baselines: Terraform's built-in `terraform_data` (no plugin at all) and
@@ -384,7 +384,7 @@ fn main() {
     report.push(if misses.is_empty() { "All targets met.".to_string() } else { format!("Targets missed:\n\n- {}", misses.join("\n- ")) });
     let text = report.join("\n") + "\n";
     print!("{text}");
-    std::fs::write(project_root().join("docs/benchmarks.md"), &text).unwrap();
+    std::fs::write(project_root().join("design/benchmarks.md"), &text).unwrap();
     if !misses.is_empty() {
         eprintln!("benchmark targets missed: {misses:?}");
         std::process::exit(1);

@@ -2,7 +2,7 @@
 # The benchmark: start-up, GetProviderSchema latency, binary size, Terraform plan /
 # apply / destroy of 10, 100 and 500 resources next to terraform_data and the Go null
 # provider, IAM calls per refresh, provider CPU per operation, and memory at 1,000
-# keys. Prints the figures, writes docs/benchmarks.md, and exits non-zero when a
+# keys. Prints the figures, writes design/benchmarks.md, and exits non-zero when a
 # target is missed. BENCH_SIZES=10,100 runs a shorter set.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the reliability suite and writes its measured figures to docs/reliability.md.
+# Runs the reliability suite and writes its measured figures to design/reliability.md.
 # The suite itself also runs in the test command (scripts/test.sh); this command
 # only publishes what it measured.
 set -euo pipefail
@@ -55,5 +55,5 @@ f=target/reliability
   for file in "$f"/fuzz-*.md; do
     echo "- $(cat "$file")"
   done
-} > docs/reliability.md
-echo "wrote docs/reliability.md"
+} > design/reliability.md
+echo "wrote design/reliability.md"

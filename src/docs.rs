@@ -18,8 +18,14 @@ fn read_example(root: &Path, relative: &str) -> String {
     std::fs::read_to_string(root.join(relative)).unwrap_or_else(|_| format!("# missing example: {relative}\n"))
 }
 
+/// A page's front matter, as the registry reads it. The index page has no
+/// subcategory; every other page has one (empty: listed under its kind).
 fn front_matter(title: &str, description: &str) -> String {
-    format!("---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n  {description}\n---\n\n")
+    index_front_matter(title, description).replacen("\ndescription:", "\nsubcategory: \"\"\ndescription:", 1)
+}
+
+fn index_front_matter(title: &str, description: &str) -> String {
+    format!("---\npage_title: \"{title}\"\ndescription: |-\n  {description}\n---\n\n")
 }
 
 /// Which Terraform and OpenTofu releases serve each feature (plugin protocol 6).
@@ -43,7 +49,7 @@ pub fn pages(root: &Path) -> Vec<Page> {
     let mut pages = Vec::new();
     let index = format!(
         "{}# iamkey Provider\n\n{}\n\n## Example Usage\n\n```terraform\n{}```\n\n{}\n{}",
-        front_matter("iamkey Provider", "Manages AWS IAM access keys."),
+        index_front_matter("iamkey Provider", "Manages AWS IAM access keys."),
         provider.schema().block.description,
         read_example(root, "examples/provider/provider.tf"),
         SUPPORTED_VERSIONS,

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         }
     }
     // One thread: the provider's work is small RPCs and waiting on IAM, and a single
-    // thread answers them without cross-thread wake-ups (see docs/benchmarks.md).
+    // thread answers them without cross-thread wake-ups (see design/benchmarks.md).
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -5,7 +5,7 @@
 //! body-logging switches on.
 //!
 //! Each test writes its figures to target/reliability/; scripts/reliability-report.sh
-//! turns them into docs/reliability.md.
+//! turns them into design/reliability.md.
 
 mod support;
 
