@@ -502,6 +502,12 @@ fn sigint_before_the_handshake_is_read_is_survived_20_of_20_times() {
         if line.starts_with("1|6|unix|") && alive {
             survived += 1;
         }
+        // Caught, not ignored: an ignored SIGINT would be inherited by programs the
+        // provider starts (a credential_process).
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+        let mask = |name: &str| u64::from_str_radix(status.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim(), 16).unwrap();
+        let sigint = 1 << (libc::SIGINT - 1);
+        assert_eq!((mask("SigIgn:") & sigint, mask("SigCgt:") & sigint), (0, sigint), "SIGINT is caught by a handler");
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -73,14 +73,25 @@ pub fn check_launch_environment() -> Result<(), HostError> {
 
 /// Stops SIGINT from killing the process: Ctrl-C reaches Terraform's whole process
 /// group, and Terraform stops providers itself (StopProvider, then Shutdown). The
-/// disposition is set synchronously, so it holds from the moment this returns, even
-/// while the handshake write blocks the only thread. (`--debug` mode installs its
+/// handler is installed synchronously, so it holds from the moment this returns,
+/// even while the handshake write blocks the only thread (SA_RESTART resumes that
+/// write). A handler that does nothing, rather than SIG_IGN: a disposition of
+/// "ignore" would be inherited by programs the provider starts (a
+/// `credential_process`), a handler is reset for them. (`--debug` mode installs its
 /// own Ctrl-C handler over it.)
 pub fn ignore_interrupts() {
     #[cfg(unix)]
-    // SAFETY: sets the disposition of one signal to "ignore"; no handler code runs.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    {
+        extern "C" fn do_nothing(_: libc::c_int) {}
+        // SAFETY: installs a handler that touches nothing, for one signal; the
+        // struct is zeroed (empty mask) before the fields that matter are set.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = do_nothing as extern "C" fn(libc::c_int) as usize;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        }
     }
 }
 
