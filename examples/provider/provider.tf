@@ -1,7 +1,8 @@
 terraform {
   required_providers {
     iamkey = {
-      source = "iamkey/iamkey"
+      source  = "iamkey/iamkey"
+      version = "~> 0.1"
     }
   }
 }
