@@ -105,21 +105,17 @@ impl ClientSettings {
         self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES) + 1
     }
 
-    /// The CA bundle's path: the argument, else AWS_CA_BUNDLE.
-    fn ca_bundle_path(&self) -> Option<PathBuf> {
-        self.custom_ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from))
+    /// The CA bundle (the argument, else AWS_CA_BUNDLE) with its path, if any,
+    /// read bounded (see `files`).
+    async fn read_ca_bundle(&self) -> Result<Option<(PathBuf, Vec<u8>)>, ConfigError> {
+        let Some(path) = self.custom_ca_bundle.clone().or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(PathBuf::from)) else { return Ok(None) };
+        let pem = files::read_bounded("custom_ca_bundle", &path, files::CA_BUNDLE_CAP, self.operation_timeout).await?;
+        Ok(Some((path, pem)))
     }
 
-    /// Reads the CA bundle, if any (bounded: see `files`).
-    async fn read_ca_bundle(&self) -> Result<Option<Vec<u8>>, ConfigError> {
-        let Some(path) = self.ca_bundle_path() else { return Ok(None) };
-        Ok(Some(files::read_bounded("custom_ca_bundle", &path, files::CA_BUNDLE_CAP, self.operation_timeout).await?))
-    }
-
-    /// An HTTP client of our own, only when a CA bundle or a proxy asks for one;
-    /// otherwise the SDK's default client.
-    fn http_client(&self, ca_pem: Option<Vec<u8>>) -> Result<Option<SharedHttpClient>, ConfigError> {
-        let ca_bundle = self.ca_bundle_path();
+    /// An HTTP client of our own, only when a CA bundle (`read_ca_bundle`) or a
+    /// proxy asks for one; otherwise the SDK's default client.
+    fn http_client(&self, ca_bundle: Option<(PathBuf, Vec<u8>)>) -> Result<Option<SharedHttpClient>, ConfigError> {
         let proxy = match &self.http_proxy {
             Some(url) => ProxyConfig::all(url.as_str()).map_err(|e| ConfigError::Proxy(e.to_string()))?,
             None if ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].iter().any(|v| std::env::var_os(v).is_some()) => ProxyConfig::from_env(),
@@ -127,17 +123,14 @@ impl ClientSettings {
             None => ProxyConfig::disabled(),
         };
         let mut trust = TrustStore::default();
-        if let (Some(path), Some(pem)) = (&ca_bundle, ca_pem) {
-            let bundle_error = |reason: String| ConfigError::CaBundle { path: path.display().to_string(), reason };
+        let shown = ca_bundle.as_ref().map(|(path, _)| path.display().to_string()).unwrap_or_default();
+        if let Some((_, pem)) = ca_bundle {
             if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-                return Err(bundle_error("holds no PEM certificate".into()));
+                return Err(ConfigError::CaBundle { path: shown, reason: "holds no PEM certificate".into() });
             }
             trust = trust.with_pem_certificate(pem);
         }
-        let tls = TlsContext::builder()
-            .with_trust_store(trust)
-            .build()
-            .map_err(|e| ConfigError::CaBundle { path: format!("{ca_bundle:?}"), reason: e.to_string() })?;
+        let tls = TlsContext::builder().with_trust_store(trust).build().map_err(|e| ConfigError::CaBundle { path: shown, reason: e.to_string() })?;
         Ok(Some(aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
             let mut connector = Connector::builder();
             connector.set_connector_settings(settings.cloned());
