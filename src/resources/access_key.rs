@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::inventory::describe_keys;
+use super::inventory::{describe_keys, whose};
 use super::owner;
 use super::pgp::RecipientKey;
 use super::ses::{check_region, ses_smtp_password_v4};
@@ -343,11 +343,6 @@ fn regions_change_needs_secret(prior: &Value, planned: &Value) -> Diagnostics {
         );
     }
     diags
-}
-
-/// Who a key is for, in words.
-fn whose(user: Option<&str>) -> String {
-    user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"))
 }
 
 impl AccessKeyResource {

@@ -38,10 +38,15 @@ pub async fn describe_keys(iam: &Iam, user: Option<&str>) -> String {
     }
 }
 
+/// Who a key is for, in words.
+pub fn whose(user: Option<&str>) -> String {
+    user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"))
+}
+
 /// A create that may or may not have happened, and keys that appeared that
 /// cannot be attributed to it: nothing was adopted, changed or deleted.
 pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &IamError) -> crate::protocol::diagnostics::Diagnostics {
-    let who = user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"));
+    let who = whose(user);
     let keys = if appeared.is_empty() {
         "  (the keys could not be listed to find out)".to_string()
     } else {
