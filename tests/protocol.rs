@@ -577,6 +577,14 @@ async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call()
         let shown = format!("{:?}", apply.diagnostics);
         assert!(shown.contains(&format!("AttributeName(\"{attribute}\")")), "{what}: apply went ahead: {shown:.300}");
     }
+    // A value the plan filled in (here a computed user the configuration leaves
+    // out) is checked too: it is what the create would send.
+    let config = Value::object([("status", Value::string("Active"))]);
+    let mut planned = config.clone();
+    planned.set("user", Value::string("bad name!"));
+    let apply = apply_create(&mut client, &planned, &config).await;
+    let shown = format!("{:?}", apply.diagnostics);
+    assert!(shown.contains("AttributeName(\"user\")"), "a planned-only value went unchecked: {shown:.300}");
     // An unknown user at apply is refused, never taken to mean the caller.
     let config = Value::object([("user", Value::Unknown), ("status", Value::string("Active"))]);
     let apply = apply_create(&mut client, &config, &config).await;

@@ -935,7 +935,15 @@ fn validate_apply(resource: &dyn Resource, config: Option<&wire::DynamicValue>, 
         ));
     }
     let mut diags = validate_config(resource, &config);
-    diags.extend(resource.schema().validate_planned(planned));
+    // The validators have just seen the configured values; of the plan, only what
+    // the provider filled in (a computed user, say) is left to check.
+    let filled_in = match planned {
+        Value::Object(attributes) => {
+            Value::Object(attributes.iter().map(|(name, v)| (name.clone(), if config.get(name) == v { Value::Null } else { v.clone() })).collect())
+        }
+        other => other.clone(),
+    };
+    diags.extend(resource.schema().validate_planned(&filled_in));
     if diags.has_errors() {
         return Err(diags);
     }
