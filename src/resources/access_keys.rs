@@ -103,3 +103,32 @@ impl DataSource for AccessKeysDataSource {
         Ok(state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::caller::Caller;
+    use crate::aws::fake::{self, FakeIam};
+
+    #[tokio::test]
+    async fn with_no_user_the_callers_keys_are_listed_and_a_role_caller_is_refused() {
+        let fake = FakeIam::start(|action, form, _| match action {
+            // The user listed is the one the request names.
+            "ListAccessKeys" => fake::listed(form.get("UserName").map_or("(caller)", String::as_str), &[], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let read = |caller| {
+            let source = AccessKeysDataSource::new(Arc::new(ClientCell::configured(fake.clients_of(caller))));
+            async move { source.read(&OpContext::default(), &Value::object([("status", Value::Null)])).await }
+        };
+        let alice = read(Caller::User("alice".into())).await.unwrap();
+        assert_eq!((alice.get("user"), alice.get("id")), (&Value::string("alice"), &Value::string("caller")));
+        let root = read(Caller::Root).await.expect("the root user's keys may be listed");
+        assert_eq!(root.get("access_keys"), &Value::List(vec![]));
+        assert_eq!(fake.calls("ListAccessKeys"), 2);
+        let refused = read(Caller::Other { arn: "arn:aws:sts::123456789012:federated-user/bob".into() }).await.unwrap_err();
+        assert_eq!(refused.0[0].summary, "The caller is not an IAM user");
+        assert_eq!(fake.calls("ListAccessKeys"), 2, "a refused caller costs no IAM call");
+    }
+}

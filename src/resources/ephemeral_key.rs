@@ -275,5 +275,20 @@ mod tests {
             assert!(detail.contains(NEW_KEY) && detail.contains("Delete it by hand"), "{detail}");
             assert_eq!(fake.calls("DeleteAccessKey"), 1);
         }
+
+        #[tokio::test]
+        async fn with_no_user_a_role_or_root_caller_opens_no_key() {
+            use crate::aws::caller::Caller;
+            let fake = FakeIam::start(|_, _, _| fake::error(400, "Unexpected")).await;
+            let role = Caller::Other { arn: "arn:aws:sts::123456789012:assumed-role/deploy/ci".into() };
+            for (caller, summary) in [(role, "The caller is not an IAM user"), (Caller::Root, "Refusing to create a root access key")] {
+                let resource = EphemeralAccessKey::new(Arc::new(ClientCell::configured(fake.clients_of(caller))));
+                let Err(diags) = resource.open(&OpContext::default(), &Value::object([("ttl_minutes", Value::Null)])).await else {
+                    panic!("opened a key for a caller that must not get one");
+                };
+                assert_eq!((diags.0[0].summary.as_str(), diags.0[0].path.clone()), (summary, Some(AttributePath::root("user"))));
+            }
+            assert_eq!(fake.calls("ListAccessKeys") + fake.calls("CreateAccessKey"), 0, "refused before any IAM call");
+        }
     }
 }
