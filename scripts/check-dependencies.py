@@ -59,19 +59,18 @@ def satisfiable(expression: str) -> bool:
             return value
         return token in ALLOWED_LICENSES
 
-    def both():
-        value = primary()
-        while peek() == "AND":
+    def chain(operator, operand, combine):
+        value = operand()
+        while peek() == operator:
             take()
-            value = primary() and value
+            value = combine(value, operand())
         return value
 
+    def both():  # AND binds tighter than OR
+        return chain("AND", primary, lambda a, b: a and b)
+
     def either():
-        value = both()
-        while peek() == "OR":
-            take()
-            value = both() or value
-        return value
+        return chain("OR", both, lambda a, b: a or b)
 
     result = either()
     if position != len(tokens):

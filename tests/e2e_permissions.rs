@@ -243,11 +243,11 @@ fn attach(admin: &aws_sdk_iam::Client, user: &str, name: &str, document: &serde_
 /// Runs one feature; returns its row for the report.
 fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, operator: &str, signer: &(String, String), target: &str) -> String {
     let user = if feature.other_user { target } else { operator };
-    let keep: Vec<String> = if feature.other_user { Vec::new() } else { vec![signer.0.clone()] };
-    let mut keep_target = keep.clone();
+    // Keys clean-up leaves: the signer's own, and one the feature reads.
+    let mut kept: Vec<String> = if feature.other_user { Vec::new() } else { vec![signer.0.clone()] };
     if feature.existing_key {
         let key = block_on(admin.create_access_key().user_name(user).send()).unwrap();
-        keep_target.push(key.access_key().unwrap().access_key_id().to_string());
+        kept.push(key.access_key().unwrap().access_key_id().to_string());
     }
     let documents: Vec<(String, Vec<String>, serde_json::Value)> = feature
         .policies
@@ -262,7 +262,7 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
     }
     let full = run_lifecycle(emulator, signer, user, feature);
     assert!(full.clean, "{}: the lifecycle does not run clean with the documented policy:\n{}", feature.name, full.output);
-    clean_up(admin, user, &keep_target);
+    clean_up(admin, user, &kept);
 
     let (name, actions, document) = documents.last().unwrap();
     if !feature.remove_each_action {
@@ -276,7 +276,7 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
         }
         let reduced = run_lifecycle(emulator, signer, user, feature);
         attach(admin, operator, name, document);
-        clean_up(admin, user, &keep_target);
+        clean_up(admin, user, &kept);
         assert!(!reduced.clean, "{}: {action} is in the policy but the lifecycle needs no permission for it:\n{}", feature.name, reduced.output);
         assert!(reduced.output.contains(action.as_str()), "{}: without {action} the lifecycle fails without naming it:\n{}", feature.name, reduced.output);
     }
