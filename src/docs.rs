@@ -103,7 +103,7 @@ pub fn pages(root: &Path) -> Vec<Page> {
     }
     for function in provider.functions() {
         let name = function.name();
-        let type_name = |ty: &crate::protocol::value::Type| match ty.to_json() {
+        let type_name = |ty: &crate::value::Type| match ty.to_json() {
             serde_json::Value::String(simple) => simple,
             complex => complex.to_string(),
         };

@@ -13,6 +13,7 @@ pub mod provider;
 pub mod resources;
 pub mod secret;
 pub mod testhooks;
+pub mod value;
 
 /// The provider's registry address, for `required_providers` and reattach mode.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/iamkey/iamkey";

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use iamkey::framework::Provider;
 use iamkey::protocol::codec::{decode_json, decode_msgpack, encode_msgpack, CodecError};
-use iamkey::protocol::value::{Number, Type, Value};
 use iamkey::resources::access_key::parse_import_id;
+use iamkey::value::{Number, Type, Value};
 
 const CASES: usize = 10_000;
 const SEED: u64 = 0x001a_34e9_2024;

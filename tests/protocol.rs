@@ -244,21 +244,21 @@ impl StubIam {
     }
 }
 
-fn msgpack(value: &iamkey::protocol::value::Value, ty: &iamkey::protocol::value::Type) -> tf::DynamicValue {
+fn msgpack(value: &iamkey::value::Value, ty: &iamkey::value::Type) -> tf::DynamicValue {
     tf::DynamicValue { msgpack: iamkey::protocol::codec::encode_msgpack(value, ty).unwrap(), json: vec![] }
 }
 
 /// ApplyResourceChange creating an `iamkey_access_key` with `planned` from `config`.
 async fn apply_create(
     client: &mut tf::provider_client::ProviderClient<Channel>,
-    planned: &iamkey::protocol::value::Value,
-    config: &iamkey::protocol::value::Value,
+    planned: &iamkey::value::Value,
+    config: &iamkey::value::Value,
 ) -> tf::apply_resource_change::Response {
     let ty = key_type();
     client
         .apply_resource_change(tf::apply_resource_change::Request {
             type_name: "iamkey_access_key".into(),
-            prior_state: Some(msgpack(&iamkey::protocol::value::Value::Null, &ty)),
+            prior_state: Some(msgpack(&iamkey::value::Value::Null, &ty)),
             planned_state: Some(msgpack(planned, &ty)),
             config: Some(msgpack(config, &ty)),
             ..Default::default()
@@ -277,9 +277,9 @@ fn make_fifo(path: &std::path::Path) {
 
 /// A ConfigureProvider request: static dummy credentials, no credential check,
 /// and `arguments`.
-fn configure_request(arguments: Vec<(&str, iamkey::protocol::value::Value)>) -> tf::configure_provider::Request {
+fn configure_request(arguments: Vec<(&str, iamkey::value::Value)>) -> tf::configure_provider::Request {
     use iamkey::framework::Provider;
-    use iamkey::protocol::value::Value;
+    use iamkey::value::Value;
     let ty = iamkey::provider::IamKeyProvider::new().schema().value_type().clone();
     let mut config = Value::object([
         ("region", Value::string("us-east-1")),
@@ -295,7 +295,7 @@ fn configure_request(arguments: Vec<(&str, iamkey::protocol::value::Value)>) -> 
 
 /// Configures the provider against `endpoint`, without the credential check.
 async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, endpoint: &str) {
-    use iamkey::protocol::value::{Number, Value};
+    use iamkey::value::{Number, Value};
     let request = configure_request(vec![
         ("max_retries", Value::Number(Number::Int(0))),
         ("endpoints", Value::object([("iam", Value::string(endpoint)), ("sts", Value::string(endpoint))])),
@@ -304,19 +304,19 @@ async fn configure(client: &mut tf::provider_client::ProviderClient<Channel>, en
     assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics.iter().map(|d| &d.detail).collect::<Vec<_>>());
 }
 
-fn key_type() -> iamkey::protocol::value::Type {
+fn key_type() -> iamkey::value::Type {
     use iamkey::framework::Provider;
     iamkey::provider::IamKeyProvider::new().resource("iamkey_access_key").unwrap().schema().value_type().clone()
 }
 
-fn existing_key_state() -> iamkey::protocol::value::Value {
-    use iamkey::protocol::value::Value;
+fn existing_key_state() -> iamkey::value::Value {
+    use iamkey::value::Value;
     Value::object([("id", Value::string("AKIASTUB000000000001")), ("user", Value::string("bob")), ("status", Value::string("Active"))])
 }
 
 #[tokio::test]
 async fn a_panic_after_create_still_answers_with_the_created_key() {
-    use iamkey::protocol::value::Value;
+    use iamkey::value::Value;
     let plugin = launch_with(&[("IAMKEY_TEST_PANIC_AT", "after-create")]);
     let iam = StubIam::start(true).await;
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
@@ -534,7 +534,7 @@ fn a_blank_or_unusable_client_certificate_stops_the_launch() {
 
 #[tokio::test]
 async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call() {
-    use iamkey::protocol::value::Value;
+    use iamkey::value::Value;
     let plugin = launch();
     let mut iam = StubIam::start(true).await;
     let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
@@ -594,7 +594,7 @@ async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call()
 
 #[tokio::test]
 async fn a_fifo_as_ca_bundle_gets_a_diagnostic_within_the_timeout_while_other_rpcs_answer() {
-    use iamkey::protocol::value::{Number, Value};
+    use iamkey::value::{Number, Value};
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("ca.pem");
     make_fifo(&fifo);

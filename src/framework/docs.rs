@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::schema::{Attribute, Block, Mode, Nesting, Schema};
-use crate::protocol::value::Type;
+use crate::value::Type;
 
 /// The `## Schema` section of a page.
 pub fn render_schema(schema: &Schema) -> String {
@@ -78,7 +78,7 @@ fn type_label(ty: &Type) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::value::Value;
+    use crate::value::Value;
 
     #[test]
     fn attributes_are_grouped_and_annotated() {

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::value::Value;
+use crate::value::Value;
+use crate::value::{AttributePath, Diagnostics};
 use schema::Schema;
 
 /// What every operation is given: a token cancelled when Terraform asks the
@@ -195,7 +195,7 @@ pub trait EphemeralResource: Send + Sync + 'static {
 /// A parameter of a provider function.
 pub struct Parameter {
     pub name: &'static str,
-    pub ty: crate::protocol::value::Type,
+    pub ty: crate::value::Type,
     pub description: &'static str,
 }
 
@@ -213,7 +213,7 @@ pub trait Function: Send + Sync + 'static {
     fn summary(&self) -> &'static str;
     fn description(&self) -> &'static str;
     fn parameters(&self) -> &[Parameter];
-    fn return_type(&self) -> crate::protocol::value::Type;
+    fn return_type(&self) -> crate::value::Type;
     fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError>;
 }
 

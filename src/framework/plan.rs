@@ -5,8 +5,8 @@
 //! planned unchanged; a computed value is unknown only where it will change, so an
 //! in-place update shows no "(known after apply)" noise.
 
-use crate::protocol::diagnostics::AttributePath;
-use crate::protocol::value::Value;
+use crate::value::AttributePath;
+use crate::value::Value;
 
 use super::schema::{Mode, Schema};
 
@@ -82,7 +82,7 @@ pub fn config_from_state(schema: &Schema, state: &Value) -> Value {
 mod tests {
     use super::*;
     use crate::framework::schema::{Attribute, Block};
-    use crate::protocol::value::Type;
+    use crate::value::Type;
 
     fn schema() -> Schema {
         Schema::new(

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::value::{Type, Value};
+use crate::value::{AttributePath, Diagnostics};
+use crate::value::{Type, Value};
 
 /// A validation rule for one attribute's known, non-null value. It returns the
 /// reason the value is invalid; the reason must not quote the value if the
@@ -304,7 +304,7 @@ mod tests {
         config.set("status", Value::string("x".repeat(1 << 20)));
         let mut diags = Diagnostics::new();
         block.validate(&config, &AttributePath::default(), &mut diags);
-        let detail = &diags.0[0].detail;
+        let detail = &diags.first().unwrap().detail;
         assert!(detail.chars().count() < MAX_REASON_CHARS + 60, "{} characters", detail.len());
         let full = format!("{:?} is not allowed", "x".repeat(1 << 20)).chars().count();
         assert!(detail.ends_with(&format!("(cut here: {full} characters in all)")), "{}", &detail[detail.len() - 60..]);
@@ -313,6 +313,6 @@ mod tests {
     #[test]
     fn missing_required_attribute_is_reported() {
         let diags = schema().validate(&Value::Object(Default::default()));
-        assert_eq!(diags.0[0].summary, "Missing required argument");
+        assert_eq!(diags.first().unwrap().summary, "Missing required argument");
     }
 }

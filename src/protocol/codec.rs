@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::value::{Number, Type, Value};
+use crate::value::{Number, Type, Value};
 
 /// Deepest value nesting accepted from the wire.
 pub const MAX_VALUE_DEPTH: usize = 64;

@@ -6,10 +6,8 @@
 //! the framework.
 
 pub mod codec;
-pub mod diagnostics;
 pub mod goplugin;
 pub mod server;
-pub mod value;
 
 mod wire {
     tonic::include_proto!("tfplugin6");

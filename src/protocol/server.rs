@@ -21,12 +21,12 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::codec::{decode_json, decode_msgpack, encode_msgpack};
-use super::diagnostics::{AttributePath, Diagnostics, PathStep, Severity};
-use super::value::{Type, Value};
 use super::wire;
 use crate::framework::plan::{force_replacement, plan};
 use crate::framework::schema::{self, Mode, Nesting, Schema};
 use crate::framework::{Function, OpContext, Provider, Resource};
+use crate::value::{AttributePath, Diagnostics, PathStep, Severity};
+use crate::value::{Type, Value};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -69,7 +69,6 @@ fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
 
 fn diagnostics_to_wire(diags: Diagnostics) -> Vec<wire::Diagnostic> {
     diags
-        .0
         .into_iter()
         .map(|d| wire::Diagnostic {
             severity: match d.severity {
@@ -828,7 +827,7 @@ impl wire::provider_server::Provider for ProviderService {
         for (i, (argument, parameter)) in request.arguments.iter().zip(parameters).enumerate() {
             match decode(Some(argument), &parameter.ty, "argument") {
                 Ok(value) => arguments.push(value),
-                Err(d) => return Ok(Response::new(failed(d.0[0].detail.clone(), Some(i)))),
+                Err(d) => return Ok(Response::new(failed(first_detail(&d), Some(i)))),
             }
         }
         // The panic payload is never shown: an argument may be a secret.
@@ -836,7 +835,7 @@ impl wire::provider_server::Provider for ProviderService {
             .unwrap_or_else(|_| Err(crate::framework::FunctionError { text: "The provider hit an internal error.".into(), argument: None }));
         let response = match called.map(|value| encode(&value, &function.return_type())) {
             Ok(Ok(result)) => wire::call_function::Response { result: Some(result), error: None },
-            Ok(Err(d)) => failed(d.0[0].detail.clone(), None),
+            Ok(Err(d)) => failed(first_detail(&d), None),
             Err(e) => failed(e.text, e.argument),
         };
         Ok(Response::new(response))
@@ -952,4 +951,9 @@ fn validate_apply(resource: &dyn Resource, config: Option<&wire::DynamicValue>, 
 
 fn apply_response(new_state: Option<wire::DynamicValue>, diags: Diagnostics) -> wire::apply_resource_change::Response {
     wire::apply_resource_change::Response { new_state, diagnostics: diagnostics_to_wire(diags), ..Default::default() }
+}
+
+/// A function error carries one message: the first diagnostic's detail.
+fn first_detail(diags: &Diagnostics) -> String {
+    diags.first().map(|d| d.detail.clone()).unwrap_or_default()
 }

@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use crate::aws::{AssumeRole, AwsClients, ClientSettings, ConfigError};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::value::{Type, Value};
 use crate::resources::access_key::AccessKeyResource;
 use crate::secret::Secret;
+use crate::value::{AttributePath, Diagnostics};
+use crate::value::{Type, Value};
 
 /// The clients, once ConfigureProvider has built them. Resources hold this cell.
 #[derive(Default)]
@@ -267,7 +267,7 @@ mod tests {
     fn settings_read_every_argument() {
         let mut config = Value::Null;
         config.set("region", Value::string("eu-west-1"));
-        config.set("max_retries", Value::Number(crate::protocol::value::Number::Int(7)));
+        config.set("max_retries", Value::Number(crate::value::Number::Int(7)));
         config.set("retry_mode", Value::string("adaptive"));
         config.set("secret_key", Value::string("sk"));
         let mut endpoints = Value::Null;
@@ -297,6 +297,6 @@ mod tests {
         config.set("access_key", Value::string("AKIAEXAMPLE"));
         let mut diags = Diagnostics::new();
         IamKeyProvider::new().validate(&config, &mut diags);
-        assert_eq!(diags.0[0].path, Some(AttributePath::root("secret_key")));
+        assert_eq!(diags.first().unwrap().path, Some(AttributePath::root("secret_key")));
     }
 }

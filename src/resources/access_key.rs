@@ -16,10 +16,10 @@ use crate::aws::destination::Destination;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::value::{Type, Value};
 use crate::provider::ClientCell;
 use crate::secret::Secret;
+use crate::value::{AttributePath, Diagnostics};
+use crate::value::{Type, Value};
 use futures::future::OptionFuture;
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
@@ -635,8 +635,8 @@ impl Resource for AccessKeyResource {
             Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e).await),
             Err(CreateFailure::NotCreated(e)) if e.is_no_such_entity() && user.is_some() => {
                 let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
-                d.0[0].detail.push_str(&format!(
-                    "\n\nIAM has no user {:?} (waited {} s for a newly created user to become visible).",
+                d.append_detail(&format!(
+                    "IAM has no user {:?} (waited {} s for a newly created user to become visible).",
                     user.unwrap_or_default(),
                     crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
                 ));
@@ -1056,7 +1056,7 @@ mod tests {
             resource.modify_plan(&Value::Null, &planned.clone(), &mut planned);
             let outcome = resource.create(&OpContext::default(), &planned).await;
             assert!(outcome.diagnostics.has_errors());
-            assert_eq!(outcome.diagnostics.0[0].path, Some(AttributePath::root("secret_destination")));
+            assert_eq!(outcome.diagnostics.first().unwrap().path, Some(AttributePath::root("secret_destination")));
             assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"), "the key is kept (tainted)");
             for attribute in ["secret", "ses_smtp_password_v4", "secret_destination_version"] {
                 assert_eq!(outcome.state.get(attribute), &Value::Null, "{attribute}");
@@ -1084,7 +1084,7 @@ mod tests {
             let ctx = OpContext::default();
             let outcome = resource.create(&ctx, &planned("Inactive")).await;
             assert!(outcome.diagnostics.has_errors());
-            assert_eq!(outcome.diagnostics.0[0].path, Some(AttributePath::root("status")));
+            assert_eq!(outcome.diagnostics.first().unwrap().path, Some(AttributePath::root("status")));
             assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"));
             assert_eq!(outcome.state.get("status"), &Value::string("Active"), "state says what IAM has");
             assert!(outcome.state.is_wholly_known(), "no unknown reaches Terraform");
@@ -1105,7 +1105,7 @@ mod tests {
             planned.set("description", Value::string("CI key"));
             let outcome = resource.create(&OpContext::default(), &planned).await;
             assert!(outcome.diagnostics.has_errors());
-            assert_eq!(outcome.diagnostics.0[0].path, Some(AttributePath::root("description")));
+            assert_eq!(outcome.diagnostics.first().unwrap().path, Some(AttributePath::root("description")));
             assert_eq!(outcome.state.get("id"), &Value::string("AKIAFAKE000000000NEW"), "the key is kept (tainted)");
             assert_eq!(outcome.state.get("description"), &Value::Null, "state says what IAM has");
             assert!(outcome.state.is_wholly_known());
@@ -1159,8 +1159,8 @@ mod tests {
                         assert_eq!(planned.get("user"), &user, "{caller:?}");
                     }
                     Err(summary) => {
-                        assert_eq!(diags.0[0].summary, summary, "{caller:?}");
-                        assert_eq!(diags.0[0].path, Some(AttributePath::root("user")));
+                        assert_eq!(diags.first().unwrap().summary, summary, "{caller:?}");
+                        assert_eq!(diags.first().unwrap().path, Some(AttributePath::root("user")));
                     }
                 }
             }
@@ -1169,7 +1169,7 @@ mod tests {
             let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients_of(Caller::Root))));
             let planned = Value::object([("status", Value::string("Active")), ("user", Value::Unknown), ("id", Value::Unknown)]);
             let outcome = resource.create(&OpContext::default(), &planned).await;
-            assert_eq!(outcome.diagnostics.0[0].summary, "Refusing to create a root access key");
+            assert_eq!(outcome.diagnostics.first().unwrap().summary, "Refusing to create a root access key");
             assert_eq!(outcome.state, Value::Null);
             assert_eq!(fake.calls("CreateAccessKey"), 0);
         }
@@ -1182,7 +1182,7 @@ mod tests {
             planned.set("id", Value::Unknown);
             let diags = resource.check_plan(&OpContext::default(), &Value::Null, &config, &mut planned).await;
             assert!(!diags.has_errors(), "the user may be created by this apply: {diags:?}");
-            let warning = &diags.0[0];
+            let warning = &diags.first().unwrap();
             assert_eq!(warning.path, Some(AttributePath::root("user")));
             assert!(warning.detail.contains("\"ghost\"") && warning.detail.contains("120 s"), "{}", warning.detail);
         }
@@ -1200,7 +1200,7 @@ mod tests {
             let outcome = resource.create(&ctx, &planned("Active")).await;
             assert_eq!(outcome.state, Value::Null, "neither key is adopted");
             assert!(ctx.partial_state.take().is_none());
-            let detail = &outcome.diagnostics.0[0].detail;
+            let detail = &outcome.diagnostics.first().unwrap().detail;
             assert!(detail.contains("AKIAFAKE00000000OOB1 created") && detail.contains("AKIAFAKE000000000NEW created"), "{detail}");
             assert_eq!(fake.calls("DeleteAccessKey") + fake.calls("UpdateAccessKey"), 0, "nothing is deleted or deactivated");
         }
@@ -1220,7 +1220,7 @@ mod tests {
             .await;
             let outcome = resource.create(&OpContext::default(), &planned("Active")).await;
             assert_eq!(outcome.state, Value::Null);
-            let detail = &outcome.diagnostics.0[0].detail;
+            let detail = &outcome.diagnostics.first().unwrap().detail;
             assert!(detail.contains("AKIAFAKE00000000OLD1 (Active") && detail.contains("AKIAFAKE00000000OLD2 (Inactive"), "{detail}");
         }
 

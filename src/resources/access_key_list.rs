@@ -14,9 +14,9 @@ use super::inventory::{keys_with_last_use, KeyReport, CONCURRENT_CALLS};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
-use crate::protocol::diagnostics::Diagnostics;
-use crate::protocol::value::{Type, Value};
 use crate::provider::ClientCell;
+use crate::value::Diagnostics;
+use crate::value::{Type, Value};
 
 pub struct AccessKeyList {
     schema: Schema,

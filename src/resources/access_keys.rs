@@ -9,9 +9,9 @@ use super::access_key::validate_user_name;
 use super::inventory::{key_type, keys_with_last_use, KEY_ATTRIBUTES};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{DataSource, OpContext};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::value::{Type, Value};
 use crate::provider::ClientCell;
+use crate::value::{AttributePath, Diagnostics};
+use crate::value::{Type, Value};
 
 pub const TYPE_NAME: &str = "iamkey_access_keys";
 
@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(root.get("access_keys"), &Value::List(vec![]));
         assert_eq!(fake.calls("ListAccessKeys"), 2);
         let refused = read(Caller::Other { arn: "arn:aws:sts::123456789012:federated-user/bob".into() }).await.unwrap_err();
-        assert_eq!(refused.0[0].summary, "The caller is not an IAM user");
+        assert_eq!(refused.first().unwrap().summary, "The caller is not an IAM user");
         assert_eq!(fake.calls("ListAccessKeys"), 2, "a refused caller costs no IAM call");
     }
 }

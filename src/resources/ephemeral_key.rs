@@ -22,10 +22,10 @@ use super::ses::ses_smtp_password_v4;
 use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{EphemeralResource, OpContext, Opened};
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
-use crate::protocol::value::{Type, Value};
 use crate::provider::ClientCell;
 use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
+use crate::value::{AttributePath, Diagnostics};
+use crate::value::{Type, Value};
 
 const MARKER_PREFIX: &str = "iamkey-ephemeral expires=";
 const DEFAULT_TTL_MINUTES: i64 = 60;
@@ -256,7 +256,7 @@ mod tests {
             assert!(diags.has_errors());
             let text = format!("{diags:?}");
             assert!(!text.contains(SECRET), "the secret never reaches a diagnostic");
-            diags.0[0].detail.clone()
+            diags.first().unwrap().detail.clone()
         }
 
         #[tokio::test]
@@ -286,7 +286,7 @@ mod tests {
                 let Err(diags) = resource.open(&OpContext::default(), &Value::object([("ttl_minutes", Value::Null)])).await else {
                     panic!("opened a key for a caller that must not get one");
                 };
-                assert_eq!((diags.0[0].summary.as_str(), diags.0[0].path.clone()), (summary, Some(AttributePath::root("user"))));
+                assert_eq!((diags.first().unwrap().summary.as_str(), diags.first().unwrap().path.clone()), (summary, Some(AttributePath::root("user"))));
             }
             assert_eq!(fake.calls("ListAccessKeys") + fake.calls("CreateAccessKey"), 0, "refused before any IAM call");
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
-use crate::protocol::value::{Number, Type, Value};
+use crate::value::{Number, Type, Value};
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
@@ -45,7 +45,7 @@ pub fn whose(user: Option<&str>) -> String {
 
 /// A create that may or may not have happened, and keys that appeared that
 /// cannot be attributed to it: nothing was adopted, changed or deleted.
-pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &IamError) -> crate::protocol::diagnostics::Diagnostics {
+pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &IamError) -> crate::value::Diagnostics {
     let who = whose(user);
     let keys = if appeared.is_empty() {
         "  (the keys could not be listed to find out)".to_string()
@@ -56,7 +56,7 @@ pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &Ia
             .collect::<Vec<_>>()
             .join("\n")
     };
-    crate::protocol::diagnostics::Diagnostics::error(
+    crate::value::Diagnostics::error(
         "Access key creation uncertain",
         format!(
             "CreateAccessKey for {who} failed in a way that may or may not have created a key ({cause}), and the keys of \

@@ -4,7 +4,7 @@
 
 use crate::aws::caller::Caller;
 use crate::aws::AwsClients;
-use crate::protocol::diagnostics::{AttributePath, Diagnostics};
+use crate::value::{AttributePath, Diagnostics};
 
 /// The argument that lets a key be made for the account's root user.
 pub const ALLOW_ROOT_KEY: &str = "allow_root_key";

@@ -7,8 +7,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::framework::{Function, FunctionError, Parameter};
-use crate::protocol::value::{Type, Value};
 use crate::secret::Secret;
+use crate::value::{Type, Value};
 
 fn sign(key: &[u8], message: &str) -> Vec<u8> {
     // HMAC accepts keys of any length, so this cannot fail.

@@ -1,8 +1,17 @@
+//! Terraform's value model, the leaf every layer imports: values, types, attribute
+//! paths and diagnostics. Nothing here knows the wire or IAM.
+//!
 //! Terraform values as a provider sees them: every value is known, null or unknown,
 //! and carries no type of its own (the schema supplies it).
 //!
 //! `Debug` never prints string contents: a value may hold a secret on its way into
 //! state, and `{:?}` must not be able to leak it.
+
+mod diagnostics;
+mod path;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use path::{AttributePath, PathStep};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,59 +1,12 @@
 //! Diagnostics: how every domain failure reaches the user, with the attribute path
 //! it concerns. gRPC errors are kept for protocol faults only.
 
-use std::fmt;
+use super::path::AttributePath;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
     Error,
     Warning,
-}
-
-/// One step into a value: an attribute, a map key or a list index.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathStep {
-    Attribute(String),
-    Key(String),
-    Index(i64),
-}
-
-/// A path from the root of a resource's object to one of its values.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AttributePath(pub Vec<PathStep>);
-
-impl AttributePath {
-    pub fn root(name: &str) -> Self {
-        AttributePath(vec![PathStep::Attribute(name.to_string())])
-    }
-
-    pub fn attribute(mut self, name: &str) -> Self {
-        self.0.push(PathStep::Attribute(name.to_string()));
-        self
-    }
-
-    pub fn key(mut self, key: &str) -> Self {
-        self.0.push(PathStep::Key(key.to_string()));
-        self
-    }
-
-    pub fn index(mut self, index: i64) -> Self {
-        self.0.push(PathStep::Index(index));
-        self
-    }
-}
-
-impl fmt::Display for AttributePath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.0.iter().enumerate() {
-            match step {
-                PathStep::Attribute(a) if i == 0 => write!(f, "{a}")?,
-                PathStep::Attribute(a) => write!(f, ".{a}")?,
-                PathStep::Key(k) => write!(f, "[{k:?}]")?,
-                PathStep::Index(n) => write!(f, "[{n}]")?,
-            }
-        }
-        Ok(())
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +19,7 @@ pub struct Diagnostic {
 
 /// An ordered collection of diagnostics; `has_errors` decides whether an operation failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
     pub fn new() -> Self {
@@ -120,6 +73,28 @@ impl Diagnostics {
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
+
+    /// The first diagnostic, the one a single-message channel (a function error) shows.
+    pub fn first(&self) -> Option<&Diagnostic> {
+        self.0.first()
+    }
+
+    /// Adds a paragraph to the detail of every diagnostic.
+    pub fn append_detail(&mut self, paragraph: &str) {
+        for d in &mut self.0 {
+            d.detail.push_str("\n\n");
+            d.detail.push_str(paragraph);
+        }
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
 }
 
 impl From<Diagnostic> for Diagnostics {
@@ -131,12 +106,6 @@ impl From<Diagnostic> for Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_read_like_terraform_addresses() {
-        let p = AttributePath::root("rotation").attribute("keepers").key("k").index(2);
-        assert_eq!(p.to_string(), "rotation.keepers[\"k\"][2]");
-    }
 
     #[test]
     fn warnings_alone_are_not_failure() {
