@@ -5,6 +5,7 @@
 pub mod docs;
 pub mod plan;
 pub mod schema;
+pub mod server;
 
 use std::sync::{Arc, Mutex};
 

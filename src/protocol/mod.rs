@@ -6,8 +6,10 @@
 //! the framework.
 
 pub mod codec;
+mod convert;
 pub mod goplugin;
 pub mod server;
+mod unsupported;
 
 mod wire {
     tonic::include_proto!("tfplugin6");
