@@ -60,6 +60,15 @@ pub fn encode_into(typed: Option<&Typed<'_>>, diags: &mut Diagnostics) -> Option
     }
 }
 
+/// A framework result as a value for Terraform and the diagnostics beside it.
+pub fn encoded(result: Result<Typed<'_>, Diagnostics>) -> (Option<wire::DynamicValue>, Diagnostics) {
+    let (typed, mut diags) = match result {
+        Ok(typed) => (Some(typed), Diagnostics::new()),
+        Err(diags) => (None, diags),
+    };
+    (encode_into(typed.as_ref(), &mut diags), diags)
+}
+
 pub fn identity(typed: Option<&Typed<'_>>) -> Option<wire::ResourceIdentityData> {
     Some(wire::ResourceIdentityData { identity_data: Some(encode(typed?).ok()?) })
 }
@@ -190,6 +199,77 @@ fn type_json(ty: &Type) -> Vec<u8> {
     ty.to_json().to_string().into_bytes()
 }
 
+pub fn metadata(p: &dyn Provider) -> wire::get_metadata::Response {
+    use wire::get_metadata as m;
+    m::Response {
+        server_capabilities: Some(server_capabilities()),
+        resources: p.resources().iter().map(|r| m::ResourceMetadata { type_name: r.type_name().into() }).collect(),
+        data_sources: p.data_sources().iter().map(|d| m::DataSourceMetadata { type_name: d.type_name().into() }).collect(),
+        list_resources: p.list_resources().iter().map(|l| m::ListResourceMetadata { type_name: l.type_name().into() }).collect(),
+        functions: p.functions().iter().map(|f| m::FunctionMetadata { name: f.name().into() }).collect(),
+        ephemeral_resources: p.ephemeral_resources().iter().map(|e| m::EphemeralMetadata { type_name: e.type_name().into() }).collect(),
+        ..Default::default()
+    }
+}
+
+pub fn provider_schema(p: &dyn Provider) -> wire::get_provider_schema::Response {
+    let schemas = |items: Vec<(&str, &Schema)>| items.into_iter().map(|(name, s)| (name.to_string(), schema(s))).collect();
+    wire::get_provider_schema::Response {
+        provider: Some(schema(p.schema())),
+        resource_schemas: schemas(p.resources().iter().map(|r| (r.type_name(), r.schema())).collect()),
+        data_source_schemas: schemas(p.data_sources().iter().map(|d| (d.type_name(), d.schema())).collect()),
+        list_resource_schemas: schemas(p.list_resources().iter().map(|l| (l.type_name(), l.schema())).collect()),
+        ephemeral_resource_schemas: schemas(p.ephemeral_resources().iter().map(|e| (e.type_name(), e.schema())).collect()),
+        functions: functions(p),
+        server_capabilities: Some(server_capabilities()),
+        ..Default::default()
+    }
+}
+
+pub fn identity_schemas(p: &dyn Provider) -> wire::get_resource_identity_schemas::Response {
+    let identity_schemas = p.resources().iter().filter_map(|r| Some((r.type_name().to_string(), identity_schema(r.identity_schema()?))));
+    wire::get_resource_identity_schemas::Response { identity_schemas: identity_schemas.collect(), diagnostics: Vec::new() }
+}
+
 pub fn server_capabilities() -> wire::ServerCapabilities {
     wire::ServerCapabilities { get_provider_schema_optional: false, generate_resource_config: true, move_resource_state: true, ..Default::default() }
 }
+
+/// A response that can carry only diagnostics.
+pub trait Failed {
+    fn failed(diagnostics: Vec<wire::Diagnostic>) -> Self;
+}
+
+macro_rules! failed_with_diagnostics {
+    ($($response:path),* $(,)?) => {$(
+        #[allow(clippy::needless_update)]
+        impl Failed for $response {
+            fn failed(diagnostics: Vec<wire::Diagnostic>) -> Self {
+                Self { diagnostics, ..Default::default() }
+            }
+        }
+    )*};
+}
+
+failed_with_diagnostics!(
+    wire::get_provider_schema::Response,
+    wire::validate_provider_config::Response,
+    wire::validate_resource_config::Response,
+    wire::validate_data_resource_config::Response,
+    wire::validate_list_resource_config::Response,
+    wire::validate_ephemeral_resource_config::Response,
+    wire::configure_provider::Response,
+    wire::upgrade_resource_state::Response,
+    wire::upgrade_resource_identity::Response,
+    wire::get_resource_identity_schemas::Response,
+    wire::plan_resource_change::Response,
+    wire::import_resource_state::Response,
+    wire::move_resource_state::Response,
+    wire::read_data_source::Response,
+    wire::generate_resource_config::Response,
+    wire::open_ephemeral_resource::Response,
+    wire::renew_ephemeral_resource::Response,
+    wire::close_ephemeral_resource::Response,
+    wire::get_functions::Response,
+    wire::get_metadata::Response,
+);

@@ -1,13 +1,16 @@
 //! The protocol layer: tfplugin6 and go-plugin over gRPC.
 //!
-//! `value`, `codec` and `diagnostics` are its vocabulary, shared with the layers
-//! below; the generated wire types stay inside this module (the protocol tests
-//! reach them through `testing`). `server` is the one module that calls up into
-//! the framework.
+//! The generated wire types stay inside this module (the protocol tests reach them
+//! through `testing`). `codec` turns msgpack/JSON into the value model and back;
+//! `convert` and `respond` hold one converter per message; `server` is the thin
+//! gRPC service, the one module that calls into the framework server;
+//! `unsupported` answers the RPCs of features this provider does not have.
 
 pub mod codec;
 mod convert;
 pub mod goplugin;
+mod respond;
+mod serve;
 pub mod server;
 mod unsupported;
 
