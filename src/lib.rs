@@ -1,8 +1,17 @@
 //! terraform-provider-iamkey: a Terraform/OpenTofu provider for AWS IAM access keys.
 //!
-//! Layers, each depending only on the ones below it:
-//! `host` (plugin process) → `protocol` (tfplugin6) → `framework` (schema, plan)
-//! → `provider` (configuration) → `resources` → `aws` (SDK wrappers).
+//! Layers (A → B: A uses B; nothing else, no cycles; `design/design.md` has the
+//! command that checks it):
+//! - `host` (plugin process: handshake, TLS, signals, logging) → `protocol`;
+//! - `protocol` (wire types, codec, converters, thin gRPC service) → `framework`, `value`;
+//! - `framework` (traits, schema, plan rules, the per-RPC rules in `framework::server`) → `value`;
+//! - `resources` (the types served) → `framework`, `aws`, `value`;
+//! - `provider` (configuration → AWS clients, handed to the resources as provider data)
+//!   → `framework`, `resources`, `aws`, `value`;
+//! - `aws` (SDK wrappers) → `secret`;
+//! - leaves: `value` (Terraform's value model), `secret` (the redacting secret type),
+//!   `testhooks` (fail points, inert in release builds).
+//! `main` (and the `docs` generator it runs) sit on top: → `host`, `provider`.
 
 pub mod aws;
 pub mod docs;

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let provider = Arc::new(IamKeyProvider::new());
+        let provider = Arc::new(IamKeyProvider::new()).into();
         if cli.debug {
             host::serve_debug(provider, iamkey::PROVIDER_ADDRESS).await
         } else {

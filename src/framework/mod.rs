@@ -7,7 +7,7 @@ pub mod plan;
 pub mod schema;
 pub mod server;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
@@ -54,6 +54,42 @@ impl StateSlot {
 
     pub fn take(&self) -> Option<Value> {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+    }
+}
+
+/// What the provider's Configure produced, shared with every type it serves (the
+/// framework anchor's `ProviderData`): the provider sets it once, the types it
+/// serves read it. Empty until a configuration was wholly known and valid.
+pub struct ProviderData<T>(OnceLock<T>);
+
+impl<T> Default for ProviderData<T> {
+    fn default() -> Self {
+        ProviderData(OnceLock::new())
+    }
+}
+
+impl<T> ProviderData<T> {
+    /// Data that is already there (tests build types around fakes).
+    pub fn configured(data: T) -> Self {
+        let cell = ProviderData::default();
+        cell.set(data);
+        cell
+    }
+
+    /// Stores what Configure produced; a later configuration of the same process
+    /// (Terraform configures once) keeps the first.
+    pub fn set(&self, data: T) {
+        let _ = self.0.set(data);
+    }
+
+    pub fn get(&self) -> Result<&T, Diagnostics> {
+        self.0.get().ok_or_else(|| {
+            Diagnostics::error(
+                "Provider not configured",
+                "The provider's configuration was unknown or invalid, so it is not configured yet. \
+                 Apply the resources its configuration depends on first (terraform apply -target=...).",
+            )
+        })
     }
 }
 

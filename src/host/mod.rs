@@ -16,7 +16,6 @@ use std::time::Duration;
 use base64::Engine;
 use tokio_util::sync::CancellationToken;
 
-use crate::framework::Provider;
 use crate::protocol::{goplugin, server::ProviderService};
 use conn::Listener;
 
@@ -111,7 +110,7 @@ fn terminated() -> impl std::future::Future<Output = ()> {
 }
 
 /// Serves the provider as Terraform launched it, until Shutdown.
-pub async fn serve(provider: Arc<dyn Provider>) -> Result<(), HostError> {
+pub async fn serve(provider: ProviderService) -> Result<(), HostError> {
     let terminated = terminated();
     let identity;
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
@@ -182,7 +181,7 @@ fn log_resource_usage() {
 /// cancels (the same token normally; a detached one in debug mode, which outlives
 /// the Terraform runs it serves).
 async fn run_grpc(
-    provider: Arc<dyn Provider>,
+    provider: ProviderService,
     incoming: tokio_stream::wrappers::ReceiverStream<std::io::Result<conn::PluginStream>>,
     shutdown: CancellationToken,
     on_controller_shutdown: CancellationToken,
@@ -191,7 +190,7 @@ async fn run_grpc(
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
     tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(ProviderService::new(provider).into_server())
+        .add_service(provider.into_server())
         .add_service(goplugin::broker(shutdown.clone()))
         .add_service(goplugin::controller(on_controller_shutdown))
         .add_service(goplugin::stdio(shutdown.clone()))
@@ -202,7 +201,7 @@ async fn run_grpc(
 
 /// `--debug`: serves without Terraform (no cookie, no TLS) until Ctrl-C, and
 /// prints the TF_REATTACH_PROVIDERS value that points Terraform at it.
-pub async fn serve_debug(provider: Arc<dyn Provider>, provider_address: &str) -> Result<(), HostError> {
+pub async fn serve_debug(provider: ProviderService, provider_address: &str) -> Result<(), HostError> {
     let listener = Arc::new(Listener::bind().await?);
     let address = listener.address()?;
     let shutdown = CancellationToken::new();

@@ -27,6 +27,13 @@ pub struct ProviderService {
     requests: AtomicU64,
 }
 
+/// Any framework provider can be served.
+impl<P: Provider> From<Arc<P>> for ProviderService {
+    fn from(provider: Arc<P>) -> Self {
+        ProviderService::new(provider)
+    }
+}
+
 impl ProviderService {
     pub fn new(provider: Arc<dyn Provider>) -> Self {
         ProviderService { provider, stop: Mutex::default(), schema_response: OnceLock::new(), requests: AtomicU64::new(1) }

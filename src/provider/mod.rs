@@ -2,45 +2,23 @@
 //! once in ConfigureProvider and shares with every resource.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::aws::{AssumeRole, AwsClients, ClientSettings, ConfigError};
+use crate::aws::{AssumeRole, ClientSettings, ConfigError};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource};
 use crate::resources::access_key::AccessKeyResource;
+use crate::resources::Clients;
 use crate::secret::Secret;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
-/// The clients, once ConfigureProvider has built them. Resources hold this cell.
-#[derive(Default)]
-pub struct ClientCell(OnceLock<AwsClients>);
-
-impl ClientCell {
-    /// A cell that is already configured (tests build resources around fakes).
-    pub fn configured(clients: AwsClients) -> Self {
-        let cell = ClientCell::default();
-        let _ = cell.0.set(clients);
-        cell
-    }
-
-    pub fn get(&self) -> Result<&AwsClients, Diagnostics> {
-        self.0.get().ok_or_else(|| {
-            Diagnostics::error(
-                "Provider not configured",
-                "The iamkey provider's configuration was unknown or invalid, so it has no AWS clients yet. \
-                 Apply the resources its configuration depends on first (terraform apply -target=...).",
-            )
-        })
-    }
-}
-
 pub struct IamKeyProvider {
     schema: Schema,
-    clients: Arc<ClientCell>,
+    clients: Arc<Clients>,
     resources: Vec<Arc<dyn Resource>>,
     data_sources: Vec<Arc<dyn DataSource>>,
     list_resources: Vec<Arc<dyn ListResource>>,
@@ -59,7 +37,7 @@ impl Default for IamKeyProvider {
 
 impl IamKeyProvider {
     pub fn new() -> Self {
-        let clients = Arc::new(ClientCell::default());
+        let clients = Arc::new(Clients::default());
         IamKeyProvider {
             schema: provider_schema(),
             resources: vec![Arc::new(AccessKeyResource::new(clients.clone()))],
@@ -251,7 +229,7 @@ impl Provider for IamKeyProvider {
         match settings_from(config).connect().await {
             Ok(clients) => {
                 tracing::debug!(region = %clients.region, account = ?clients.account_id, "AWS clients ready");
-                let _ = self.clients.0.set(clients);
+                self.clients.set(clients);
                 Diagnostics::new()
             }
             Err(e) => config_diagnostic(e),

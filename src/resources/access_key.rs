@@ -16,7 +16,7 @@ use crate::aws::destination::Destination;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::framework::{ApplyOutcome, OpContext, Resource};
-use crate::provider::ClientCell;
+use crate::resources::Clients;
 use crate::secret::Secret;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
@@ -33,7 +33,7 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 pub struct AccessKeyResource {
     schema: Schema,
     identity_schema: Schema,
-    clients: Arc<ClientCell>,
+    clients: Arc<Clients>,
     /// Fingerprints of the configurations of the existing objects planned by this
     /// provider process (a set: a plan of hundreds of keys checks each in O(1)).
     /// Terraform plans a replacement as a change of the existing object, then as
@@ -48,7 +48,7 @@ pub struct AccessKeyResource {
 }
 
 impl AccessKeyResource {
-    pub fn new(clients: Arc<ClientCell>) -> Self {
+    pub fn new(clients: Arc<Clients>) -> Self {
         AccessKeyResource {
             schema: schema(),
             identity_schema: identity_schema(),
@@ -1020,7 +1020,7 @@ mod tests {
             handler: impl Fn(&str, &std::collections::HashMap<String, String>, usize) -> Reply + Send + Sync + 'static,
         ) -> (AccessKeyResource, FakeIam) {
             let fake = FakeIam::start(handler).await;
-            (AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients()))), fake)
+            (AccessKeyResource::new(Arc::new(Clients::configured(fake.clients()))), fake)
         }
 
         /// Secret stores that refuse every write (the fake answers them with an error).
@@ -1050,7 +1050,7 @@ mod tests {
             })
             .await;
             let clients = AwsClients { stores: Some(refusing_stores(&fake.endpoint)), ..fake.clients() };
-            let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(clients)));
+            let resource = AccessKeyResource::new(Arc::new(Clients::configured(clients)));
             let mut planned = planned("Active");
             planned.set("secret_destination", Value::object([("ssm_parameter_name", Value::string("/ci/bob"))]));
             resource.modify_plan(&Value::Null, &planned.clone(), &mut planned);
@@ -1144,7 +1144,7 @@ mod tests {
                 (Caller::Other { arn: role.clone() }, true, Err("The caller is not an IAM user")),
             ];
             for (caller, allow_root_key, expected) in cases {
-                let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients_of(caller.clone()))));
+                let resource = AccessKeyResource::new(Arc::new(Clients::configured(fake.clients_of(caller.clone()))));
                 let mut config = Value::object([("status", Value::string("Active"))]);
                 if allow_root_key {
                     config.set(owner::ALLOW_ROOT_KEY, Value::Bool(true));
@@ -1166,7 +1166,7 @@ mod tests {
             }
             assert_eq!(fake.calls("ListAccessKeys"), 2, "the quota is checked for alice and for the allowed root only");
             // Apply refuses the same way, before any IAM call.
-            let resource = AccessKeyResource::new(Arc::new(ClientCell::configured(fake.clients_of(Caller::Root))));
+            let resource = AccessKeyResource::new(Arc::new(Clients::configured(fake.clients_of(Caller::Root))));
             let planned = Value::object([("status", Value::string("Active")), ("user", Value::Unknown), ("id", Value::Unknown)]);
             let outcome = resource.create(&OpContext::default(), &planned).await;
             assert_eq!(outcome.diagnostics.first().unwrap().summary, "Refusing to create a root access key");

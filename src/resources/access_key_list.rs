@@ -14,17 +14,17 @@ use super::inventory::{keys_with_last_use, KeyReport, CONCURRENT_CALLS};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
-use crate::provider::ClientCell;
+use crate::resources::Clients;
 use crate::value::Diagnostics;
 use crate::value::{Type, Value};
 
 pub struct AccessKeyList {
     schema: Schema,
-    clients: Arc<ClientCell>,
+    clients: Arc<Clients>,
 }
 
 impl AccessKeyList {
-    pub fn new(clients: Arc<ClientCell>) -> Self {
+    pub fn new(clients: Arc<Clients>) -> Self {
         AccessKeyList { schema: schema(), clients }
     }
 }

@@ -9,7 +9,7 @@ use super::access_key::validate_user_name;
 use super::inventory::{key_type, keys_with_last_use, KEY_ATTRIBUTES};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{DataSource, OpContext};
-use crate::provider::ClientCell;
+use crate::resources::Clients;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -17,11 +17,11 @@ pub const TYPE_NAME: &str = "iamkey_access_keys";
 
 pub struct AccessKeysDataSource {
     schema: Schema,
-    clients: Arc<ClientCell>,
+    clients: Arc<Clients>,
 }
 
 impl AccessKeysDataSource {
-    pub fn new(clients: Arc<ClientCell>) -> Self {
+    pub fn new(clients: Arc<Clients>) -> Self {
         AccessKeysDataSource { schema: schema(), clients }
     }
 }
@@ -119,7 +119,7 @@ mod tests {
         })
         .await;
         let read = |caller| {
-            let source = AccessKeysDataSource::new(Arc::new(ClientCell::configured(fake.clients_of(caller))));
+            let source = AccessKeysDataSource::new(Arc::new(Clients::configured(fake.clients_of(caller))));
             async move { source.read(&OpContext::default(), &Value::object([("status", Value::Null)])).await }
         };
         let alice = read(Caller::User("alice".into())).await.unwrap();

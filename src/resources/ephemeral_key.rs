@@ -22,8 +22,8 @@ use super::ses::ses_smtp_password_v4;
 use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{EphemeralResource, OpContext, Opened};
-use crate::provider::ClientCell;
 use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
+use crate::resources::Clients;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -32,11 +32,11 @@ const DEFAULT_TTL_MINUTES: i64 = 60;
 
 pub struct EphemeralAccessKey {
     schema: Schema,
-    clients: Arc<ClientCell>,
+    clients: Arc<Clients>,
 }
 
 impl EphemeralAccessKey {
-    pub fn new(clients: Arc<ClientCell>) -> Self {
+    pub fn new(clients: Arc<Clients>) -> Self {
         EphemeralAccessKey { schema: schema(), clients }
     }
 }
@@ -246,7 +246,7 @@ mod tests {
                 _ => fake::error(500, "ServiceFailure"),
             })
             .await;
-            let resource = EphemeralAccessKey::new(Arc::new(ClientCell::configured(fake.clients())));
+            let resource = EphemeralAccessKey::new(Arc::new(Clients::configured(fake.clients())));
             let opened = resource.open(&OpContext::default(), &Value::object([("user", Value::string("bob"))])).await;
             (opened, fake)
         }
@@ -282,7 +282,7 @@ mod tests {
             let fake = FakeIam::start(|_, _, _| fake::error(400, "Unexpected")).await;
             let role = Caller::Other { arn: "arn:aws:sts::123456789012:assumed-role/deploy/ci".into() };
             for (caller, summary) in [(role, "The caller is not an IAM user"), (Caller::Root, "Refusing to create a root access key")] {
-                let resource = EphemeralAccessKey::new(Arc::new(ClientCell::configured(fake.clients_of(caller))));
+                let resource = EphemeralAccessKey::new(Arc::new(Clients::configured(fake.clients_of(caller))));
                 let Err(diags) = resource.open(&OpContext::default(), &Value::object([("ttl_minutes", Value::Null)])).await else {
                     panic!("opened a key for a caller that must not get one");
                 };

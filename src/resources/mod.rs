@@ -1,6 +1,12 @@
 //! Resource and data source types, one module each. Each declares its schema and
 //! its operations, and knows nothing about wire formats.
 
+use crate::aws::AwsClients;
+use crate::framework::ProviderData;
+
+/// The AWS clients the provider's Configure builds, as every type here holds them.
+pub type Clients = ProviderData<AwsClients>;
+
 pub mod access_key;
 pub mod access_key_list;
 pub mod access_keys;

@@ -1,0 +1,65 @@
+//! The layer rule of `src/lib.rs`, checked on the source: each module uses only
+//! the modules below it (A → B: a `crate::B` path appears in A's files).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Which modules each module may use (besides itself).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("value", &[]),
+    ("secret", &[]),
+    ("testhooks", &[]),
+    ("framework", &["value", "testhooks"]),
+    ("protocol", &["framework", "value", "testhooks"]),
+    ("host", &["protocol"]),
+    ("aws", &["secret", "testhooks"]),
+    ("resources", &["framework", "aws", "value", "secret", "testhooks"]),
+    ("provider", &["framework", "resources", "aws", "value", "secret"]),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The modules each top-level module uses, from its `crate::NAME` paths.
+fn uses() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let module = relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let used = uses.entry(module.clone()).or_default();
+        for (at, _) in text.match_indices("crate::") {
+            let name: String = text[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+            if !name.is_empty() && name != module {
+                used.insert(name);
+            }
+        }
+    }
+    uses
+}
+
+#[test]
+fn every_module_uses_only_the_layers_below_it() {
+    let uses = uses();
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    let mut violations = Vec::new();
+    for module in ["value", "secret", "testhooks", "framework", "protocol", "host", "aws", "resources", "provider"] {
+        let used = uses.get(module).unwrap_or_else(|| panic!("no module {module} in src/"));
+        for name in used.iter().filter(|name| !allowed[module].contains(&name.as_str())) {
+            violations.push(format!("{module} -> {name}"));
+        }
+    }
+    assert!(violations.is_empty(), "imports against the layer rule: {violations:?}");
+    assert!(uses["protocol"].contains("framework") && uses["resources"].contains("framework"), "the check reads the source");
+}
