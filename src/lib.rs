@@ -11,6 +11,7 @@
 //! - `aws` (SDK wrappers) → `secret`;
 //! - leaves: `value` (Terraform's value model), `secret` (the redacting secret type),
 //!   `testhooks` (fail points, inert in release builds).
+//!
 //! `main` (and the `docs` generator it runs) sit on top: → `host`, `provider`.
 
 pub mod aws;
