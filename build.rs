@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={file}");
     }
     let descriptors = protox::compile(files, ["proto"])?;
-    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(descriptors)?;
+    // Clients only for the tests that play Terraform's part (feature test-hooks).
+    let clients = std::env::var_os("CARGO_FEATURE_TEST_HOOKS").is_some();
+    tonic_prost_build::configure().build_client(clients).build_server(true).compile_fds(descriptors)?;
     Ok(())
 }

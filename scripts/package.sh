@@ -6,7 +6,8 @@
 #   DIST/terraform-provider-iamkey_<version>_manifest.json   ({"protocol_versions":["6.0"]})
 #   DIST/mirror/registry.terraform.io/iamkey/iamkey/<the zip>
 # Usage: scripts/package.sh [DIST]   (default dist/; IAMKEY_BUILD_PROFILE=debug packages
-# the debug build, which the test suite uses to stay fast)
+# the debug build with the test hooks, which the test suite uses to stay fast; a
+# release binary is refused if it carries any test hook)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=$(realpath -m "${1:-dist}")
@@ -15,9 +16,13 @@ profile="${IAMKEY_BUILD_PROFILE:-release}"
 if [ "$profile" = release ]; then
   cargo build --release --locked --quiet
 else
-  cargo build --locked --quiet
+  # The test suite's build: the same features as its other tests use.
+  cargo build --locked --quiet --features test-hooks
 fi
 binary="target/$profile/terraform-provider-iamkey"
+if [ "$profile" = release ]; then
+  scripts/check-no-test-hooks.sh "$binary" >&2
+fi
 version=$("$binary" --version | awk '{print $2}')
 os=$(uname -s | tr '[:upper:]' '[:lower:]')
 case "$(uname -m)" in x86_64) arch=amd64;; aarch64|arm64) arch=arm64;; *) arch=$(uname -m);; esac

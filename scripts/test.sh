@@ -9,11 +9,12 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 echo
 echo "==> building"
-cargo build --locked
+cargo build --locked --features test-hooks
 echo
 echo "==> checking formatting and lints"
 cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --all-targets --features test-hooks -- -D warnings
+cargo clippy --locked -- -D warnings
 echo
 echo "==> checking the dependencies' licenses and sources"
 python3 scripts/check-dependencies.py --self-test
@@ -23,4 +24,4 @@ echo "==> checking that docs/ matches the schema"
 ./target/debug/terraform-provider-iamkey docs --check
 echo
 echo "==> running the tests (unit, protocol, end-to-end)"
-cargo test --locked -- --test-threads=2
+cargo test --locked --features test-hooks -- --test-threads=2

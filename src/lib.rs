@@ -10,7 +10,8 @@
 //!   → `framework`, `resources`, `aws`, `value`;
 //! - `aws` (SDK wrappers) → `secret`;
 //! - leaves: `value` (Terraform's value model), `secret` (the redacting secret type),
-//!   `testhooks` (fail points, inert in release builds).
+//!   `testhooks` (fail points and the test clock's offset, inert without the
+//!   `test-hooks` feature; any layer may call them).
 //!
 //! `main` (and the `docs` generator it runs) sit on top: → `host`, `provider`.
 

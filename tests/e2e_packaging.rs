@@ -95,3 +95,16 @@ fn the_readme_quick_start_creates_and_destroys_a_key() {
     assert!(stdout.contains("Destroy complete! Resources: 1 destroyed."), "{stdout}");
     assert!(stdout.contains("Quick start complete."));
 }
+
+/// package.sh refuses a release binary with test hooks; this proves its check
+/// finds every hook of the suite's own build (which has them all compiled in).
+#[test]
+fn the_release_check_finds_the_test_hooks_of_a_test_build() {
+    let binary = env!("CARGO_BIN_EXE_terraform-provider-iamkey");
+    let checked = Command::new(project_root().join("scripts/check-no-test-hooks.sh")).arg(binary).output().unwrap();
+    let report = String::from_utf8_lossy(&checked.stderr);
+    assert!(!checked.status.success(), "a test build must fail the check: {report}");
+    for hook in ["IAMKEY_TEST_PANIC_AT", "IAMKEY_TEST_FAIL_AT", "IAMKEY_TEST_DAYS_AHEAD"] {
+        assert!(report.contains(hook), "{hook} not found: {report}");
+    }
+}

@@ -14,7 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("host", &["protocol"]),
     ("aws", &["secret", "testhooks"]),
     ("resources", &["framework", "aws", "value", "secret", "testhooks"]),
-    ("provider", &["framework", "resources", "aws", "value", "secret"]),
+    ("provider", &["framework", "resources", "aws", "value", "secret", "testhooks"]),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

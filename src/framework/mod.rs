@@ -2,6 +2,7 @@
 //! provider and its resources implement. Nothing here knows about IAM or about the
 //! wire format; the protocol layer calls in, resources plug in.
 
+pub mod clock;
 pub mod docs;
 pub mod plan;
 pub mod schema;
@@ -17,14 +18,31 @@ use crate::value::{AttributePath, Diagnostics};
 use schema::Schema;
 
 /// What every operation is given: a token cancelled when Terraform asks the
-/// provider to stop (StopProvider), and a slot for state that must survive a
-/// failure of the operation.
+/// provider to stop (StopProvider), the clock, and a slot for state that must
+/// survive a failure of the operation.
 #[derive(Clone, Default)]
 pub struct OpContext {
     pub cancel: CancellationToken,
+    pub clock: SharedClock,
     pub partial_state: StateSlot,
     /// Warnings an operation that succeeds hands back with its result.
     pub warnings: Warnings,
+}
+
+/// The clock operations read; the system clock unless the provider injects another.
+#[derive(Clone)]
+pub struct SharedClock(pub Arc<dyn clock::Clock>);
+
+impl Default for SharedClock {
+    fn default() -> Self {
+        SharedClock(Arc::new(clock::SystemClock::default()))
+    }
+}
+
+impl SharedClock {
+    pub fn now_secs(&self) -> i64 {
+        self.0.now_secs()
+    }
 }
 
 /// Warnings collected during an operation (for example, a refresh that could not
@@ -126,7 +144,7 @@ pub trait Resource: Send + Sync + 'static {
     /// Why an existing object must be replaced although no replace-on-change
     /// attribute changed (for example, its age); empty to keep it. Terraform honours
     /// a path only where the planned value differs from the prior one.
-    fn replacement_reasons(&self, _prior: &Value, _planned: &Value) -> Vec<AttributePath> {
+    fn replacement_reasons(&self, _ctx: &OpContext, _prior: &Value, _planned: &Value) -> Vec<AttributePath> {
         Vec::new()
     }
 
@@ -280,6 +298,11 @@ pub trait Provider: Send + Sync + 'static {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     async fn configure(&self, ctx: &OpContext, config: &Value, terraform_version: &str) -> Diagnostics;
+
+    /// The clock every operation of this provider reads.
+    fn clock(&self) -> SharedClock {
+        SharedClock::default()
+    }
 
     fn resource(&self, type_name: &str) -> Option<&Arc<dyn Resource>> {
         self.resources().iter().find(|r| r.type_name() == type_name)

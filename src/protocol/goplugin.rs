@@ -8,6 +8,7 @@ use futures::Stream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code, reason = "generated: only the tests' clients build every message"))]
 mod wire {
     tonic::include_proto!("plugin");
 }
@@ -74,6 +75,7 @@ pub fn stdio(shutdown: CancellationToken) -> wire::grpc_stdio_server::GrpcStdioS
 }
 
 /// Client stubs, for the protocol tests that play Terraform's part.
+#[cfg(feature = "test-hooks")]
 pub mod client {
     pub use super::wire::grpc_controller_client::GrpcControllerClient;
     pub use super::wire::grpc_stdio_client::GrpcStdioClient;

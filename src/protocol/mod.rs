@@ -14,11 +14,13 @@ mod serve;
 pub mod server;
 mod unsupported;
 
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code, reason = "generated: only the tests' clients build every message"))]
 mod wire {
     tonic::include_proto!("tfplugin6");
 }
 
 /// Generated tfplugin6 client and messages, for tests that play Terraform's part.
+#[cfg(feature = "test-hooks")]
 pub mod testing {
     pub use super::wire::*;
 }

@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::convert::{diagnostics, Failed};
 use super::wire;
-use crate::framework::{OpContext, Provider};
+use crate::framework::{OpContext, Provider, SharedClock};
 use crate::value::{Diagnostics, Value};
 
 pub(super) type RpcResult<T> = Result<Response<T>, Status>;
@@ -25,6 +25,7 @@ pub struct ProviderService {
     pub(super) stop: Mutex<CancellationToken>,
     pub(super) schema_response: OnceLock<wire::get_provider_schema::Response>,
     requests: AtomicU64,
+    clock: SharedClock,
 }
 
 /// Any framework provider can be served.
@@ -36,7 +37,7 @@ impl<P: Provider> From<Arc<P>> for ProviderService {
 
 impl ProviderService {
     pub fn new(provider: Arc<dyn Provider>) -> Self {
-        ProviderService { provider, stop: Mutex::default(), schema_response: OnceLock::new(), requests: AtomicU64::new(1) }
+        ProviderService { clock: provider.clock(), provider, stop: Mutex::default(), schema_response: OnceLock::new(), requests: AtomicU64::new(1) }
     }
 
     /// The generated tonic server, with 256 MiB message limits as terraform-plugin-go serves.
@@ -62,7 +63,8 @@ impl ProviderService {
     where
         F: Future<Output = T> + 's,
     {
-        let ctx = OpContext { cancel: self.stop.lock().unwrap_or_else(|p| p.into_inner()).child_token(), ..Default::default() };
+        let cancel = self.stop.lock().unwrap_or_else(|p| p.into_inner()).child_token();
+        let ctx = OpContext { cancel, clock: self.clock.clone(), ..Default::default() };
         let recorded = ctx.partial_state.clone();
         let request_id = self.requests.fetch_add(1, Ordering::Relaxed);
         let span = tracing::debug_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name, tf_req_id = request_id);

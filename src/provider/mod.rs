@@ -8,8 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::{AssumeRole, ClientSettings, ConfigError};
+use crate::framework::clock::SystemClock;
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::framework::{DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource};
+use crate::framework::{DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource, SharedClock};
 use crate::resources::access_key::AccessKeyResource;
 use crate::resources::Clients;
 use crate::secret::Secret;
@@ -218,6 +219,11 @@ impl Provider for IamKeyProvider {
             let missing = if has_key { "secret_key" } else { "access_key" };
             diags.add_error_at(AttributePath::root(missing), "Incomplete static credentials", "access_key and secret_key go together: set both, or neither.");
         }
+    }
+
+    /// The system clock; test builds move it ahead by `IAMKEY_TEST_DAYS_AHEAD` days.
+    fn clock(&self) -> SharedClock {
+        SharedClock(Arc::new(SystemClock { ahead_secs: crate::testhooks::days_ahead() * 86_400 }))
     }
 
     async fn configure(&self, _ctx: &OpContext, config: &Value, _terraform_version: &str) -> Diagnostics {

@@ -15,7 +15,7 @@ use super::ses::{check_region, ses_smtp_password_v4};
 use crate::aws::destination::Destination;
 use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::framework::{ApplyOutcome, OpContext, Resource};
+use crate::framework::{ApplyOutcome, OpContext, Resource, SharedClock};
 use crate::resources::Clients;
 use crate::secret::Secret;
 use crate::value::{AttributePath, Diagnostics};
@@ -298,7 +298,7 @@ fn secret_attributes(secret: &Secret, region: &str, regions: &Value, recipient: 
         ]);
     };
     if crate::testhooks::fail_point("pgp-encrypt") {
-        return Err("OpenPGP encryption failed (injected by IAMKEY_TEST_FAIL_AT)".to_string());
+        return Err("OpenPGP encryption failed (a test fail point)".to_string());
     }
     Ok(vec![
         ("encrypted_secret", Value::string(key.encrypt(secret)?)),
@@ -352,15 +352,15 @@ impl AccessKeyResource {
         owner::of_the_caller(self.clients.get()?, allow_root_key).await
     }
 
-    async fn existing_keys(&self, user: Option<&str>) -> String {
+    async fn existing_keys(&self, user: Option<&str>, clock: &SharedClock) -> String {
         match self.clients.get() {
-            Ok(clients) => describe_keys(&clients.iam, user).await,
+            Ok(clients) => describe_keys(&clients.iam, user, clock).await,
             Err(_) => String::new(),
         }
     }
 
     /// LimitExceeded at apply: name the user and list what they already have.
-    async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError) -> Diagnostics {
+    async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError, clock: &SharedClock) -> Diagnostics {
         let mut diags = Diagnostics::new();
         diags.add_error_at(
             AttributePath::root("user"),
@@ -369,7 +369,7 @@ impl AccessKeyResource {
                 "IAM allows 2 access keys per user, and {} already has them:\n{}\n\n\
                  Delete or rotate out one of them, then apply again. ({error})",
                 whose(user),
-                self.existing_keys(user).await
+                self.existing_keys(user, clock).await
             ),
         );
         diags
@@ -417,7 +417,7 @@ impl AccessKeyResource {
                     "This plan creates an access key for {}, who already has {held}, the most IAM allows:\n{}\n\n\
                      Delete one of them (or import it, so that this configuration manages and can replace it), then plan again.",
                     whose(user),
-                    self.existing_keys(user).await
+                    self.existing_keys(user, &ctx.clock).await
                 ),
             );
         }
@@ -514,7 +514,7 @@ impl Resource for AccessKeyResource {
 
     /// Rotation: a key past `rotation.after_days`, or a change of
     /// `rotation.keepers`, is replaced.
-    fn replacement_reasons(&self, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+    fn replacement_reasons(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> Vec<AttributePath> {
         let rotation = planned.get("rotation");
         let mut reasons = Vec::new();
         // The secret is written once, when the key is made: a new destination needs a new key.
@@ -531,7 +531,7 @@ impl Resource for AccessKeyResource {
         if let (Some(after_days), Some(created)) = (rotation.get("after_days").as_i64(), prior.get("create_date").as_str()) {
             // Terraform honours a replacement path only where the value changes:
             // create_date does (the new key gets a new one).
-            if is_due(created, after_days, crate::testhooks::now_secs()) {
+            if is_due(created, after_days, ctx.clock.now_secs()) {
                 reasons.push(AttributePath::root("create_date"));
             }
         }
@@ -632,7 +632,9 @@ impl Resource for AccessKeyResource {
         };
         let created = match clients.iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
-            Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e).await),
+            Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {
+                return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e, &ctx.clock).await)
+            }
             Err(CreateFailure::NotCreated(e)) if e.is_no_such_entity() && user.is_some() => {
                 let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
                 d.append_detail(&format!(
@@ -904,6 +906,21 @@ fn planned_without_unknowns(planned: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Age-based rotation reads the injected clock: due exactly at `after_days`.
+    #[test]
+    fn a_key_is_replaced_once_it_is_after_days_old_by_the_injected_clock() {
+        let resource = AccessKeyResource::new(Arc::new(Clients::default()));
+        let created = aws_smithy_types::DateTime::from_str("2026-01-01T00:00:00Z", aws_smithy_types::date_time::Format::DateTime).unwrap().secs();
+        let mut prior = Value::object([("create_date", Value::string("2026-01-01T00:00:00Z"))]);
+        prior.set("rotation", Value::object([("after_days", Value::Number(crate::value::Number::Int(30))), ("keepers", Value::Null)]));
+        let reasons_at = |now: i64| {
+            let ctx = OpContext { clock: crate::framework::SharedClock(Arc::new(crate::framework::clock::FixedClock(now))), ..Default::default() };
+            resource.replacement_reasons(&ctx, &prior, &prior)
+        };
+        assert!(reasons_at(created + 30 * 86_400 - 1).is_empty(), "a second before 30 days: kept");
+        assert_eq!(reasons_at(created + 30 * 86_400), vec![AttributePath::root("create_date")]);
+    }
 
     /// The input table of reliability.md row 22: every case decided without AWS.
     #[test]

@@ -93,7 +93,7 @@ fn state_of(report: &KeyReport, description: Option<&String>) -> Value {
 /// The listed keys of one user, with their descriptions; none if the user
 /// disappeared while listing.
 async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filters: &Filters<'_>) -> Result<Vec<Listed>, IamError> {
-    let reports = match keys_with_last_use(iam, Some(user), &ctx.cancel).await {
+    let reports = match keys_with_last_use(iam, Some(user), &ctx.clock, &ctx.cancel).await {
         Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
         other => other?,
     };

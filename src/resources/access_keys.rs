@@ -83,7 +83,7 @@ impl DataSource for AccessKeysDataSource {
                 callers_user.as_deref()
             }
         };
-        let reports = keys_with_last_use(&clients.iam, user, &ctx.cancel).await.map_err(|e| {
+        let reports = keys_with_last_use(&clients.iam, user, &ctx.clock, &ctx.cancel).await.map_err(|e| {
             let path = user.map(|_| AttributePath::root("user"));
             let mut d = Diagnostics::new();
             let summary = format!("Could not list the access keys of {}", user.map_or("the caller".to_string(), |u| format!("user {u:?}")));

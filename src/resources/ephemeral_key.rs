@@ -98,7 +98,7 @@ impl EphemeralAccessKey {
             return Ok(keys);
         };
         let tags = iam.user_tags_for_read(&owner, &ctx.cancel).await?;
-        let now = crate::testhooks::now_secs();
+        let now = ctx.clock.now_secs();
         let mut remaining = Vec::new();
         for key in keys {
             match tags.get(&key.access_key_id).and_then(|t| marker_expiry(t)) {
@@ -144,7 +144,7 @@ impl EphemeralResource for EphemeralAccessKey {
                     "{who} already has {} access keys, the most IAM allows, so no key can be opened for this run:\n{}\n\n\
                      Delete one of them, or open the ephemeral key for another user.",
                     remaining.len(),
-                    describe_keys(iam, user).await
+                    describe_keys(iam, user, &ctx.clock).await
                 ),
             ));
         }
@@ -163,7 +163,7 @@ impl EphemeralResource for EphemeralAccessKey {
             }
         };
         let key = &created.metadata;
-        let expires = crate::testhooks::now_secs() + 60 * config.get("ttl_minutes").as_i64().unwrap_or(DEFAULT_TTL_MINUTES);
+        let expires = ctx.clock.now_secs() + 60 * config.get("ttl_minutes").as_i64().unwrap_or(DEFAULT_TTL_MINUTES);
         let marked = iam.tag_user(&key.user_name, &key.access_key_id, &format!("{MARKER_PREFIX}{}", rfc3339(expires)), &ctx.cancel).await;
         if let Err(e) = marked {
             // An unmarked key would never be swept: delete it now.

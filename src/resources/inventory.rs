@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
+use crate::framework::SharedClock;
 use crate::value::{Number, Type, Value};
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -17,22 +18,25 @@ pub const CONCURRENT_CALLS: usize = 8;
 pub struct KeyReport {
     pub key: KeyMetadata,
     pub last_used: LastUsed,
+    /// When the report was made (seconds since the epoch): ages count from it.
+    pub as_of: i64,
 }
 
 /// Every key of `user` (the caller when None), oldest first, with last use.
-pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
+pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
     let mut keys = iam.list_access_keys(user, cancel).await?;
     keys.sort_by(|a, b| (&a.create_date, &a.access_key_id).cmp(&(&b.create_date, &b.access_key_id)));
     // Collected first: a lazy map held across the await would not be Send.
     let calls: Vec<_> = keys.iter().map(|k| iam.last_used(&k.access_key_id, cancel)).collect();
     let used: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
-    keys.into_iter().zip(used).map(|(key, last_used)| Ok(KeyReport { key, last_used: last_used? })).collect()
+    let as_of = clock.now_secs();
+    keys.into_iter().zip(used).map(|(key, last_used)| Ok(KeyReport { key, last_used: last_used?, as_of })).collect()
 }
 
 /// The keys `user` has, one line each with age and last use (never a secret),
 /// for diagnostics about the 2-keys quota.
-pub async fn describe_keys(iam: &Iam, user: Option<&str>) -> String {
-    match keys_with_last_use(iam, user, &CancellationToken::new()).await {
+pub async fn describe_keys(iam: &Iam, user: Option<&str>, clock: &SharedClock) -> String {
+    match keys_with_last_use(iam, user, clock, &CancellationToken::new()).await {
         Ok(reports) => reports.iter().map(|r| format!("  - {}", r.summary())).collect::<Vec<_>>().join("\n"),
         Err(e) => format!("  (the existing keys could not be listed: {e})"),
     }
@@ -89,12 +93,12 @@ pub fn key_type() -> Type {
 impl KeyReport {
     /// Whole days since the key was created, by the clock that ages keys.
     pub fn age_days(&self) -> Option<i64> {
-        self.key.age_days(crate::testhooks::now_secs())
+        self.key.age_days(self.as_of)
     }
 
     /// Whole days since the key was last used; since it was created if never.
     pub fn unused_days(&self) -> Option<i64> {
-        let now = crate::testhooks::now_secs();
+        let now = self.as_of;
         match &self.last_used.date {
             Some(date) => {
                 aws_smithy_types::DateTime::from_str(date, aws_smithy_types::date_time::Format::DateTime).ok().map(|d| (now - d.secs()).max(0) / 86_400)

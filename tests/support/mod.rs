@@ -7,6 +7,9 @@
 //! `Emulator::endpoint` refuses to hand out anything else.
 #![allow(dead_code)]
 
+#[cfg(not(feature = "test-hooks"))]
+compile_error!("The test suite needs the provider's test hooks: run `cargo test --features test-hooks` (scripts/test.sh does).");
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -41,7 +41,7 @@ pub async fn plan_resource_change<'a>(ctx: &OpContext, provider: &'a dyn Provide
     }
     let mut planned = plan(resource.schema(), &prior, &proposed, &config);
     if !prior.is_null() {
-        let reasons = resource.replacement_reasons(&prior, &planned.state);
+        let reasons = resource.replacement_reasons(ctx, &prior, &planned.state);
         force_replacement(resource.schema(), &config, &mut planned, reasons);
     }
     if !planned.state.is_null() {
