@@ -1,0 +1,63 @@
+//! `iamkey_access_key`: an IAM access key, at parity with hashicorp/aws's
+//! `aws_iam_access_key` and past it (a key for the calling identity; input
+//! validated before any AWS call; a created key is never orphaned).
+
+//!
+//! One module per concern: `schema` (the declaration and its validators), `plan`
+//! (rotation, the secret attributes' plan, the quota check), `secret` (what is
+//! derived from the secret and where it goes), `crud` (the `Resource` operations),
+//! `tests`.
+
+mod crud;
+mod plan;
+mod schema;
+mod secret;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::hash::RandomState;
+use std::sync::{Arc, Mutex};
+
+use crate::framework::schema::Schema;
+use crate::resources::Clients;
+use schema::{identity_schema, schema};
+pub use schema::{parse_import_id, validate_description, validate_status, validate_user_name};
+
+pub const TYPE_NAME: &str = "iamkey_access_key";
+
+/// The argument that turns on last use on every refresh (one call per key).
+const REFRESH_LAST_USED: &str = "refresh_last_used";
+
+/// IAM's quota of access keys per user (AccessKeysPerUser; Inactive keys count).
+pub const MAX_KEYS_PER_USER: usize = 2;
+
+pub struct AccessKeyResource {
+    schema: Schema,
+    identity_schema: Schema,
+    clients: Arc<Clients>,
+    /// Fingerprints of the configurations of the existing objects planned by this
+    /// provider process (a set: a plan of hundreds of keys checks each in O(1)).
+    /// Terraform plans a replacement as a change of the existing object, then as
+    /// a create with the same configuration: a create whose configuration is here
+    /// is the new half of a replacement, not one more key.
+    planned_existing: Mutex<HashSet<u64>>,
+    fingerprints: RandomState,
+    /// Keys a failed create left in state, tainted, as refreshed by this process:
+    /// the next apply deletes them, so the quota check does not count them.
+    /// (Terraform plans a tainted object's replacement as a plain create.)
+    leaving: Mutex<HashSet<String>>,
+}
+
+impl AccessKeyResource {
+    pub fn new(clients: Arc<Clients>) -> Self {
+        AccessKeyResource {
+            schema: schema(),
+            identity_schema: identity_schema(),
+            clients,
+            planned_existing: Mutex::default(),
+            fingerprints: RandomState::new(),
+            leaving: Mutex::default(),
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Plan rules of `iamkey_access_key`: rotation, which secret attributes a plan
+//! knows, and the checks against IAM (the caller's name, the 2-keys quota).
+
+use std::hash::BuildHasher;
+
+use super::secret::*;
+use super::*;
+use crate::aws::iam::IamError;
+use crate::framework::{OpContext, SharedClock};
+use crate::resources::inventory::{describe_keys, whose};
+use crate::resources::owner;
+use crate::secret::Secret;
+use crate::value::{AttributePath, Diagnostics, Value};
+
+/// Whether a key created at `create_date` (RFC 3339) is at least `after_days` old.
+pub(super) fn is_due(create_date: &str, after_days: i64, now: i64) -> bool {
+    aws_smithy_types::DateTime::from_str(create_date, aws_smithy_types::date_time::Format::DateTime)
+        .is_ok_and(|created| now - created.secs() >= after_days * 86_400)
+}
+
+/// New SES regions are derived from the secret: refused, with the way out, when
+/// the secret is not in state (pgp_key, or an imported key).
+pub(super) fn regions_change_needs_secret(prior: &Value, planned: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let in_place = planned.get("id") == prior.get("id");
+    let regions = planned.get("ses_smtp_regions");
+    if in_place && regions != prior.get("ses_smtp_regions") && !regions.is_null() && prior.get("secret").is_null() {
+        diags.add_error_at(
+            AttributePath::root("ses_smtp_regions"),
+            "SES passwords need the secret",
+            format!(
+                "The secret of access key {} is not in state (pgp_key is set, or the key was imported), so SES passwords \
+                 for new regions cannot be derived from it. Replace the key to get passwords for these regions \
+                 (terraform apply -replace=...).",
+                prior.get("id").as_str().unwrap_or("?")
+            ),
+        );
+    }
+    diags
+}
+
+impl AccessKeyResource {
+    /// The IAM user a key with no `user` is for (None: the root user, allowed).
+    pub(super) async fn owner_of_callers_key(&self, planned: &Value) -> Result<Option<String>, Diagnostics> {
+        let allow_root_key = planned.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true);
+        owner::of_the_caller(self.clients.get()?, allow_root_key).await
+    }
+
+    pub(super) async fn existing_keys(&self, user: Option<&str>, clock: &SharedClock) -> String {
+        match self.clients.get() {
+            Ok(clients) => describe_keys(&clients.iam, user, clock).await,
+            Err(_) => String::new(),
+        }
+    }
+
+    /// LimitExceeded at apply: name the user and list what they already have.
+    pub(super) async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError, clock: &SharedClock) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        diags.add_error_at(
+            AttributePath::root("user"),
+            "Access key quota reached",
+            format!(
+                "IAM allows 2 access keys per user, and {} already has them:\n{}\n\n\
+                 Delete or rotate out one of them, then apply again. ({error})",
+                whose(user),
+                self.existing_keys(user, clock).await
+            ),
+        );
+        diags
+    }
+
+    /// The plan-time quota check for a key about to be created for `user`: IAM
+    /// must have a free slot. (The new half of a replacement is not checked: it
+    /// reuses the slot of the key it replaces, which Terraform deletes first
+    /// unless create_before_destroy; then apply's own check catches it.)
+    pub(super) async fn check_quota(&self, ctx: &OpContext, user: Option<&str>) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        let Ok(clients) = self.clients.get() else { return diags };
+        let held = match clients.iam.keys_for_read(user, &ctx.cancel).await {
+            Ok(keys) => {
+                let leaving = self.leaving.lock().unwrap_or_else(|p| p.into_inner());
+                keys.iter().filter(|k| !leaving.contains(&k.access_key_id)).count()
+            }
+            // No such user: one this apply creates, or a typo. Say which wait the
+            // apply will do rather than let it fail silently two minutes later.
+            Err(e) if e.is_no_such_entity() && user.is_some() => {
+                diags.add_warning_at(
+                    AttributePath::root("user"),
+                    "IAM has no such user yet",
+                    format!(
+                        "IAM has no user {:?}. If this apply creates it (an aws_iam_user resource, say), nothing is wrong: \
+                         the create waits up to {} s for the new user to become visible. Otherwise the apply waits that long \
+                         and then fails: check the name.",
+                        user.unwrap_or_default(),
+                        crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
+                    ),
+                );
+                return diags;
+            }
+            // Other failures are left to apply, which reports them with their cause.
+            Err(e) => {
+                tracing::debug!("quota check skipped: {e}");
+                return diags;
+            }
+        };
+        if held >= MAX_KEYS_PER_USER {
+            diags.add_error_at(
+                AttributePath::root("user"),
+                "Access key quota would be exceeded",
+                format!(
+                    "This plan creates an access key for {}, who already has {held}, the most IAM allows:\n{}\n\n\
+                     Delete one of them (or import it, so that this configuration manages and can replace it), then plan again.",
+                    whose(user),
+                    self.existing_keys(user, &ctx.clock).await
+                ),
+            );
+        }
+        diags
+    }
+
+    /// Rotation: a key past `rotation.after_days`, or a change of
+    /// `rotation.keepers`, is replaced.
+    pub(super) fn reasons_to_replace(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+        let rotation = planned.get("rotation");
+        let mut reasons = Vec::new();
+        // The secret is written once, when the key is made: a new destination needs a new key.
+        if planned.get("secret_destination") != prior.get("secret_destination") {
+            reasons.push(AttributePath::root("secret_destination"));
+        }
+        let keepers = rotation.get("keepers");
+        let prior_keepers = prior.get("rotation").get("keepers");
+        // Keepers set on an existing key (or removed) record a baseline: only a
+        // change from one set of keepers to another replaces the key.
+        if !prior_keepers.is_null() && !keepers.is_null() && keepers != prior_keepers {
+            reasons.push(AttributePath::root("rotation").attribute("keepers"));
+        }
+        if let (Some(after_days), Some(created)) = (rotation.get("after_days").as_i64(), prior.get("create_date").as_str()) {
+            // Terraform honours a replacement path only where the value changes:
+            // create_date does (the new key gets a new one).
+            if is_due(created, after_days, ctx.clock.now_secs()) {
+                reasons.push(AttributePath::root("create_date"));
+            }
+        }
+        reasons
+    }
+
+    /// Secrets in clear or encrypted: which of the two pairs stays null is known
+    /// at plan time whenever `pgp_key` is.
+    pub(super) fn plan_secret_attributes(&self, prior: &Value, config: &Value, planned: &mut Value) {
+        if !prior.is_null() && planned.get("id") == prior.get("id") {
+            // In place, only the regional passwords can change: derived from the
+            // secret in state (check_plan refuses the change when it is not there).
+            if planned.get("ses_smtp_regions") != prior.get("ses_smtp_regions") {
+                if let Some(secret) = prior.get("secret").as_str() {
+                    let passwords = regional_passwords(&Secret::new(secret), planned.get("ses_smtp_regions"), |p| Ok(p.expose().to_string()));
+                    planned.set("ses_smtp_passwords_v4", passwords.unwrap_or(Value::Unknown));
+                }
+            }
+            return;
+        }
+        let regional = |pair: &Value| if config.get("ses_smtp_regions").is_null() { Value::Null } else { pair.clone() };
+        let (clear, encrypted) = match config.get("pgp_key") {
+            Value::Null => (Value::Unknown, Value::Null),
+            Value::Unknown => (Value::Unknown, Value::Unknown),
+            _ => (Value::Null, Value::Unknown),
+        };
+        // With a destination the secret goes there, never into state.
+        let (clear, version) = match config.get("secret_destination") {
+            Value::Null => (clear, Value::Null),
+            _ => (Value::Null, Value::Unknown),
+        };
+        planned.set("secret_destination_version", version);
+        for name in ["secret", "ses_smtp_password_v4"] {
+            planned.set(name, clear.clone());
+        }
+        for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
+            planned.set(name, encrypted.clone());
+        }
+        planned.set("ses_smtp_passwords_v4", regional(&clear));
+        planned.set("encrypted_ses_smtp_passwords_v4", regional(&encrypted));
+    }
+
+    /// A create needs the user (the caller's name filled in) and a free slot; an
+    /// update of SES regions needs the secret in state.
+    pub(super) async fn check_against_iam(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
+        {
+            let fingerprint = self.fingerprints.hash_one(config);
+            let mut planned_existing = self.planned_existing.lock().unwrap_or_else(|p| p.into_inner());
+            if !prior.is_null() {
+                if !planned.is_null() {
+                    planned_existing.insert(fingerprint);
+                }
+                return regions_change_needs_secret(prior, planned);
+            }
+            if planned_existing.contains(&fingerprint) {
+                return Diagnostics::new(); // the new half of a replacement
+            }
+        }
+        let user = match (planned.get("user"), config.get("user")) {
+            (Value::String(user), _) => Some(user.clone()),
+            // No user: the caller's own key, whose name the plan can show.
+            (_, Value::Null) => match self.owner_of_callers_key(planned).await {
+                Ok(Some(name)) => {
+                    planned.set("user", Value::string(&name));
+                    Some(name)
+                }
+                Ok(None) => None, // the root user, allowed
+                Err(d) => return d,
+            },
+            _ => return Diagnostics::new(), // the user is not known until apply
+        };
+        self.check_quota(ctx, user.as_deref()).await
+    }
+}

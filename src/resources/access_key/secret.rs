@@ -1,0 +1,111 @@
+//! What is derived from a new key's secret (SES passwords, encryption to a PGP
+//! key) and where it goes (state, or a secret store).
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::aws::destination::Destination;
+use crate::framework::OpContext;
+use crate::resources::pgp::RecipientKey;
+use crate::resources::ses::ses_smtp_password_v4;
+use crate::secret::Secret;
+use crate::value::{AttributePath, Diagnostics, Value};
+
+/// SES SMTP passwords for each region of `regions` (a set; null gives null),
+/// each passed through `seal` (kept in clear, or encrypted).
+pub(super) fn regional_passwords(secret: &Secret, regions: &Value, seal: impl Fn(&Secret) -> Result<String, String>) -> Result<Value, String> {
+    let Some(regions) = regions.as_list() else { return Ok(Value::Null) };
+    let passwords = regions
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|region| Ok((region.to_string(), Value::string(seal(&ses_smtp_password_v4(secret, region))?))))
+        .collect::<Result<BTreeMap<_, _>, String>>()?;
+    Ok(Value::Map(passwords))
+}
+
+/// Every attribute derived from a new key's secret: in clear, or (with a
+/// recipient) only encrypted to it. The error is an encryption failure.
+pub(super) fn secret_attributes(
+    secret: &Secret,
+    region: &str,
+    regions: &Value,
+    recipient: Option<&RecipientKey>,
+) -> Result<Vec<(&'static str, Value)>, String> {
+    let password = ses_smtp_password_v4(secret, region);
+    let Some(key) = recipient else {
+        return Ok(vec![
+            ("secret", Value::string(secret.expose())),
+            ("ses_smtp_password_v4", Value::string(password.expose())),
+            ("ses_smtp_passwords_v4", regional_passwords(secret, regions, |p| Ok(p.expose().to_string()))?),
+        ]);
+    };
+    if crate::testhooks::fail_point("pgp-encrypt") {
+        return Err("OpenPGP encryption failed (a test fail point)".to_string());
+    }
+    Ok(vec![
+        ("encrypted_secret", Value::string(key.encrypt(secret)?)),
+        ("encrypted_ses_smtp_password_v4", Value::string(key.encrypt(&password)?)),
+        ("encrypted_ses_smtp_passwords_v4", regional_passwords(secret, regions, |p| key.encrypt(p))?),
+        ("key_fingerprint", Value::string(key.fingerprint())),
+    ])
+}
+
+impl AccessKeyResource {
+    /// Writes a new key's secret and derived passwords, as JSON, to the store;
+    /// returns the version written. On failure the key stays in state, tainted,
+    /// and its secret is lost: the next apply replaces it.
+    pub(super) async fn write_to_destination(
+        &self,
+        destination: &Destination,
+        id: &str,
+        attributes: Vec<(&'static str, Value)>,
+    ) -> Result<String, Diagnostics> {
+        let clients = self.clients.get()?;
+        let path = AttributePath::root("secret_destination");
+        let Some(stores) = &clients.stores else {
+            return Err(Diagnostics::error_at(path, "No secret store", "This provider has no Secrets Manager or SSM client."));
+        };
+        let mut document = serde_json::Map::new();
+        document.insert("access_key_id".into(), serde_json::Value::String(id.to_string()));
+        for (name, value) in attributes {
+            let name = if name == "secret" { "secret_access_key" } else { name };
+            match value {
+                Value::String(text) => drop(document.insert(name.into(), serde_json::Value::String(text))),
+                Value::Map(by_region) => {
+                    let map = by_region.into_iter().filter_map(|(k, v)| Some((k, serde_json::Value::String(v.as_str()?.to_string())))).collect();
+                    document.insert(name.into(), serde_json::Value::Object(map));
+                }
+                _ => {}
+            }
+        }
+        let payload = Secret::new(serde_json::Value::Object(document).to_string());
+        stores.write(destination, &payload).await.map_err(|e| {
+            Diagnostics::error_at(
+                path,
+                "Could not write the secret to its destination",
+                format!("{e}. Access key {id} is kept in state and marked tainted; its secret is not kept anywhere, so the next apply replaces it."),
+            )
+        })
+    }
+
+    /// Returns once the new key authenticates; an error (the key stays in state,
+    /// tainted) if it does not within the propagation timeout.
+    pub(super) async fn wait_until_usable(&self, ctx: &OpContext, id: &str, secret: &Secret) -> Result<(), Diagnostics> {
+        let clients = self.clients.get()?;
+        let path = AttributePath::root("wait_until_usable");
+        let Some(probe) = &clients.probe else {
+            return Err(Diagnostics::error_at(path, "Cannot test the new key", "This provider has no STS client to test the key with."));
+        };
+        match probe.wait_until_usable(id, secret, crate::aws::iam::PROPAGATION_TIMEOUT, &ctx.cancel).await {
+            Ok(attempts) => {
+                tracing::info!(access_key_id = id, attempts, "the new key authenticates");
+                Ok(())
+            }
+            Err(e) => Err(Diagnostics::error_at(
+                path,
+                "The new key does not work yet",
+                format!("Access key {id} was created but {e}. It is kept in state and marked tainted; the next apply replaces it."),
+            )),
+        }
+    }
+}
