@@ -10,11 +10,11 @@ pub(crate) mod fake;
 pub mod files;
 pub mod iam;
 pub mod probe;
+pub mod retry;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -95,14 +95,9 @@ pub enum ConfigError {
     File(#[from] files::FileError),
 }
 
-/// Retries after the first attempt, as hashicorp/aws counts them and with its
-/// default: IAM's rate limit is per account and shared by every pipeline, so a
-/// fleet's refresh must outlast throttling. `operation_timeout` still bounds each call.
-const DEFAULT_MAX_RETRIES: u32 = 25;
-
 impl ClientSettings {
     fn max_attempts(&self) -> u32 {
-        self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES) + 1
+        retry::max_attempts(self.max_retries)
     }
 
     /// The CA bundle (the argument, else AWS_CA_BUNDLE) with its path, if any,
@@ -143,8 +138,8 @@ impl ClientSettings {
     }
 
     async fn base_config(&self) -> Result<SdkConfig, ConfigError> {
-        let retry = if self.adaptive_retries { RetryConfig::adaptive() } else { RetryConfig::standard() };
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry.with_max_attempts(self.max_attempts())).timeout_config(
+        let retry = retry::sdk_retry_config(self.adaptive_retries, self.max_attempts());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(self.connect_timeout)
                 .operation_timeout(self.operation_timeout)

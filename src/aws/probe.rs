@@ -43,7 +43,7 @@ impl KeyProbe {
                 // The code only (InvalidClientTokenId while the key propagates), never a body.
                 Err(e) => e.code().unwrap_or("no error code").to_string(),
             };
-            let pause = super::iam::backoff(attempts);
+            let pause = super::retry::backoff(attempts);
             if started.elapsed() + pause > timeout {
                 return Err(ProbeError::TimedOut { waited: started.elapsed(), attempts, last });
             }
