@@ -4,25 +4,15 @@
 use async_trait::async_trait;
 use futures::future::OptionFuture;
 
+use super::model::{KeyModel, KeyState};
 use super::schema::*;
 use super::secret::*;
 use super::*;
-use crate::aws::iam::{CreateFailure, IamError, KeyMetadata};
+use crate::aws::iam::{CreateFailure, IamError};
 use crate::framework::schema::Schema;
 use crate::framework::{ApplyOutcome, OpContext, Resource};
 use crate::resources::pgp::RecipientKey;
 use crate::value::{AttributePath, Diagnostics, Value};
-
-/// The state attributes IAM reports for a key; everything else carries over.
-pub(super) fn with_metadata(mut state: Value, key: &KeyMetadata) -> Value {
-    state.set("id", Value::string(&key.access_key_id));
-    state.set("user", Value::string(&key.user_name));
-    state.set("status", Value::string(&key.status));
-    if let Some(date) = &key.create_date {
-        state.set("create_date", Value::string(date));
-    }
-    state
-}
 
 /// The one place IAM errors become diagnostics.
 pub(super) fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics {
@@ -41,16 +31,16 @@ pub(super) fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> D
 }
 
 impl AccessKeyResource {
-    /// Writes (or, for null, removes) the description tag and records the result
+    /// Writes (or, for None, removes) the description tag and records the result
     /// in `state`.
-    pub(super) async fn apply_description(&self, ctx: &OpContext, user: &str, id: &str, wanted: &Value, state: &mut Value) -> Result<(), Diagnostics> {
+    pub(super) async fn apply_description(&self, ctx: &OpContext, user: &str, id: &str, wanted: Option<&str>, state: &mut KeyState) -> Result<(), Diagnostics> {
         let clients = self.clients.get()?;
-        let result = match wanted.as_str() {
+        let result = match wanted {
             Some(description) => clients.iam.tag_user(user, id, description, &ctx.cancel).await,
             None => clients.iam.untag_user(user, id, &ctx.cancel).await,
         };
         result.map_err(|e| iam_diagnostic(&e, Some(AttributePath::root("description"))))?;
-        state.set("description", wanted.clone());
+        state.set_description(wanted);
         Ok(())
     }
 }
@@ -97,18 +87,15 @@ impl Resource for AccessKeyResource {
             Ok(c) => c,
             Err(d) => return ApplyOutcome::failed(Value::Null, d),
         };
+        let wanted = KeyModel::from_value(planned);
         // Everything that can fail on input fails before the key exists.
-        let recipient = match planned.get("pgp_key").as_str().map(RecipientKey::parse) {
+        let recipient = match wanted.pgp_key.map(RecipientKey::parse) {
             None => None,
             Some(Ok(key)) => Some(key),
-            Some(Err(reason)) => {
-                let mut d = Diagnostics::new();
-                d.add_error_at(AttributePath::root("pgp_key"), "Invalid pgp_key", reason);
-                return ApplyOutcome::failed(Value::Null, d);
-            }
+            Some(Err(reason)) => return ApplyOutcome::failed(Value::Null, Diagnostics::error_at(AttributePath::root("pgp_key"), "Invalid pgp_key", reason)),
         };
         let callers_user;
-        let user = match planned.get("user").as_str() {
+        let user = match wanted.user {
             Some(user) => Some(user),
             None => match self.owner_of_callers_key(planned).await {
                 Ok(name) => {
@@ -139,69 +126,56 @@ impl Resource for AccessKeyResource {
             Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
                 // The key exists but its secret is lost: track it (Terraform taints
                 // it, and the next apply replaces it) rather than orphan it.
-                let state = with_metadata(planned_without_unknowns(planned), &key);
-                ctx.partial_state.record(state.clone());
-                let mut d = Diagnostics::new();
-                d.add_error(
-                    "Access key created, but its secret was lost",
-                    format!(
-                        "IAM created access key {} but its answer did not arrive ({cause}). The key is kept in \
-                         state and marked tainted, so the next apply replaces it with a key whose secret is known.",
-                        key.access_key_id
-                    ),
+                let mut state = KeyState(planned_without_unknowns(planned));
+                state.set_metadata(&key);
+                ctx.partial_state.record(state.0.clone());
+                let detail = format!(
+                    "IAM created access key {} but its answer did not arrive ({cause}). The key is kept in \
+                     state and marked tainted, so the next apply replaces it with a key whose secret is known.",
+                    key.access_key_id
                 );
-                return ApplyOutcome::failed(state, d);
+                return ApplyOutcome::failed(state.0, Diagnostics::error("Access key created, but its secret was lost", detail));
             }
         };
         // From here on the key exists: every exit returns it in state.
-        let mut state = with_metadata(planned_without_unknowns(planned), &created.metadata);
-        state.set("description", Value::Null); // until its tag is written
-        ctx.partial_state.record(state.clone());
+        let key = &created.metadata;
+        let mut state = KeyState(planned_without_unknowns(planned));
+        state.set_metadata(key);
+        state.set_description(None); // until its tag is written
+        ctx.partial_state.record(state.0.clone());
         crate::testhooks::panic_point("after-create");
-        match secret_attributes(&created.secret, &clients.region, planned.get("ses_smtp_regions"), recipient.as_ref()) {
-            Ok(attributes) => match destination_of(planned) {
-                None => {
-                    for (name, value) in attributes {
-                        state.set(name, value);
-                    }
-                }
-                Some(destination) => match self.write_to_destination(&destination, &created.metadata.access_key_id, attributes).await {
-                    Ok(version) => state.set("secret_destination_version", Value::string(version)),
-                    Err(d) => return ApplyOutcome::failed(state, d),
+        match secret_attributes(&created.secret, &clients.region, wanted.ses_smtp_regions, recipient.as_ref()) {
+            Ok(attributes) => match &wanted.destination {
+                None => state.set_secret_attributes(attributes),
+                Some(destination) => match self.write_to_destination(destination, &key.access_key_id, attributes).await {
+                    Ok(version) => state.set_destination_version(version),
+                    Err(d) => return ApplyOutcome::failed(state.0, d),
                 },
             },
             Err(reason) => {
-                let mut d = Diagnostics::new();
-                d.add_error_at(
-                    AttributePath::root("pgp_key"),
-                    "Could not encrypt the secret",
-                    format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", created.metadata.access_key_id),
-                );
-                return ApplyOutcome::failed(state, d);
+                let detail = format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", key.access_key_id);
+                return ApplyOutcome::failed(state.0, Diagnostics::error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", detail));
             }
         }
-        ctx.partial_state.record(state.clone());
-        let wanted = planned.get("status").as_str().unwrap_or("Active");
-        if wanted != created.metadata.status {
-            if let Err(e) = clients.iam.update_access_key(&created.metadata.user_name, &created.metadata.access_key_id, wanted, &ctx.cancel).await {
+        ctx.partial_state.record(state.0.clone());
+        if wanted.status.as_str() != key.status {
+            if let Err(e) = clients.iam.update_access_key(&key.user_name, &key.access_key_id, wanted.status.as_str(), &ctx.cancel).await {
                 // State keeps the status the key really has; Terraform taints it.
-                return ApplyOutcome::failed(state, iam_diagnostic(&e, Some(AttributePath::root("status"))));
+                return ApplyOutcome::failed(state.0, iam_diagnostic(&e, Some(AttributePath::root("status"))));
             }
-            state.set("status", Value::string(wanted));
+            state.set_status(wanted.status);
         }
-        let key = &created.metadata;
-        if planned.get("wait_until_usable").as_bool() == Some(true) {
+        if wanted.wait_until_usable {
             if let Err(d) = self.wait_until_usable(ctx, &key.access_key_id, &created.secret).await {
-                return ApplyOutcome::failed(state, d);
+                return ApplyOutcome::failed(state.0, d);
             }
         }
-        let description = planned.get("description");
-        if !description.is_null() {
-            if let Err(d) = self.apply_description(ctx, &key.user_name, &key.access_key_id, description, &mut state).await {
-                return ApplyOutcome::failed(state, d);
+        if wanted.description.is_some() {
+            if let Err(d) = self.apply_description(ctx, &key.user_name, &key.access_key_id, wanted.description, &mut state).await {
+                return ApplyOutcome::failed(state.0, d);
             }
         }
-        ApplyOutcome::ok(state)
+        ApplyOutcome::ok(state.0)
     }
 
     fn refreshing_failed_create(&self, state: &Value) {
@@ -217,17 +191,17 @@ impl Resource for AccessKeyResource {
     /// that may adopt one.
     async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let clients = self.clients.get()?;
-        let (Some(id), user) = (state.get("id").as_str(), state.get("user").as_str()) else {
+        let known = KeyModel::from_value(state);
+        let (Some(id), user) = (known.id, known.user) else {
             return Ok(None);
         };
-        let wants_last_use = state.get(REFRESH_LAST_USED).as_bool() == Some(true);
-        let wants_description = !state.get("description").is_null() || state.get("create_date").is_null();
+        let wants_description = known.description.is_some() || known.create_date.is_none();
         // The calls go out together, so a read waits for one round trip, not two
         // (the tags need the user's name: for the caller's own key it comes from
         // the listing).
         let (keys, last_used, named_user_tags) = tokio::join!(
             clients.iam.keys_for_read(user, &ctx.cancel),
-            OptionFuture::from(wants_last_use.then(|| clients.iam.last_used(id, &ctx.cancel))),
+            OptionFuture::from(known.refresh_last_used.then(|| clients.iam.last_used(id, &ctx.cancel))),
             OptionFuture::from(user.filter(|_| wants_description).map(|u| clients.iam.user_tags_for_read(u, &ctx.cancel))),
         );
         let keys = match keys {
@@ -242,42 +216,34 @@ impl Resource for AccessKeyResource {
             tracing::warn!(access_key_id = id, "the key is gone; removing it from state");
             return Ok(None);
         };
-        let mut new_state = with_metadata(state.clone(), key);
+        let mut new_state = KeyState(state.clone());
+        new_state.set_metadata(key);
         match last_used {
-            Some(Ok(used)) => {
-                new_state.set("last_used_date", used.date.map_or(Value::Null, Value::string));
-                new_state.set("last_used_service", used.service.map_or(Value::Null, Value::string));
-                new_state.set("last_used_region", used.region.map_or(Value::Null, Value::string));
-            }
+            Some(Ok(used)) => new_state.set_last_used(Some(used)),
             // Last use is information, not configuration: a caller without
             // iam:GetAccessKeyLastUsed keeps the values it had, and is told.
             Some(Err(e)) => {
                 ctx.warnings.add("Last use not refreshed", format!("The last use of access key {id} could not be read, so the values in state are kept: {e}."))
             }
-            // Not asked for: nothing stale is kept.
-            None => {
-                for name in ["last_used_date", "last_used_service", "last_used_region"] {
-                    new_state.set(name, Value::Null);
-                }
-            }
+            None => new_state.set_last_used(None),
         }
         if !wants_description {
-            return Ok(Some(new_state));
+            return Ok(Some(new_state.0));
         }
         let tags = match named_user_tags {
             Some(tags) => tags,
             None => clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel).await,
         };
         match tags {
-            Ok(tags) => new_state.set("description", tags.get(id).map_or(Value::Null, |d| Value::string(d.as_str()))),
+            Ok(tags) => new_state.set_description(tags.get(id).map(String::as_str)),
             // An import stub has no description to lose: say what was not adopted.
-            Err(e) if state.get("description").is_null() => ctx.warnings.add(
+            Err(e) if known.description.is_none() => ctx.warnings.add(
                 "Description not read",
                 format!("The tags of the user of access key {id} could not be read, so a description it has is not imported: {e}."),
             ),
             Err(e) => return Err(iam_diagnostic(&e, Some(AttributePath::root("description")))),
         }
-        Ok(Some(new_state))
+        Ok(Some(new_state.0))
     }
 
     async fn update(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome {
@@ -285,22 +251,19 @@ impl Resource for AccessKeyResource {
             Ok(c) => c,
             Err(d) => return ApplyOutcome::failed(prior.clone(), d),
         };
-        let (id, user, status) = (
-            planned.get("id").as_str().unwrap_or_default(),
-            planned.get("user").as_str().unwrap_or_default(),
-            planned.get("status").as_str().unwrap_or("Active"),
-        );
+        let (was, wanted) = (KeyModel::from_value(prior), KeyModel::from_value(planned));
+        let (id, user) = (wanted.id.unwrap_or_default(), wanted.user.unwrap_or_default());
         // The state returned says what IAM has: each change lands in it once done.
-        let mut state = prior.clone();
-        if planned.get("status") != prior.get("status") {
-            if let Err(e) = clients.iam.update_access_key(user, id, status, &ctx.cancel).await {
-                return ApplyOutcome::failed(state, iam_diagnostic(&e, Some(AttributePath::root("status"))));
+        let mut state = KeyState(prior.clone());
+        if wanted.status != was.status {
+            if let Err(e) = clients.iam.update_access_key(user, id, wanted.status.as_str(), &ctx.cancel).await {
+                return ApplyOutcome::failed(state.0, iam_diagnostic(&e, Some(AttributePath::root("status"))));
             }
-            state.set("status", planned.get("status").clone());
+            state.set_status(wanted.status);
         }
-        if planned.get("description") != prior.get("description") {
-            if let Err(d) = self.apply_description(ctx, user, id, planned.get("description"), &mut state).await {
-                return ApplyOutcome::failed(state, d);
+        if wanted.description != was.description {
+            if let Err(d) = self.apply_description(ctx, user, id, wanted.description, &mut state).await {
+                return ApplyOutcome::failed(state.0, d);
             }
         }
         ApplyOutcome::ok(planned.clone())
@@ -311,13 +274,14 @@ impl Resource for AccessKeyResource {
             Ok(c) => c,
             Err(d) => return d,
         };
-        let (id, user) = (prior.get("id").as_str().unwrap_or_default(), prior.get("user").as_str().unwrap_or_default());
+        let key = KeyModel::from_value(prior);
+        let (id, user) = (key.id.unwrap_or_default(), key.user.unwrap_or_default());
         if let Err(e) = clients.iam.delete_access_key(user, id, &ctx.cancel).await {
             return iam_diagnostic(&e, None);
         }
         // The description goes with the key. If this fails the object stays in
         // state; the next destroy finds the key gone and removes the tag.
-        if !prior.get("description").is_null() {
+        if key.description.is_some() {
             if let Err(e) = clients.iam.untag_user(user, id, &ctx.cancel).await {
                 return iam_diagnostic(&e, Some(AttributePath::root("description")));
             }

@@ -3,12 +3,14 @@
 //! validated before any AWS call; a created key is never orphaned).
 
 //!
-//! One module per concern: `schema` (the declaration and its validators), `plan`
+//! One module per concern: `schema` (the declaration and its validators), `model`
+//! (the typed view the operations read and write through), `plan`
 //! (rotation, the secret attributes' plan, the quota check), `secret` (what is
 //! derived from the secret and where it goes), `crud` (the `Resource` operations),
 //! `tests`.
 
 mod crud;
+mod model;
 mod plan;
 mod schema;
 mod secret;

@@ -1,0 +1,142 @@
+//! The key's attributes as the operations read them, typed: decoded once from a
+//! plan or a state (`KeyModel::from_value`), so create, read, update and delete
+//! read fields, not strings. What the operations learn goes back through the
+//! typed writers below (`KeyState`); attributes no operation reads (rotation,
+//! keepers, the secret store's block) ride along in the state untouched.
+
+use crate::aws::destination::Destination;
+use crate::aws::iam::{KeyMetadata, LastUsed};
+use crate::value::Value;
+
+use super::schema::destination_of;
+use super::REFRESH_LAST_USED;
+
+/// Whether IAM lets the key sign requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Status {
+    Active,
+    Inactive,
+}
+
+impl Status {
+    /// The schema's default (Active) for a null; validation allows nothing else.
+    fn of(value: &Value) -> Status {
+        match value.as_str() {
+            Some("Inactive") => Status::Inactive,
+            _ => Status::Active,
+        }
+    }
+
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "Active",
+            Status::Inactive => "Inactive",
+        }
+    }
+}
+
+/// A key as the operations read it (borrowed from the value it came from).
+#[derive(Debug)]
+pub(super) struct KeyModel<'v> {
+    pub id: Option<&'v str>,
+    /// None: the calling identity's own key (or not known yet).
+    pub user: Option<&'v str>,
+    pub status: Status,
+    pub description: Option<&'v str>,
+    pub pgp_key: Option<&'v str>,
+    /// A set of region names, or null.
+    pub ses_smtp_regions: &'v Value,
+    pub wait_until_usable: bool,
+    pub refresh_last_used: bool,
+    /// None for a state that was never read (an import stub).
+    pub create_date: Option<&'v str>,
+    pub destination: Option<Destination>,
+}
+
+impl<'v> KeyModel<'v> {
+    pub(super) fn from_value(value: &'v Value) -> Self {
+        KeyModel {
+            id: value.get("id").as_str(),
+            user: value.get("user").as_str(),
+            status: Status::of(value.get("status")),
+            description: value.get("description").as_str(),
+            pgp_key: value.get("pgp_key").as_str(),
+            ses_smtp_regions: value.get("ses_smtp_regions"),
+            wait_until_usable: value.get("wait_until_usable").as_bool() == Some(true),
+            refresh_last_used: value.get(REFRESH_LAST_USED).as_bool() == Some(true),
+            create_date: value.get("create_date").as_str(),
+            destination: destination_of(value),
+        }
+    }
+}
+
+/// The state an operation returns, written through typed setters.
+pub(super) struct KeyState(pub Value);
+
+impl KeyState {
+    /// What IAM reports for the key; everything else carries over.
+    pub(super) fn set_metadata(&mut self, key: &KeyMetadata) {
+        let state = &mut self.0;
+        state.set("id", Value::string(&key.access_key_id));
+        state.set("user", Value::string(&key.user_name));
+        state.set("status", Value::string(&key.status));
+        if let Some(date) = &key.create_date {
+            state.set("create_date", Value::string(date));
+        }
+    }
+
+    pub(super) fn set_status(&mut self, status: Status) {
+        self.0.set("status", Value::string(status.as_str()));
+    }
+
+    pub(super) fn set_description(&mut self, description: Option<&str>) {
+        self.0.set("description", Value::opt_string(description));
+    }
+
+    /// Last use as IAM reports it; None clears it (not asked for: nothing stale is kept).
+    pub(super) fn set_last_used(&mut self, used: Option<LastUsed>) {
+        let used = used.unwrap_or_default();
+        self.0.set("last_used_date", Value::opt_string(used.date));
+        self.0.set("last_used_service", Value::opt_string(used.service));
+        self.0.set("last_used_region", Value::opt_string(used.region));
+    }
+
+    pub(super) fn set_destination_version(&mut self, version: String) {
+        self.0.set("secret_destination_version", Value::string(version));
+    }
+
+    /// The attributes derived from the secret (clear or encrypted).
+    pub(super) fn set_secret_attributes(&mut self, attributes: Vec<(&'static str, Value)>) {
+        for (name, value) in attributes {
+            self.0.set(name, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_reads_as_typed_fields_with_the_schema_defaults() {
+        let mut planned = Value::object([("id", Value::Unknown), ("user", Value::string("ci")), ("status", Value::Null)]);
+        planned.set("wait_until_usable", Value::Bool(true));
+        planned.set("secret_destination", Value::object([("secretsmanager_secret_id", Value::string("ci/key"))]));
+        let key = KeyModel::from_value(&planned);
+        assert_eq!((key.id, key.user, key.status, key.description), (None, Some("ci"), Status::Active, None));
+        assert!(key.wait_until_usable && !key.refresh_last_used);
+        assert!(matches!(key.destination, Some(Destination::SecretsManager { ref secret_id }) if secret_id == "ci/key"));
+    }
+
+    #[test]
+    fn writers_set_what_iam_reported_and_clear_what_was_not_asked_for() {
+        let mut state = KeyState(Value::object([("last_used_date", Value::string("2026-01-01T00:00:00Z")), ("rotation", Value::string("kept"))]));
+        state.set_status(Status::Inactive);
+        state.set_description(Some("ci"));
+        state.set_last_used(None);
+        let key = KeyModel::from_value(&state.0);
+        assert_eq!((key.status, key.description), (Status::Inactive, Some("ci")));
+        assert_eq!(state.0.get("last_used_date"), &Value::Null);
+        assert_eq!(state.0.get("rotation"), &Value::string("kept"), "attributes no operation reads ride along");
+    }
+}
