@@ -118,7 +118,7 @@ struct Timings {
 fn measure(ws: &Workspace) -> Timings {
     let run = |args: &[&str]| {
         let (cpu, started) = (children_cpu(), Instant::now());
-        ws.tf(args).ok();
+        ws.tf(args).assert_success();
         Sample { wall: started.elapsed(), cpu: children_cpu() - cpu }
     };
     let apply = run(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).wall;
@@ -133,7 +133,7 @@ fn measure(ws: &Workspace) -> Timings {
 fn provider_and_emulator_cpu(ws: &Workspace, log: &Path, args: &[&str]) -> (Duration, Duration) {
     let _ = std::fs::remove_file(log);
     let emulator = Emulator::get().cpu_time();
-    ws.tf_env(args, &[("TF_LOG_PROVIDER", "info"), ("TF_LOG_PATH", log.to_str().unwrap())]).ok();
+    ws.tf_env(args, &[("TF_LOG_PROVIDER", "info"), ("TF_LOG_PATH", log.to_str().unwrap())]).assert_success();
     let emulator = Emulator::get().cpu_time() - emulator;
     (Duration::from_secs_f64(resource_usage(log).0 / 1000.0), emulator)
 }
@@ -206,18 +206,24 @@ fn calls_per_operation(proxy: &FaultProxy, rc: &Path) -> Vec<String> {
     let ws = Workspace::configured(&config("Active"), |ws| ws.with_env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap()));
     let mut rows = vec!["| operation (4 keys, 2 users) | IAM calls |".to_string(), "|---|---|".to_string()];
     let mut row = |operation: &str, calls: String| rows.push(format!("| {operation} | {calls} |"));
-    row("plan of the creates (quota check)", iam_calls(proxy, || drop(ws.tf(&["plan", "-out=tfplan", "-input=false"]).ok())));
-    row("apply of that plan: create", iam_calls(proxy, || drop(ws.tf(&["apply", "-input=false", "tfplan"]).ok())));
-    row("refresh (plan)", iam_calls(proxy, || drop(ws.tf(&["plan", "-input=false"]).ok())));
+    row("plan of the creates (quota check)", iam_calls(proxy, || drop(ws.tf(&["plan", "-out=tfplan", "-input=false"]).assert_success())));
+    row("apply of that plan: create", iam_calls(proxy, || drop(ws.tf(&["apply", "-input=false", "tfplan"]).assert_success())));
+    row("refresh (plan)", iam_calls(proxy, || drop(ws.tf(&["plan", "-input=false"]).assert_success())));
     ws.write(&config("Inactive"));
-    row("status update (apply -refresh=false)", iam_calls(proxy, || drop(ws.tf(&["apply", "-auto-approve", "-input=false", "-refresh=false"]).ok())));
+    row(
+        "status update (apply -refresh=false)",
+        iam_calls(proxy, || drop(ws.tf(&["apply", "-auto-approve", "-input=false", "-refresh=false"]).assert_success())),
+    );
     let id = ws.resource("iamkey_access_key.k00")["values"]["id"].as_str().unwrap_or_default().to_string();
-    ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
+    ws.tf(&["state", "rm", "iamkey_access_key.k00"]).assert_success();
     let by_user_and_id = format!("{}/{id}", users[0]);
-    row("import of one key (USER/ID)", iam_calls(proxy, || drop(ws.tf(&["import", "-input=false", "iamkey_access_key.k00", &by_user_and_id]).ok())));
-    ws.tf(&["state", "rm", "iamkey_access_key.k00"]).ok();
-    row("import of one key (ID only)", iam_calls(proxy, || drop(ws.tf(&["import", "-input=false", "iamkey_access_key.k00", &id]).ok())));
-    row("destroy (-refresh=false)", iam_calls(proxy, || drop(ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok())));
+    row(
+        "import of one key (USER/ID)",
+        iam_calls(proxy, || drop(ws.tf(&["import", "-input=false", "iamkey_access_key.k00", &by_user_and_id]).assert_success())),
+    );
+    ws.tf(&["state", "rm", "iamkey_access_key.k00"]).assert_success();
+    row("import of one key (ID only)", iam_calls(proxy, || drop(ws.tf(&["import", "-input=false", "iamkey_access_key.k00", &id]).assert_success())));
+    row("destroy (-refresh=false)", iam_calls(proxy, || drop(ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).assert_success())));
     rows
 }
 
@@ -285,7 +291,7 @@ fn main() {
         let own_ws = workspace(iamkey_config(&proxy.endpoint(), users, n, &prefix));
         let own = measure(&own_ws);
         // CPU and IAM calls from a separate pass, so that logging costs no timing.
-        own_ws.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).ok();
+        own_ws.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).assert_success();
         let log = scratch.path().join(format!("iamkey-{n}.log"));
         let (provider_no_refresh, _) = provider_and_emulator_cpu(&own_ws, &log, &["plan", "-refresh=false", "-input=false"]);
         let (mut provider_refresh, mut emulator_refresh) = (Duration::ZERO, Duration::ZERO);
@@ -294,7 +300,7 @@ fn main() {
         });
         let lists = reads.iter().find(|(a, _)| *a == "ListAccessKeys").map_or(0, |(_, n)| *n);
         let shaped_config = data_shaped_like(&own_ws.resource("iamkey_access_key.k[0]")["values"], n);
-        own_ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok();
+        own_ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).assert_success();
         let shaped = measure(&workspace(shaped_config));
         let calls = describe_calls(&reads);
         for (name, t, calls) in [("terraform_data", data, ""), ("null_resource", null, ""), (SHAPED, shaped, ""), ("iamkey_access_key", own, calls.as_str())] {
@@ -366,11 +372,11 @@ fn main() {
         create_user(&format!("{prefix}-{u}"));
     }
     let ws = Workspace::configured(&iamkey_config(&proxy.endpoint(), 500, 1000, &prefix), |ws| ws.with_env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap()));
-    ws.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).ok();
+    ws.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]).assert_success();
     let log = scratch.path().join("memory.log");
-    ws.tf_env(&["plan", "-input=false"], &[("TF_LOG_PROVIDER", "info"), ("TF_LOG_PATH", log.to_str().unwrap())]).ok();
+    ws.tf_env(&["plan", "-input=false"], &[("TF_LOG_PROVIDER", "info"), ("TF_LOG_PATH", log.to_str().unwrap())]).assert_success();
     let (_, peak_kib) = resource_usage(&log);
-    ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).ok();
+    ws.tf(&["destroy", "-auto-approve", "-input=false", "-refresh=false"]).assert_success();
     report.push(String::new());
     report.push(format!(
         "## Memory\n\nPeak RSS of the provider process refreshing 1,000 keys (500 users): **{:.1} MiB** (target ≤ 20 MiB).",

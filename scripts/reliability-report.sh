@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
 rm -rf target/reliability
-cargo test --locked --features test-hooks --test e2e_reliability --test decoder_properties --test protocol -- --test-threads=2 >&2
+cargo test --locked --features test-hooks --test e2e -- --test-threads=2 reliability:: >&2
+cargo test --locked --features test-hooks --test decoder_properties --test protocol -- --test-threads=2 >&2
 f=target/reliability
 {
   echo "# Reliability figures"

@@ -250,7 +250,8 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn ok(self) -> Run {
+    /// Asserts that the command succeeded (exit code 0), showing its output if not.
+    pub fn assert_success(self) -> Run {
         assert_eq!(self.code, 0, "terraform failed:\n{}", self.all());
         self
     }
@@ -266,7 +267,7 @@ impl Workspace {
     pub fn configured(config: &str, adjust: impl FnOnce(Workspace) -> Workspace) -> Workspace {
         let ws = adjust(Workspace { dir: tempfile::tempdir().unwrap(), cli: terraform_cli(), extra_env: Vec::new(), removed_env: Vec::new() });
         ws.write(config);
-        ws.tf(&["init", "-input=false"]).ok();
+        ws.tf(&["init", "-input=false"]).assert_success();
         ws
     }
 
@@ -356,7 +357,7 @@ impl Workspace {
 
     /// The state as `terraform show -json` gives it.
     pub fn show_json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.tf(&["show", "-json"]).ok().stdout).expect("show -json is JSON")
+        serde_json::from_str(&self.tf(&["show", "-json"]).assert_success().stdout).expect("show -json is JSON")
     }
 
     /// The `values` of resource `address` in `show -json`.
@@ -391,4 +392,29 @@ fn collect_ids(module: &serde_json::Value, ids: &mut Vec<String>) {
 fn find_resource(module: &serde_json::Value, address: &str) -> Option<serde_json::Value> {
     let here = module["resources"].as_array().into_iter().flatten().find(|r| r["address"] == address).cloned();
     here.or_else(|| module["child_modules"].as_array().into_iter().flatten().find_map(|m| find_resource(m, address)))
+}
+
+/// A configuration with one `iamkey_access_key.k` for `user`; `extra` adds lines
+/// inside the resource block.
+pub fn key_config(user: &str, extra: &str) -> String {
+    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
+}
+
+/// Runs gpg with its own home folder and no passphrase; fails the test when gpg does.
+pub fn gpg(home: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gpg is installed (apt-get install gnupg)");
+    child.stdin.take().unwrap().write_all(input.unwrap_or_default()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
 }

@@ -1,11 +1,9 @@
 //! End to end: release packaging, the examples, and the README's quick start.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -35,12 +33,12 @@ fn packaged_zip_installs_from_a_mirror_and_its_checksums_are_verified() {
     write_cli_config(&cli_config, &dist.path().join("mirror"), false);
     let ws = Workspace::configured("", |ws| ws.with_env("TF_CLI_CONFIG_FILE", cli_config.to_str().unwrap()));
     ws.write(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"x\"\n}}\n", provider_block()));
-    ws.tf(&["init", "-input=false"]).ok();
+    ws.tf(&["init", "-input=false"]).assert_success();
     let lock = std::fs::read_to_string(ws.path().join(".terraform.lock.hcl")).unwrap();
     assert!(lock.contains("\"h1:"), "the lock file records the package's checksum:\n{lock}");
     // A fresh install verifies the package against the lock file.
     std::fs::remove_dir_all(ws.path().join(".terraform")).unwrap();
-    ws.tf(&["init", "-input=false"]).ok();
+    ws.tf(&["init", "-input=false"]).assert_success();
     // A package whose content changed is refused: same name, one more byte.
     let zip = std::fs::read_dir(dist.path().join("mirror/registry.terraform.io/iamkey/iamkey")).unwrap().next().unwrap().unwrap().path();
     let tamper = "import sys, zipfile\nsrc, = sys.argv[1:]\nz = zipfile.ZipFile(src)\nm = z.infolist()[0]\ndata = z.read(m) + b'x'\nz.close()\nwith zipfile.ZipFile(src, 'w') as out:\n    out.writestr(m, data)\n";
@@ -75,7 +73,7 @@ fn every_example_is_formatted_and_validates() {
     ];
     for dir in dirs {
         let chdir = format!("-chdir={}", tree.path().join(dir).display());
-        ws.tf(&[&chdir, "init", "-input=false", "-backend=false"]).ok();
+        ws.tf(&[&chdir, "init", "-input=false", "-backend=false"]).assert_success();
         let run = ws.tf(&[&chdir, "validate"]);
         assert_eq!(run.code, 0, "examples/{dir}: {}", run.all());
     }

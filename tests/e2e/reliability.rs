@@ -7,12 +7,10 @@
 //! Each test writes its figures to target/reliability/; scripts/reliability-report.sh
 //! turns them into design/reliability.md.
 
-mod support;
-
 use std::time::Duration;
 
-use support::proxy::{Fault, FaultProxy};
-use support::*;
+use crate::support::proxy::{Fault, FaultProxy};
+use crate::support::*;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Phase {
@@ -154,19 +152,8 @@ fn pgp_public_key() -> &'static str {
     static KEY: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
     &KEY.get_or_init(|| {
         let home = tempfile::tempdir().unwrap();
-        let gpg = |args: &[&str]| {
-            let out = std::process::Command::new("gpg")
-                .arg("--homedir")
-                .arg(home.path())
-                .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
-                .args(args)
-                .output()
-                .expect("gpg runs");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            out.stdout
-        };
-        gpg(&["--quick-gen-key", "reliability <r@example.com>", "rsa2048", "default", "never"]);
-        let armored = String::from_utf8(gpg(&["--armor", "--export", "r@example.com"])).unwrap();
+        gpg(home.path(), &["--quick-gen-key", "reliability <r@example.com>", "rsa2048", "default", "never"], None);
+        let armored = String::from_utf8(gpg(home.path(), &["--armor", "--export", "r@example.com"], None)).unwrap();
         (home, armored)
     })
     .1
@@ -198,15 +185,26 @@ impl FaultClass {
 }
 
 /// The invariant after any fault: IAM holds exactly the keys state tracks.
+/// Returns the number of keys IAM holds that state does not track (orphans).
 #[track_caller]
-fn assert_no_orphans(ws: &Workspace, user: &str, what: &str) {
+fn assert_no_orphans(ws: &Workspace, user: &str, what: &str) -> usize {
     let mut in_iam: Vec<String> = keys_of(user).into_iter().map(|(id, _)| id).collect();
     in_iam.sort();
-    assert_eq!(in_iam, ws.state_key_ids(), "{what}: IAM's keys differ from state's (an orphan or a lost key)");
+    let tracked = ws.state_key_ids();
+    let orphans = in_iam.iter().filter(|id| !tracked.contains(id)).count();
+    assert_eq!(in_iam, tracked, "{what}: IAM's keys differ from state's (an orphan or a lost key)");
+    orphans
 }
 
-/// Runs one class; returns whether the faulted run succeeded.
-fn run_class(class: &FaultClass) -> bool {
+/// What one fault class did, as measured.
+struct Outcome {
+    faulted_run_succeeded: bool,
+    orphans: usize,
+    converged: bool,
+}
+
+/// Runs one class and measures its outcome.
+fn run_class(class: &FaultClass) -> Outcome {
     let user = unique_user("fault");
     create_user(&user);
     let proxy = FaultProxy::start(&Emulator::get().endpoint());
@@ -223,18 +221,18 @@ fn run_class(class: &FaultClass) -> bool {
             ws.tf_env(&["apply", "-auto-approve", "-input=false"], class.env)
         }
         Phase::Refresh => {
-            ws.apply().ok();
+            ws.apply().assert_success();
             arm();
             ws.tf_env(&["plan", "-input=false"], class.env)
         }
         Phase::Update => {
-            ws.apply().ok();
+            ws.apply().assert_success();
             ws.write(&class.config(&endpoint, &user, "Inactive"));
             arm();
             ws.tf_env(&["apply", "-auto-approve", "-input=false"], class.env)
         }
         Phase::DestroyGone => {
-            ws.apply().ok();
+            ws.apply().assert_success();
             let (id, _) = keys_of(&user).remove(0);
             block_on(Emulator::get().iam().delete_access_key().user_name(&user).access_key_id(&id).send()).unwrap();
             ws.tf_env(&["destroy", "-auto-approve", "-refresh=false"], class.env)
@@ -242,25 +240,26 @@ fn run_class(class: &FaultClass) -> bool {
     };
     assert_eq!(faulted.code == 0, class.survives, "{}: unexpected outcome:\n{}", class.name, faulted.all());
     assert!(!faulted.all().contains("panicked at"), "{}: a Rust panic message reached the user", class.name);
-    assert_no_orphans(&ws, &user, class.name);
+    let orphans = assert_no_orphans(&ws, &user, class.name);
 
     // The next apply (no fault) converges, and the plan after it is empty.
     proxy.disarm();
     if class.phase == Phase::DestroyGone {
         assert!(keys_of(&user).is_empty());
-        return faulted.code == 0;
+        return Outcome { faulted_run_succeeded: faulted.code == 0, orphans, converged: ws.tf(&["state", "list"]).stdout.trim().is_empty() };
     }
     let status = if class.phase == Phase::Update { "Inactive" } else { class.status };
     ws.write(&class.config(&endpoint, &user, status));
-    ws.apply().ok();
-    assert_eq!(ws.plan().code, 0, "{}: plan after the converging apply is not empty", class.name);
+    ws.apply().assert_success();
+    let converged = ws.plan().code == 0;
+    assert!(converged, "{}: plan after the converging apply is not empty", class.name);
     let keys = keys_of(&user);
     assert_eq!(keys.len(), 1, "{}: {keys:?}", class.name);
     assert_eq!(keys[0].1, status, "{}", class.name);
-    assert_no_orphans(&ws, &user, class.name);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    let orphans = orphans + assert_no_orphans(&ws, &user, class.name);
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     assert!(keys_of(&user).is_empty(), "{}", class.name);
-    faulted.code == 0
+    Outcome { faulted_run_succeeded: faulted.code == 0, orphans, converged }
 }
 
 fn report_dir() -> std::path::PathBuf {
@@ -272,24 +271,26 @@ fn report_dir() -> std::path::PathBuf {
 #[test]
 fn every_fault_class_leaves_no_orphan_and_converges() {
     let classes = classes();
-    assert!(classes.len() >= 14);
     let mut rows = Vec::new();
+    let mut survived = 0;
     // Three at a time: each class has its own user and proxy.
     for chunk in classes.chunks(3) {
-        let outcomes: Vec<bool> = std::thread::scope(|scope| {
+        let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunk.iter().map(|c| scope.spawn(move || run_class(c))).collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
         });
-        for (class, survived) in chunk.iter().zip(outcomes) {
-            let outcome = if survived { "succeeded" } else { "failed with a diagnostic" };
-            rows.push(format!("| {} | {outcome} | 0 | yes |", class.name));
+        for (class, outcome) in chunk.iter().zip(outcomes) {
+            let run = if outcome.faulted_run_succeeded { "succeeded" } else { "failed with a diagnostic" };
+            let converged = if outcome.converged { "yes" } else { "no" };
+            rows.push(format!("| {} | {run} | {} | {converged} |", class.name, outcome.orphans));
+            survived += usize::from(outcome.orphans == 0 && outcome.converged);
         }
     }
+    assert_eq!(rows.len(), classes.len(), "every class ran");
     let table = format!(
-        "| fault class | faulted run | orphaned keys | next apply converged (empty plan after) |\n|---|---|---|---|\n{}\n\nFault classes survived: {} of {}.\n",
+        "| fault class | faulted run | orphaned keys | next apply converged (empty plan after) |\n|---|---|---|---|\n{}\n\nFault classes survived (no orphan, converged): {survived} of {}.\n",
         rows.join("\n"),
-        rows.len(),
-        rows.len()
+        classes.len()
     );
     std::fs::write(report_dir().join("faults.md"), table).unwrap();
 }
@@ -329,24 +330,24 @@ fn a_canary_secret_never_appears_in_any_output_even_at_trace() {
     let mut outputs = Vec::new();
     // Success path, then plan/show/output, then the error path (a status update that
     // fails after create), then the panic path.
-    outputs.push(ws.tf_env(&["apply", "-auto-approve", "-input=false"], trace).ok());
+    outputs.push(ws.tf_env(&["apply", "-auto-approve", "-input=false"], trace).assert_success());
     let state_secret = ws.resource("iamkey_access_key.k")["values"]["secret"].as_str().unwrap().to_string();
     assert_eq!(state_secret, CANARY, "the canary is what the provider received");
     outputs.push(ws.tf_env(&["plan", "-input=false"], trace));
     outputs.push(ws.tf_env(&["show"], trace));
     outputs.push(ws.tf_env(&["output"], trace));
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     proxy.arm("UpdateAccessKey", 1, Fault::Error { status: 400, code: "InvalidInput" });
     ws.write(&config(&endpoint, &user, "Inactive", "", 30));
     outputs.push(ws.tf_env(&["apply", "-auto-approve", "-input=false"], trace));
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     ws.write(&config(&endpoint, &user, "Active", "", 30));
     let mut panic_env = trace.to_vec();
     panic_env.push(("IAMKEY_TEST_PANIC_AT", "after-create"));
     let panicked = ws.tf_env(&["apply", "-auto-approve", "-input=false"], &panic_env);
     assert!(panicked.stderr.contains("Provider internal error"), "{}", panicked.stderr);
     outputs.push(panicked);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 
     let provider_lines: usize = outputs.iter().map(|o| o.stderr.lines().filter(|l| l.contains("terraform-provider-iamkey")).count()).sum();
     assert!(provider_lines > 20, "TRACE logging of the provider was captured ({provider_lines} lines)");
@@ -403,9 +404,9 @@ fn sigint_to_terraforms_process_group_mid_apply_loses_no_key() {
     assert_eq!(in_iam.len(), 3, "the provider survived SIGINT and finished the creates in flight");
     assert_eq!(in_iam, ws.state_key_ids(), "every key created before the interrupt is in state:\n{stdout}");
     proxy.disarm();
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(ws.plan().code, 0);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }
 
 /// A create whose answer is lost or that fails before reaching IAM, next to keys
@@ -479,7 +480,7 @@ fn run_sibling_case(case: &SiblingCase) -> String {
     if case.managed_sibling {
         names.push("sibling".into());
         ws.write(&sibling_config(&endpoint, &user, &names));
-        ws.apply().ok();
+        ws.apply().assert_success();
     }
     let managed_before = ws.state_key_ids();
     if case.out_of_band {
@@ -502,11 +503,11 @@ fn run_sibling_case(case: &SiblingCase) -> String {
 
     // One more apply converges, and keeps every key that existed before.
     proxy.disarm();
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(ws.plan().code, 0, "{}: plan after the converging apply is not empty", case.name);
     let tracked = assert_keys_accounted_for(&ws, &user, &existed_before, case.name);
     assert_eq!(tracked.len(), names.len(), "{}", case.name);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     let left: Vec<String> = keys_of(&user).into_iter().map(|(id, _)| id).filter(|id| !managed_before.contains(id)).collect();
     let out_of_band: Vec<String> = existed_before.iter().filter(|id| !managed_before.contains(id)).cloned().collect();
     assert_eq!(left, out_of_band, "{}: after destroy only the out-of-band key is left", case.name);

@@ -2,16 +2,10 @@
 //! and as a provider function, rotation, moving state from aws_iam_access_key,
 //! waiting until a new key works.
 
-mod support;
-
-use support::*;
-
-fn key_config(user: &str, extra: &str) -> String {
-    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
-}
+use crate::support::*;
 
 fn outputs(ws: &Workspace) -> serde_json::Value {
-    serde_json::from_str(&ws.tf(&["output", "-json"]).ok().stdout).unwrap()
+    serde_json::from_str(&ws.tf(&["output", "-json"]).assert_success().stdout).unwrap()
 }
 
 #[test]
@@ -23,7 +17,7 @@ fn ses_passwords_for_several_regions_and_the_provider_function_match_the_referen
                        output \"by_resource\" {\n  value     = iamkey_access_key.k.ses_smtp_passwords_v4\n  sensitive = true\n}\n";
     let regions = |list: &str| format!("  ses_smtp_regions = [{list}]\n");
     let ws = Workspace::new(&format!("{}{outputs_hcl}", key_config(&user, &regions("\"eu-west-1\""))));
-    let applied = ws.apply().ok();
+    let applied = ws.apply().assert_success();
     let out = outputs(&ws);
     assert_eq!(out["vector"]["value"], "BH+jbMzper5WwlwUar9E1ySBqHa9whi0GPo+sJ0mVYJj", "the reference provider's vector");
     assert_eq!(out["by_function"]["sensitive"], true, "a password derived from a sensitive secret stays sensitive");
@@ -38,7 +32,7 @@ fn ses_passwords_for_several_regions_and_the_provider_function_match_the_referen
     let plan = ws.plan();
     assert_eq!(plan.code, 2);
     assert!(plan.stdout.contains("update in-place") && !plan.stdout.contains("known after apply"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let out = outputs(&ws);
     assert_eq!(out["by_resource"]["value"].as_object().unwrap().len(), 2);
     assert_eq!(out["by_resource"]["value"]["eu-west-1"], password);
@@ -62,7 +56,7 @@ fn rotation_by_age_and_by_keepers_replaces_the_key_before_deleting_it() {
         key_config(&user, &format!("  rotation {{\n    after_days = 30\n    keepers    = {{ owner = \"{keepers}\" }}\n  }}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n"))
     };
     let ws = Workspace::new(&rotating("a"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let first = keys_of(&user)[0].0.clone();
     assert_eq!(ws.plan().code, 0, "a new key is not due");
 
@@ -72,7 +66,7 @@ fn rotation_by_age_and_by_keepers_replaces_the_key_before_deleting_it() {
     let plan = ws.tf_env(&["plan", "-detailed-exitcode"], &aged);
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.stdout.contains("create replacement and then destroy") && plan.stdout.contains("# forces replacement"), "{}", plan.stdout);
-    ws.tf_env(&["apply", "-auto-approve"], &aged).ok();
+    ws.tf_env(&["apply", "-auto-approve"], &aged).assert_success();
     let keys = keys_of(&user);
     assert_eq!(keys.len(), 1, "the old key is gone: {keys:?}");
     let second = keys[0].0.clone();
@@ -85,7 +79,7 @@ fn rotation_by_age_and_by_keepers_replaces_the_key_before_deleting_it() {
     let plan = ws.plan();
     assert_eq!(plan.code, 2);
     assert!(plan.stdout.contains("create replacement and then destroy"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let third = keys_of(&user)[0].0.clone();
     assert!(third != second && keys_of(&user).len() == 1);
 
@@ -156,7 +150,7 @@ fn a_moved_block_adopts_a_key_from_aws_iam_access_key_state_without_creating_one
     let plan = ws.plan();
     assert!(plan.stdout.contains("has moved to iamkey_access_key.ci"), "{}", plan.all());
     assert!(plan.stdout.contains("0 to add, 0 to change, 0 to destroy"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let state = ws.resource("iamkey_access_key.ci");
     assert_eq!(state["values"]["id"], id.as_str());
     assert_eq!(state["values"]["secret"], secret.as_str(), "the secret moves with the key");
@@ -167,7 +161,7 @@ fn a_moved_block_adopts_a_key_from_aws_iam_access_key_state_without_creating_one
 
 #[test]
 fn wait_until_usable_returns_only_once_the_new_key_authenticates() {
-    use support::proxy::{Fault, FaultProxy};
+    use crate::support::proxy::{Fault, FaultProxy};
     let proxy = FaultProxy::start(&Emulator::get().endpoint());
     let user = unique_user("usable");
     create_user(&user);
@@ -177,7 +171,7 @@ fn wait_until_usable_returns_only_once_the_new_key_authenticates() {
     let ws = Workspace::new(&config);
     // As a key that IAM has not propagated yet: refused twice, then accepted.
     proxy.arm("GetCallerIdentity", 2, Fault::Error { status: 403, code: "InvalidClientTokenId" });
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(proxy.calls("GetCallerIdentity"), 3, "apply returned only after the key authenticated");
     assert_eq!(keys_of(&user).len(), 1);
     assert_eq!(ws.plan().code, 0);
@@ -210,7 +204,7 @@ fn the_ephemeral_key_reaches_its_consumer_and_no_key_is_left_after_the_run() {
         provider_block()
     );
     let ws = Workspace::new(&config);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let out = outputs(&ws);
     assert_eq!(out["caller"]["value"], user.as_str(), "the consumer signed its calls with the ephemeral key");
     let during = out["keys_during_the_run"]["value"].as_array().unwrap();
@@ -253,7 +247,7 @@ fn ssm() -> aws_sdk_ssm::Client {
 
 /// The state as Terraform shows it and as it stores it, in one string.
 fn everything_terraform_keeps(ws: &Workspace) -> String {
-    format!("{}{}", ws.tf(&["show", "-json"]).ok().stdout, std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap())
+    format!("{}{}", ws.tf(&["show", "-json"]).assert_success().stdout, std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap())
 }
 
 #[test]
@@ -272,7 +266,7 @@ fn secret_destination_keeps_the_secret_out_of_state_and_rotation_updates_it() {
     let ws = Workspace::new(&destined("1"));
     let plan = ws.plan();
     assert!(plan.stdout.contains("secret_destination_version") && !plan.stdout.contains("+ secret "), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let stored = block_on(secrets_manager().get_secret_value().secret_id(&secret_id).send()).expect("the secret was written");
     let doc: serde_json::Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
     let state = ws.resource("iamkey_access_key.k");
@@ -288,7 +282,7 @@ fn secret_destination_keeps_the_secret_out_of_state_and_rotation_updates_it() {
 
     // Rotation writes the new key's secret as a new version, then the old key goes.
     ws.write(&destined("2"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let rotated = block_on(secrets_manager().get_secret_value().secret_id(&secret_id).send()).unwrap();
     let doc: serde_json::Value = serde_json::from_str(rotated.secret_string().unwrap()).unwrap();
     let keys = keys_of(&user);
@@ -302,7 +296,7 @@ fn secret_destination_keeps_the_secret_out_of_state_and_rotation_updates_it() {
     ws.write(&key_config(&user, &format!("  secret_destination {{\n    ssm_parameter_name = \"{parameter}\"\n  }}\n")));
     let plan = ws.plan();
     assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let got = block_on(ssm().get_parameter().name(&parameter).with_decryption(true).send()).expect("the parameter was written");
     let parameter_value = got.parameter().unwrap();
     assert_eq!(parameter_value.r#type(), Some(&aws_sdk_ssm::types::ParameterType::SecureString));

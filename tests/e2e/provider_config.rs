@@ -1,10 +1,8 @@
 //! End to end: every way users configure the provider, against the emulator
 //! (through a counting proxy where the test must see which calls were made).
 
-mod support;
-
-use support::proxy::{Fault, FaultProxy};
-use support::*;
+use crate::support::proxy::{Fault, FaultProxy};
+use crate::support::*;
 
 /// A user and a key for it that moto issued: signing with it makes IAM infer the user.
 fn user_with_own_key(prefix: &str) -> (String, String, String) {
@@ -24,9 +22,9 @@ fn environment_variables_alone_configure_everything() {
     let ws = Workspace::configured(&format!("provider \"iamkey\" {{}}\n{SELF_KEY}"), |ws| {
         ws.with_env("AWS_ACCESS_KEY_ID", &key_id).with_env("AWS_SECRET_ACCESS_KEY", &secret)
     });
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(ws.resource("iamkey_access_key.k")["values"]["user"], user.as_str());
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }
 
 #[test]
@@ -44,14 +42,14 @@ fn a_profile_in_shared_config_and_credentials_files() {
         credentials.display()
     );
     ws.write(&format!("{}{SELF_KEY}", provider_block_with(&endpoint, &profile)));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let values = ws.resource("iamkey_access_key.k")["values"].clone();
     assert_eq!(values["user"], user.as_str(), "the profile's credentials signed the calls");
     // The SES password is derived for the profile's region.
     let secret = values["secret"].as_str().unwrap();
     let expected = iamkey::resources::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), "eu-west-1");
     assert_eq!(values["ses_smtp_password_v4"], expected.expose());
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }
 
 #[test]
@@ -63,11 +61,11 @@ fn assume_role_calls_sts_and_manages_keys_with_the_role() {
     let assume_role =
         "  assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }\n";
     let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_with(&endpoint, assume_role)));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert!(proxy.calls("AssumeRole") >= 1, "sts:AssumeRole was called");
     assert_eq!(proxy.calls("CreateAccessKey"), 1);
     assert_eq!(keys_of(&user).len(), 1);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }
 
 #[test]
@@ -105,9 +103,9 @@ fn provider_configuration_unknown_at_plan_time_plans_and_applies() {
     let plan = ws.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.stdout.contains("2 to add"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user).len(), 1);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }
 
 #[test]
@@ -117,10 +115,10 @@ fn throttling_on_create_is_retried_and_creates_exactly_one_key() {
     let user = unique_user("throttle");
     create_user(&user);
     let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_for(&proxy.endpoint())));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(proxy.calls("CreateAccessKey"), 3);
     assert_eq!(keys_of(&user).len(), 1);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }
 
 #[test]
@@ -133,10 +131,10 @@ fn http_proxy_carries_every_aws_call() {
         "{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n",
         provider_block_with(&endpoint, &format!("  http_proxy = \"{}\"\n", proxy.endpoint()))
     ));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(proxy.calls("CreateAccessKey"), 1, "the create went through the proxy");
     assert!(proxy.calls("GetCallerIdentity") >= 1);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     assert!(keys_of(&user).is_empty());
 }
 

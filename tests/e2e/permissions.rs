@@ -13,11 +13,9 @@
 //! emulator skips its signature check here (see tests/support/iam_emulator.py):
 //! the signing key still decides the caller, and its policies every action.
 
-mod support;
-
 use std::io::{Read, Write};
 
-use support::*;
+use crate::support::*;
 
 /// A statement's actions and the policy document moto gets (Resource "*").
 fn policy(file: &str) -> (Vec<String>, serde_json::Value) {

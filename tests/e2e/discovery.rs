@@ -2,13 +2,7 @@
 //! identity, `terraform query` and the plan-time quota check, each checked in IAM
 //! as well as in what Terraform shows.
 
-mod support;
-
-use support::*;
-
-fn key_config(user: &str, extra: &str) -> String {
-    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
-}
+use crate::support::*;
 
 /// The user's tags in IAM, as (key, value).
 fn tags_of(user: &str) -> Vec<(String, String)> {
@@ -26,7 +20,7 @@ fn description_is_a_user_tag_updated_in_place_with_drift_detected_and_removed_wi
     let user = unique_user("desc");
     create_user(&user);
     let ws = Workspace::new(&key_config(&user, "  description = \"CI deploy key\"\n"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let id = keys_of(&user)[0].0.clone();
     assert_eq!(tags_of(&user), vec![(id.clone(), "CI deploy key".to_string())]);
     assert_eq!(ws.resource("iamkey_access_key.k")["values"]["description"], "CI deploy key");
@@ -37,12 +31,12 @@ fn description_is_a_user_tag_updated_in_place_with_drift_detected_and_removed_wi
     let plan = ws.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.stdout.contains("\"edited by hand\" -> \"CI deploy key\"") && plan.stdout.contains("update in-place"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(tags_of(&user), vec![(id.clone(), "CI deploy key".to_string())]);
 
     // Changed in configuration: in place, same key.
     ws.write(&key_config(&user, "  description = \"rotated: 2026-11\"\n"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user)[0].0, id);
     assert_eq!(tags_of(&user), vec![(id.clone(), "rotated: 2026-11".to_string())]);
 
@@ -54,14 +48,14 @@ fn description_is_a_user_tag_updated_in_place_with_drift_detected_and_removed_wi
     // Removed from configuration: the tag goes; other tags of the user stay.
     tag(&user, "team", "platform");
     ws.write(&key_config(&user, ""));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(tags_of(&user), vec![("team".to_string(), "platform".to_string())]);
 
     // Destroy removes the description tag with the key.
     ws.write(&key_config(&user, "  description = \"short-lived\"\n"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(tags_of(&user).len(), 2);
-    ws.tf(&["destroy", "-auto-approve", "-input=false"]).ok();
+    ws.tf(&["destroy", "-auto-approve", "-input=false"]).assert_success();
     assert!(keys_of(&user).is_empty());
     assert_eq!(tags_of(&user), vec![("team".to_string(), "platform".to_string())]);
 }
@@ -71,7 +65,7 @@ fn last_use_is_refreshed_from_iam_without_making_the_plan_non_empty() {
     let user = unique_user("lastused");
     create_user(&user);
     let ws = Workspace::new(&key_config(&user, "  refresh_last_used = true\n"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let state = ws.resource("iamkey_access_key.k");
     for attr in ["last_used_date", "last_used_service", "last_used_region"] {
         assert!(state["values"][attr].is_null(), "a new key was never used: {attr} = {}", state["values"][attr]);
@@ -83,7 +77,7 @@ fn last_use_is_refreshed_from_iam_without_making_the_plan_non_empty() {
 
     let plan = ws.plan();
     assert_eq!(plan.code, 0, "only last use changed: the plan is empty\n{}", plan.all());
-    ws.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).ok();
+    ws.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).assert_success();
     let state = ws.resource("iamkey_access_key.k");
     assert_eq!(state["values"]["last_used_service"], "iam");
     assert_eq!(state["values"]["last_used_region"], REGION);
@@ -93,8 +87,8 @@ fn last_use_is_refreshed_from_iam_without_making_the_plan_non_empty() {
 
     // Turned off, refresh leaves last use alone (no call) and keeps nothing stale.
     ws.write(&key_config(&user, ""));
-    ws.apply().ok();
-    ws.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).ok();
+    ws.apply().assert_success();
+    ws.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"]).assert_success();
     let state = ws.resource("iamkey_access_key.k");
     for attr in ["last_used_date", "last_used_service", "last_used_region"] {
         assert!(state["values"][attr].is_null(), "{attr} = {}", state["values"][attr]);
@@ -121,7 +115,7 @@ fn data_source_returns_what_iam_holds_with_filters_and_last_use() {
         provider_block_with(&Emulator::get().endpoint(), &signed_by_that_key),
     );
     let ws = Workspace::new(&config);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let made = ws.resource("iamkey_access_key.k")["values"]["id"].as_str().unwrap().to_string();
 
     let all = ws.resource("data.iamkey_access_keys.all")["values"].clone();
@@ -172,7 +166,7 @@ fn identity_is_recorded_imports_by_identity_and_upgrades_state_written_before_it
     create_user(&user);
     // State written by Terraform 1.11, which knows no identities.
     let ws = Workspace::new(&key_config(&user, "")).with_cli(&pinned_terraform("1.11.4"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let id = keys_of(&user)[0].0.clone();
     assert!(stored_identity(&ws, "iamkey_access_key.k").is_null());
 
@@ -181,21 +175,21 @@ fn identity_is_recorded_imports_by_identity_and_upgrades_state_written_before_it
     assert_eq!(ws.tf(&["plan", "-refresh=false", "-detailed-exitcode"]).code, 0);
     // With refresh: still no change, and the identity is recorded.
     assert_eq!(ws.plan().code, 0, "{}", ws.plan().all());
-    ws.tf(&["apply", "-refresh-only", "-auto-approve"]).ok();
+    ws.tf(&["apply", "-refresh-only", "-auto-approve"]).assert_success();
     let expected = serde_json::json!({"account_id": "123456789012", "user": user, "access_key_id": id});
     assert_eq!(stored_identity(&ws, "iamkey_access_key.k"), expected);
     assert_eq!(ws.plan().code, 0);
 
     // An import block with an identity adopts the key; the user may be left out.
-    ws.tf(&["state", "rm", "iamkey_access_key.k"]).ok();
+    ws.tf(&["state", "rm", "iamkey_access_key.k"]).assert_success();
     for identity in [format!("user = \"{user}\", access_key_id = \"{id}\""), format!("access_key_id = \"{id}\"")] {
         let import = format!("import {{\n  to       = iamkey_access_key.k\n  identity = {{ {identity} }}\n}}\n");
         ws.write(&format!("{}{import}", key_config(&user, "")));
-        let applied = ws.apply().ok();
+        let applied = ws.apply().assert_success();
         assert!(applied.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{}", applied.stdout);
         assert_eq!(stored_identity(&ws, "iamkey_access_key.k"), expected);
         assert_eq!(keys_of(&user).len(), 1, "import creates nothing");
-        ws.tf(&["state", "rm", "iamkey_access_key.k"]).ok();
+        ws.tf(&["state", "rm", "iamkey_access_key.k"]).assert_success();
     }
 
     // An identity from another account is refused with the reason.
@@ -232,11 +226,11 @@ fn quota_is_caught_at_plan_time_and_replacements_are_accounted_for() {
     let pair = |extra: &str| format!("{}resource \"iamkey_access_key\" \"k2\" {{\n  user = \"{user}\"\n{extra}}}\n", key_config(&user, extra));
     let two = pair("");
     let ws = Workspace::new(&two);
-    ws.apply().ok();
+    ws.apply().assert_success();
     let before = ws.resource("iamkey_access_key.k")["values"]["id"].as_str().unwrap().to_string();
     let plan = ws.tf(&["plan", "-replace=iamkey_access_key.k", "-detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{}", plan.all());
-    ws.tf(&["apply", "-replace=iamkey_access_key.k", "-auto-approve"]).ok();
+    ws.tf(&["apply", "-replace=iamkey_access_key.k", "-auto-approve"]).assert_success();
     let after = ws.resource("iamkey_access_key.k")["values"]["id"].as_str().unwrap().to_string();
     assert_ne!(before, after);
     assert_eq!(keys_of(&user).len(), 2);
@@ -351,7 +345,7 @@ fn terraform_query_lists_keys_with_each_filter_and_generates_config_without_secr
     assert!(hcl.contains("old CI key") && hcl.contains("Inactive"), "{hcl}");
     let plan = ws.tf(&["plan", "-detailed-exitcode"]);
     assert!(plan.stdout.contains("2 to import, 0 to add, 0 to change, 0 to destroy"), "{}", plan.all());
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(ws.plan().code, 0, "adopted keys plan clean: {}", ws.plan().all());
     assert_eq!(keys_of(&user).len(), 2);
 }

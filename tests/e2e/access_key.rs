@@ -2,13 +2,7 @@
 //! emulator. Each test checks what a user would see, and checks IAM itself (not
 //! only the state) for what exists.
 
-mod support;
-
-use support::*;
-
-fn key_config(user: &str, extra: &str) -> String {
-    format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n{extra}}}\n", provider_block())
-}
+use crate::support::*;
 
 #[test]
 fn lifecycle_apply_plan_drift_import_destroy() {
@@ -17,7 +11,7 @@ fn lifecycle_apply_plan_drift_import_destroy() {
     let ws = Workspace::new(&key_config(&user, ""));
 
     // Apply creates exactly one key; the secret is never printed.
-    let applied = ws.apply().ok();
+    let applied = ws.apply().assert_success();
     let keys = keys_of(&user);
     assert_eq!(keys.len(), 1, "{keys:?}");
     let (id, status) = &keys[0];
@@ -37,8 +31,8 @@ fn lifecycle_apply_plan_drift_import_destroy() {
 
     // Status changes in place, with no "(known after apply)" noise.
     ws.write(&key_config(&user, "  status = \"Inactive\"\n"));
-    ws.tf(&["plan", "-out=tfplan", "-input=false"]).ok();
-    let plan_json: serde_json::Value = serde_json::from_str(&ws.tf(&["show", "-json", "tfplan"]).ok().stdout).unwrap();
+    ws.tf(&["plan", "-out=tfplan", "-input=false"]).assert_success();
+    let plan_json: serde_json::Value = serde_json::from_str(&ws.tf(&["show", "-json", "tfplan"]).assert_success().stdout).unwrap();
     let change = &plan_json["resource_changes"][0]["change"];
     assert_eq!(change["actions"], serde_json::json!(["update"]));
     assert_eq!(change["after_sensitive"]["secret"], true, "secret is sensitive in the plan");
@@ -47,7 +41,7 @@ fn lifecycle_apply_plan_drift_import_destroy() {
     assert_eq!(plan.code, 2);
     assert!(plan.stdout.contains("~ status") && plan.stdout.contains("update in-place"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("known after apply"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user), vec![(id.clone(), "Inactive".to_string())]);
     assert_eq!(ws.plan().code, 0);
 
@@ -56,13 +50,13 @@ fn lifecycle_apply_plan_drift_import_destroy() {
     let plan = ws.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.stdout.contains("\"Active\" -> \"Inactive\""), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user)[0].1, "Inactive");
 
     // Import, by key ID and by USER/ID: the plan after it is empty (secrets null).
     for import_id in [id.clone(), format!("{user}/{id}")] {
-        ws.tf(&["state", "rm", "iamkey_access_key.k"]).ok();
-        ws.tf(&["import", "iamkey_access_key.k", &import_id]).ok();
+        ws.tf(&["state", "rm", "iamkey_access_key.k"]).assert_success();
+        ws.tf(&["import", "iamkey_access_key.k", &import_id]).assert_success();
         let imported = ws.resource("iamkey_access_key.k");
         assert_eq!(imported["values"]["user"], user.as_str());
         assert_eq!(imported["values"]["status"], "Inactive");
@@ -76,11 +70,11 @@ fn lifecycle_apply_plan_drift_import_destroy() {
     let plan = ws.plan();
     assert_eq!(plan.code, 2, "{}", plan.all());
     assert!(plan.stdout.contains("will be created"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user).len(), 1);
 
     // Destroy leaves no key in IAM.
-    ws.tf(&["destroy", "-auto-approve", "-input=false"]).ok();
+    ws.tf(&["destroy", "-auto-approve", "-input=false"]).assert_success();
     assert!(keys_of(&user).is_empty());
 }
 
@@ -91,23 +85,23 @@ fn created_inactive_then_activated_and_user_change_replaces() {
     create_user(&user);
     create_user(&other);
     let ws = Workspace::new(&key_config(&user, "  status = \"Inactive\"\n"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let keys = keys_of(&user);
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].1, "Inactive");
     assert_eq!(ws.plan().code, 0);
 
     ws.write(&key_config(&user, "  status = \"Active\"\n"));
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user)[0].1, "Active");
 
     ws.write(&key_config(&other, ""));
     let plan = ws.plan();
     assert!(plan.stdout.contains("forces replacement"), "{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert!(keys_of(&user).is_empty(), "the old key is deleted");
     assert_eq!(keys_of(&other).len(), 1);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     assert!(keys_of(&other).is_empty());
 }
 
@@ -163,17 +157,17 @@ fn module_with_for_each_over_users_and_sensitive_outputs() {
         users[0],
         users[1]
     ));
-    ws.tf(&["init", "-input=false"]).ok();
-    let run = ws.apply().ok();
+    ws.tf(&["init", "-input=false"]).assert_success();
+    let run = ws.apply().assert_success();
     assert!(run.stdout.contains("secrets = <sensitive>"), "{}", run.stdout);
     for u in &users {
         assert_eq!(keys_of(u).len(), 1);
     }
-    let outputs: serde_json::Value = serde_json::from_str(&ws.tf(&["output", "-json"]).ok().stdout).unwrap();
+    let outputs: serde_json::Value = serde_json::from_str(&ws.tf(&["output", "-json"]).assert_success().stdout).unwrap();
     assert_eq!(outputs["secrets"]["sensitive"], true);
     assert_eq!(outputs["ids"]["value"].as_object().unwrap().len(), 2);
     assert_eq!(ws.plan().code, 0);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     for u in &users {
         assert!(keys_of(u).is_empty());
     }
@@ -184,10 +178,10 @@ fn destroy_of_a_key_already_deleted_succeeds() {
     let user = unique_user("gone");
     create_user(&user);
     let ws = Workspace::new(&key_config(&user, ""));
-    ws.apply().ok();
+    ws.apply().assert_success();
     let (id, _) = keys_of(&user).remove(0);
     block_on(Emulator::get().iam().delete_access_key().user_name(&user).access_key_id(&id).send()).unwrap();
-    ws.tf(&["destroy", "-auto-approve", "-refresh=false"]).ok();
+    ws.tf(&["destroy", "-auto-approve", "-refresh=false"]).assert_success();
     assert!(ws.tf(&["state", "list"]).stdout.trim().is_empty());
 }
 
@@ -203,19 +197,19 @@ fn key_for_the_calling_identity_when_user_is_omitted() {
     let plan = ws.plan();
     let names_user = |l: &str| l.trim_start().starts_with("+ user ") && l.ends_with(&format!("= \"{user}\""));
     assert!(plan.stdout.lines().any(names_user), "the plan names the caller's user:\n{}", plan.stdout);
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(ws.resource("iamkey_access_key.k")["values"]["user"], user.as_str());
     assert_eq!(keys_of(&user).len(), 2);
     assert_eq!(ws.plan().code, 0);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     assert_eq!(keys_of(&user).len(), 1, "only the caller's own key is left");
 }
 
 #[test]
 fn validate_and_providers_schema_work_with_the_built_binary() {
     let ws = Workspace::new(&key_config("someone", ""));
-    ws.tf(&["validate"]).ok();
-    let schema: serde_json::Value = serde_json::from_str(&ws.tf(&["providers", "schema", "-json"]).ok().stdout).unwrap();
+    ws.tf(&["validate"]).assert_success();
+    let schema: serde_json::Value = serde_json::from_str(&ws.tf(&["providers", "schema", "-json"]).assert_success().stdout).unwrap();
     let provider = &schema["provider_schemas"]["registry.terraform.io/iamkey/iamkey"];
     let resource = &provider["resource_schemas"]["iamkey_access_key"]["block"]["attributes"];
     for name in [
@@ -240,23 +234,6 @@ fn validate_and_providers_schema_work_with_the_built_binary() {
 }
 
 /// gpg with its own home folder, for generating a recipient key and decrypting.
-fn gpg(home: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("gpg")
-        .arg("--homedir")
-        .arg(home)
-        .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("gpg is installed (apt-get install gnupg)");
-    child.stdin.take().unwrap().write_all(input.unwrap_or_default()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out.stdout
-}
 
 #[test]
 fn pgp_key_round_trip_decrypts_with_the_private_key() {
@@ -270,7 +247,7 @@ fn pgp_key_round_trip_decrypts_with_the_private_key() {
     for (form, key) in [("armored", armored.clone()), ("base64 binary", binary_b64)] {
         std::fs::write(home.path().join("key.txt"), &key).unwrap();
         let ws = Workspace::new(&key_config(&user, &format!("  pgp_key = file(\"{}\")\n", home.path().join("key.txt").display())));
-        ws.apply().ok();
+        ws.apply().assert_success();
         let values = ws.resource("iamkey_access_key.k")["values"].clone();
         assert!(values["secret"].is_null() && values["ses_smtp_password_v4"].is_null(), "{form}: clear secrets stay null");
         let fingerprint = values["key_fingerprint"].as_str().unwrap();
@@ -286,7 +263,7 @@ fn pgp_key_round_trip_decrypts_with_the_private_key() {
         let expected = iamkey::resources::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), REGION);
         assert_eq!(password, expected.expose(), "{form}: the SES password belongs to the secret");
         assert_eq!(ws.plan().code, 0, "{form}");
-        ws.tf(&["destroy", "-auto-approve"]).ok();
+        ws.tf(&["destroy", "-auto-approve"]).assert_success();
     }
     assert!(keys_of(&user).is_empty());
 }
@@ -323,9 +300,9 @@ fn debug_mode_serves_terraform_through_tf_reattach_providers() {
     create_user(&user);
     let ws = Workspace::configured(&key_config(&user, ""), |ws| ws.with_env("TF_REATTACH_PROVIDERS", &reattach));
     // Two runs against the same process: it outlives each Terraform run.
-    ws.apply().ok();
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user).len(), 1);
-    ws.tf(&["destroy", "-auto-approve"]).ok();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     assert!(keys_of(&user).is_empty());
     assert!(server.try_wait().unwrap().is_none(), "the debug server keeps serving");
     unsafe {
@@ -350,7 +327,7 @@ fn an_assumed_role_caller_with_user_omitted_is_refused_at_plan_and_creates_nothi
     let arn = format!("arn:aws:iam::123456789012:role/{role}");
     let assumed = block_on(sts.assume_role().role_arn(&arn).role_session_name("ci").send()).expect("AssumeRole");
     let session = assumed.credentials().unwrap();
-    let proxy = support::proxy::FaultProxy::start(&Emulator::get().endpoint());
+    let proxy = crate::support::proxy::FaultProxy::start(&Emulator::get().endpoint());
     let credentials = format!(
         "  access_key = \"{}\"\n  secret_key = \"{}\"\n  token = \"{}\"\n",
         session.access_key_id(),
