@@ -1,6 +1,10 @@
 //! Registry-format documentation from a schema, in the layout tfplugindocs uses:
 //! Required, Optional and Read-Only attributes, then one section per nested block.
 
+mod template;
+
+pub use template::{render, TemplateData};
+
 use std::fmt::Write;
 
 use super::schema::{Attribute, Block, Mode, Nesting, Schema};
