@@ -187,7 +187,7 @@ impl Block {
                 (_, v) => {
                     for validator in &attr.validators {
                         if let Err(reason) = validator(v) {
-                            diags.add_error_at(path.clone(), format!("Invalid value for \"{}\"", attr.name), bounded(reason));
+                            diags.add_error_at(path.clone(), format!("Invalid value for \"{name}\"", name = attr.name), bounded(reason));
                         }
                     }
                 }
