@@ -227,6 +227,170 @@ fn calls_per_operation(proxy: &FaultProxy, rc: &Path) -> Vec<String> {
     rows
 }
 
+/// A folder for `dev_overrides` holding `terraform-provider-NAME`: a script that
+/// runs `real` under GNU time, which appends the user and system CPU seconds of
+/// each launch to `log` when it exits. The provider's CPU, measured from outside
+/// (getrusage of the waited child), the same way for every provider.
+fn timed_provider(dir: &Path, name: &str, real: &Path, log: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = dir.join(format!("timed-{name}"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let script = folder.join(format!("terraform-provider-{name}"));
+    std::fs::write(&script, format!("#!/bin/sh\nexec /usr/bin/time -a -o '{}' -f '%U %S' '{}' \"$@\"\n", log.display(), real.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    folder
+}
+
+/// CPU seconds GNU time logged (every launch since the log was emptied).
+fn timed_cpu(log: &Path) -> Duration {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let seconds: f64 = text.lines().flat_map(|l| l.split_whitespace()).filter_map(|v| v.parse::<f64>().ok()).sum();
+    Duration::from_secs_f64(seconds)
+}
+
+/// A CLI config that installs from the bench's mirror but runs iamkey and the null
+/// provider from the timed folders (`dev_overrides`).
+fn timed_cli_config(dir: &Path, rc: &Path, iamkey: &Path, null: &Path) -> PathBuf {
+    let base = std::fs::read_to_string(rc).unwrap();
+    let overrides = format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/iamkey/iamkey\" = \"{}\"\n    \"registry.terraform.io/hashicorp/null\" = \"{}\"\n  }}\n",
+        iamkey.display(),
+        null.display()
+    );
+    let timed = dir.join("timed.rc");
+    std::fs::write(&timed, base.replacen("provider_installation {\n", &overrides, 1)).unwrap();
+    timed
+}
+
+/// Median provider CPU of `repeats` runs of `args`, measured by the timed wrapper.
+fn provider_cpu(ws: &Workspace, log: &Path, args: &[&str]) -> Duration {
+    median(
+        (0..PLAN_REPEATS)
+            .map(|_| {
+                std::fs::write(log, "").unwrap();
+                ws.tf(args).assert_success();
+                timed_cpu(log)
+            })
+            .collect(),
+    )
+}
+
+/// The fleet figures at `n` keys over n/2 users: the provider's CPU from outside
+/// next to the Go null provider's, IAM calls per refresh, and the latency and
+/// throttling workloads. Rows go to `report`, missed targets to `misses`.
+fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut Vec<String>, misses: &mut Vec<String>) {
+    let users = (n / 2).max(1);
+    let prefix = unique_user("fleet");
+    for u in 0..users {
+        create_user(&format!("{prefix}-{u}"));
+    }
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let (own_log, null_log) = (scratch.join("own-cpu.log"), scratch.join("null-cpu.log"));
+    let own_dir = timed_provider(scratch, "iamkey", Path::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey")), &own_log);
+    let null_dir = timed_provider(scratch, "null", null_provider, &null_log);
+    let timed_rc = timed_cli_config(scratch, rc, &own_dir, &null_dir);
+    let workspace = |config: String| Workspace::configured(&config, |ws| ws.with_env("TF_CLI_CONFIG_FILE", timed_rc.to_str().unwrap()));
+    let own = workspace(iamkey_config(&proxy.endpoint(), users, n, &prefix));
+    let null = workspace(format!("resource \"null_resource\" \"r\" {{\n  count = {n}\n}}\n"));
+    for ws in [&own, &null] {
+        ws.tf(&["apply", "-auto-approve", "-input=false"]).assert_success();
+    }
+    let no_refresh = ["plan", "-refresh=false", "-input=false"];
+    let refresh = ["plan", "-input=false"];
+    let per_resource = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
+    let (own_plan, null_plan) = (per_resource(provider_cpu(&own, &own_log, &no_refresh)), per_resource(provider_cpu(&null, &null_log, &no_refresh)));
+    let (own_refresh, null_refresh) = (per_resource(provider_cpu(&own, &own_log, &refresh)), per_resource(provider_cpu(&null, &null_log, &refresh)));
+    let calls: usize = proxy.calls_during(|| drop(own.tf(&refresh).assert_success())).iter().map(|(_, c)| c).sum();
+
+    // Latency: 50 ms added to every IAM request; refresh minus the same plan without it.
+    let wall = |args: &[&str]| {
+        median(
+            (0..PLAN_REPEATS)
+                .map(|_| {
+                    let started = Instant::now();
+                    own.tf(args).assert_success();
+                    started.elapsed()
+                })
+                .collect(),
+        )
+    };
+    for action in support::proxy::IAM_ACTIONS {
+        proxy.arm(action, usize::MAX, support::proxy::Fault::Delay(Duration::from_millis(50)));
+    }
+    let (slow_refresh, slow_plan) = (wall(&refresh), wall(&no_refresh));
+    proxy.disarm();
+    let waited = slow_refresh.saturating_sub(slow_plan);
+    let latency_target = Duration::from_millis(50).mul_f64(1.25 * users.div_ceil(10) as f64);
+    for ws in [&own, &null] {
+        ws.tf(&["destroy", "-auto-approve", "-input=false"]).assert_success();
+    }
+
+    // Throttling: IAM's Throttling above 20 requests/s; default settings.
+    proxy.limit_rate(20);
+    let throttled_before = proxy.throttled();
+    let mut rows = Vec::new();
+    for (operation, args) in [
+        ("apply", vec!["apply", "-auto-approve", "-input=false"]),
+        ("refresh", refresh.to_vec()),
+        ("destroy", vec!["destroy", "-auto-approve", "-input=false"]),
+    ] {
+        let started = Instant::now();
+        let mut run = None;
+        let calls: usize = proxy.calls_during(|| run = Some(own.tf(&args))).iter().map(|(_, c)| c).sum();
+        let (run, took) = (run.unwrap(), started.elapsed());
+        let limit_time = Duration::from_secs_f64(calls as f64 / 20.0);
+        let keys_in_iam: usize = (0..users).map(|u| keys_of(&format!("{prefix}-{u}")).len()).sum();
+        let tracked = own.state_key_ids().len();
+        let orphans = keys_in_iam.saturating_sub(tracked);
+        rows.push(format!(
+            "| {operation} | {} | {calls} | {} | {:.2}× | {orphans} |",
+            if run.code == 0 { "ok" } else { "**failed**" },
+            secs(took),
+            ratio(took, limit_time)
+        ));
+        if run.code != 0 || orphans > 0 || ratio(took, limit_time) > 1.3 {
+            misses.push(format!("throttled {operation} of {n}: exit {}, {orphans} orphans, {:.2}× the rate-limit time", run.code, ratio(took, limit_time)));
+        }
+    }
+    proxy.limit_rate(usize::MAX);
+
+    report.push(String::new());
+    report.push(format!("## Fleet scale: {n} keys over {users} users (provider CPU from outside; calls; latency; throttling)\n"));
+    report.push("Provider CPU is measured from outside: Terraform runs each provider (iamkey and the Go null provider) through GNU time, which records getrusage of the provider process at its exit (10 ms resolution per launch), summed over the launches of one plan; medians.\n".into());
+    report.push("| figure | iamkey | Go null provider | ratio | target |\n|---|---|---|---|---|".into());
+    report.push(format!("| provider CPU per resource, plan -refresh=false | {own_plan:.3} ms | {null_plan:.3} ms | {:.2}× | ≤ 0.25× |", own_plan / null_plan));
+    report.push(format!(
+        "| provider CPU per resource, plan (refresh) | {own_refresh:.3} ms | {null_refresh:.3} ms | {:.2}× | ≤ 0.5× |",
+        own_refresh / null_refresh
+    ));
+    report.push(format!("| IAM calls per default refresh | {calls} | 0 | {users} users | ≤ {users} |"));
+    report.push(format!(
+        "| latency (+50 ms per IAM request): refresh − plan -refresh=false | {} ({} − {}) | — | — | ≤ {} |",
+        secs(waited),
+        secs(slow_refresh),
+        secs(slow_plan),
+        secs(latency_target)
+    ));
+    report.push(format!(
+        "\nThrottling above 20 requests/s (IAM's `Throttling`, HTTP 400), default settings ({} requests throttled):\n",
+        proxy.throttled() - throttled_before
+    ));
+    report.push("| operation | outcome | IAM requests | wall | ÷ rate-limit time | orphaned keys |\n|---|---|---|---|---|---|".into());
+    report.extend(rows);
+    if own_plan / null_plan > 0.25 {
+        misses.push(format!("provider CPU per resource, plan -refresh=false: {:.2}× the null provider's > 0.25×", own_plan / null_plan));
+    }
+    if own_refresh / null_refresh > 0.5 {
+        misses.push(format!("provider CPU per resource, plan (refresh): {:.2}× the null provider's > 0.5×", own_refresh / null_refresh));
+    }
+    if calls > users {
+        misses.push(format!("refresh of {n} keys made {calls} IAM calls for {users} users"));
+    }
+    if waited > latency_target {
+        misses.push(format!("latency workload: refresh waited {} > {}", secs(waited), secs(latency_target)));
+    }
+}
+
 fn main() {
     let null_provider =
         PathBuf::from(std::env::var("BENCH_NULL_PROVIDER").expect("BENCH_NULL_PROVIDER: the Go null provider binary (scripts/bench.sh installs it)"));
@@ -333,14 +497,9 @@ fn main() {
             per_resource(provider_refresh),
             per_resource(emulator_refresh)
         ));
-        if n >= 500 {
-            if ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall) > 1.3 {
-                misses.push(format!("plan -refresh=false of {n}: {:.2}× terraform_data > 1.3×", ratio(own.plan_no_refresh.wall, data.plan_no_refresh.wall)));
-            }
-            if own.plan_refresh.wall > null.plan_refresh.wall {
-                misses.push(format!("plan of {n}: {} slower than null_resource's {}", secs(own.plan_refresh.wall), secs(null.plan_refresh.wall)));
-            }
-        }
+        // The old wall-time targets against terraform_data and null_resource are
+        // withdrawn (issue 17): Terraform's own per-attribute work dominates them.
+        // Their figures stay in the table; the fleet section holds the targets.
         if lists > users {
             misses.push(format!("refresh of {n} keys made {lists} ListAccessKeys for {users} users"));
         }
@@ -355,6 +514,10 @@ fn main() {
     report.push("| N | resource | plan -refresh=false: Terraform with plugins | of which the provider | plan (refresh): Terraform with plugins | of which the provider | emulator during the refresh |".into());
     report.push("|---|---|---|---|---|---|---|".into());
     report.extend(cpu_rows);
+
+    if let Some(&largest) = sizes.iter().max() {
+        fleet(largest, scratch.path(), &rc, &null_provider, &mut report, &mut misses);
+    }
 
     report.push(String::new());
     report.push(
