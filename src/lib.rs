@@ -5,10 +5,11 @@
 //! - `host` (plugin process: handshake, TLS, signals, logging) → `protocol`;
 //! - `protocol` (wire types, codec, converters, thin gRPC service) → `framework`, `value`;
 //! - `framework` (traits, schema, plan rules, the per-RPC rules in `framework::server`) → `value`;
-//! - `resources` (the types served) → `framework`, `aws`, `value`;
+//! - `resources` (the types served) → `framework`, `aws`, `crypto`, `value`;
+//! - `functions` (provider functions) → `framework`, `crypto`, `value`;
 //! - `provider` (configuration → AWS clients, handed to the resources as provider data)
-//!   → `framework`, `resources`, `aws`, `value`;
-//! - `aws` (SDK wrappers) → `secret`;
+//!   → `framework`, `resources`, `functions`, `aws`, `value`;
+//! - `aws` (SDK wrappers) → `secret`; `crypto` (SES derivation, OpenPGP) → `secret`;
 //! - leaves: `value` (Terraform's value model), `secret` (the redacting secret type),
 //!   `testhooks` (fail points and the test clock's offset, inert without the
 //!   `test-hooks` feature; any layer may call them).
@@ -16,8 +17,10 @@
 //! `main` (and the `docs` generator it runs) sit on top: → `host`, `provider`.
 
 pub mod aws;
+pub mod crypto;
 pub mod docs;
 pub mod framework;
+pub mod functions;
 pub mod host;
 pub mod protocol;
 pub mod provider;

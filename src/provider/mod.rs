@@ -44,7 +44,7 @@ impl IamKeyProvider {
             resources: vec![Arc::new(AccessKeyResource::new(clients.clone()))],
             data_sources: vec![Arc::new(crate::resources::access_keys::AccessKeysDataSource::new(clients.clone()))],
             list_resources: vec![Arc::new(crate::resources::access_key_list::AccessKeyList::new(clients.clone()))],
-            functions: vec![Arc::new(crate::resources::ses::SesSmtpPasswordFunction::default())],
+            functions: vec![Arc::new(crate::functions::ses_smtp_password_v4::SesSmtpPasswordFunction::default())],
             ephemeral_resources: vec![Arc::new(crate::resources::ephemeral_key::EphemeralAccessKey::new(clients.clone()))],
             clients,
         }

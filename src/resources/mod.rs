@@ -13,5 +13,3 @@ pub mod access_keys;
 pub mod ephemeral_key;
 pub mod inventory;
 pub mod owner;
-pub mod pgp;
-pub mod ses;

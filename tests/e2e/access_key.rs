@@ -260,7 +260,7 @@ fn pgp_key_round_trip_decrypts_with_the_private_key() {
         let secret = decrypt("encrypted_secret");
         assert_eq!(secret.len(), 40, "{form}: a secret access key");
         let password = decrypt("encrypted_ses_smtp_password_v4");
-        let expected = iamkey::resources::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), REGION);
+        let expected = iamkey::crypto::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), REGION);
         assert_eq!(password, expected.expose(), "{form}: the SES password belongs to the secret");
         assert_eq!(ws.plan().code, 0, "{form}");
         ws.tf(&["destroy", "-auto-approve"]).assert_success();

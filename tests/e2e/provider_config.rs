@@ -47,7 +47,7 @@ fn a_profile_in_shared_config_and_credentials_files() {
     assert_eq!(values["user"], user.as_str(), "the profile's credentials signed the calls");
     // The SES password is derived for the profile's region.
     let secret = values["secret"].as_str().unwrap();
-    let expected = iamkey::resources::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), "eu-west-1");
+    let expected = iamkey::crypto::ses::ses_smtp_password_v4(&iamkey::secret::Secret::new(secret), "eu-west-1");
     assert_eq!(values["ses_smtp_password_v4"], expected.expose());
     ws.tf(&["destroy", "-auto-approve"]).assert_success();
 }

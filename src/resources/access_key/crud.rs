@@ -9,9 +9,9 @@ use super::schema::*;
 use super::secret::*;
 use super::*;
 use crate::aws::iam::{CreateFailure, IamError};
+use crate::crypto::pgp::RecipientKey;
 use crate::framework::schema::Schema;
 use crate::framework::{ApplyOutcome, OpContext, Resource};
-use crate::resources::pgp::RecipientKey;
 use crate::value::{AttributePath, Diagnostics, Value};
 
 /// The one place IAM errors become diagnostics.

@@ -2,10 +2,10 @@
 
 use super::*;
 use crate::aws::destination::Destination;
+use crate::crypto::pgp::RecipientKey;
+use crate::crypto::ses::check_region;
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::resources::owner;
-use crate::resources::pgp::RecipientKey;
-use crate::resources::ses::check_region;
 use crate::value::{AttributePath, Diagnostics, Type, Value};
 
 /// The identity (protocol 6.9): which account, which user, which key. With the

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::aws::destination::Destination;
+use crate::crypto::pgp::RecipientKey;
+use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::OpContext;
-use crate::resources::pgp::RecipientKey;
-use crate::resources::ses::ses_smtp_password_v4;
 use crate::secret::Secret;
 use crate::value::{AttributePath, Diagnostics, Value};
 
