@@ -16,6 +16,35 @@ pub enum Destination {
     Ssm { name: String, kms_key_id: Option<String> },
 }
 
+/// The JSON document a new key's secret is stored as: `access_key_id`,
+/// `secret_access_key`, the SES password, and the SES passwords of other regions as
+/// one object by region. It holds secrets, so it has no `Debug`.
+pub struct SecretDocument(serde_json::Map<String, serde_json::Value>);
+
+impl SecretDocument {
+    pub fn new(access_key_id: &str) -> Self {
+        let mut document = serde_json::Map::new();
+        document.insert("access_key_id".into(), serde_json::Value::String(access_key_id.to_string()));
+        SecretDocument(document)
+    }
+
+    /// Adds one value; `secret` is stored under AWS's own name, `secret_access_key`.
+    pub fn add(&mut self, name: &str, text: &str) {
+        let name = if name == "secret" { "secret_access_key" } else { name };
+        self.0.insert(name.into(), serde_json::Value::String(text.to_string()));
+    }
+
+    /// Adds values by region, as one object.
+    pub fn add_by_region<'a>(&mut self, name: &str, by_region: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let map = by_region.into_iter().map(|(region, text)| (region.to_string(), serde_json::Value::String(text.to_string()))).collect();
+        self.0.insert(name.into(), serde_json::Value::Object(map));
+    }
+
+    fn into_secret(self) -> Secret {
+        Secret::new(serde_json::Value::Object(self.0).to_string())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{operation} failed: {code}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
 pub struct StoreError {
@@ -41,8 +70,9 @@ impl SecretStores {
         SecretStores { secrets_manager, ssm }
     }
 
-    /// Writes `value` as the destination's new version; returns that version's ID.
-    pub async fn write(&self, destination: &Destination, value: &Secret) -> Result<String, StoreError> {
+    /// Writes `document` as the destination's new version; returns that version's ID.
+    pub async fn write(&self, destination: &Destination, document: SecretDocument) -> Result<String, StoreError> {
+        let value = &document.into_secret();
         match destination {
             Destination::SecretsManager { secret_id } => self.put_secret(secret_id, value).await,
             Destination::Ssm { name, kms_key_id } => {
@@ -79,5 +109,23 @@ impl SecretStores {
             }
             Err(e) => Err(StoreError::from_sdk("secretsmanager:PutSecretValue", &e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::*;
+
+    #[test]
+    fn the_document_names_the_secret_as_aws_does_and_groups_regions() {
+        let mut document = SecretDocument::new("AKIAEXAMPLE");
+        document.add("secret", "s3cr3t");
+        document.add("ses_smtp_password_v4", "pw");
+        document.add_by_region("ses_smtp_passwords_v4", [("eu-west-1", "pw-eu")]);
+        let json: serde_json::Value = serde_json::from_str(document.into_secret().expose()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"access_key_id": "AKIAEXAMPLE", "secret_access_key": "s3cr3t", "ses_smtp_password_v4": "pw", "ses_smtp_passwords_v4": {"eu-west-1": "pw-eu"}})
+        );
     }
 }

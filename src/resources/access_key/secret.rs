@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::aws::destination::Destination;
+use crate::aws::destination::{Destination, SecretDocument};
 use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::OpContext;
@@ -65,21 +65,15 @@ impl AccessKeyResource {
         let Some(stores) = &clients.stores else {
             return Err(Diagnostics::error_at(path, "No secret store", "This provider has no Secrets Manager or SSM client."));
         };
-        let mut document = serde_json::Map::new();
-        document.insert("access_key_id".into(), serde_json::Value::String(id.to_string()));
-        for (name, value) in attributes {
-            let name = if name == "secret" { "secret_access_key" } else { name };
+        let mut document = SecretDocument::new(id);
+        for (name, value) in &attributes {
             match value {
-                Value::String(text) => drop(document.insert(name.into(), serde_json::Value::String(text))),
-                Value::Map(by_region) => {
-                    let map = by_region.into_iter().filter_map(|(k, v)| Some((k, serde_json::Value::String(v.as_str()?.to_string())))).collect();
-                    document.insert(name.into(), serde_json::Value::Object(map));
-                }
+                Value::String(text) => document.add(name, text),
+                Value::Map(by_region) => document.add_by_region(name, by_region.iter().filter_map(|(region, v)| Some((region.as_str(), v.as_str()?)))),
                 _ => {}
             }
         }
-        let payload = Secret::new(serde_json::Value::Object(document).to_string());
-        stores.write(destination, &payload).await.map_err(|e| {
+        stores.write(destination, document).await.map_err(|e| {
             Diagnostics::error_at(
                 path,
                 "Could not write the secret to its destination",
