@@ -3,8 +3,9 @@
 //! `framework::server`; this module knows neither them nor IAM.
 //!
 //! Rules kept here:
-//! - every RPC runs in `serve`: one span (RPC, type, request id) and one panic
-//!   guard, which answers with an error diagnostic (and for an apply, the state
+//! - every RPC that runs provider code runs in `serve` (only the constant answers
+//!   of `unsupported` and StopProvider do not): one span (RPC, type, request id)
+//!   and one panic guard, which answers with an error diagnostic (and for an apply, the state
 //!   the operation recorded) and keeps the server serving;
 //! - domain failures travel as diagnostics; a gRPC status only for protocol faults;
 //! - every RPC Terraform 1.15 may call gets an answer (never `Unimplemented`);
