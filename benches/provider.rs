@@ -174,10 +174,52 @@ fn data_shaped_like(values: &serde_json::Value, n: usize) -> String {
 }
 
 fn iamkey_config(endpoint: &str, users: usize, keys: usize, prefix: &str) -> String {
+    iamkey_config_with(endpoint, users, keys, prefix, "")
+}
+
+/// `iamkey_config` with `arguments` added to the provider block.
+fn iamkey_config_with(endpoint: &str, users: usize, keys: usize, prefix: &str, arguments: &str) -> String {
     format!(
         "{}locals {{\n  users = {users}\n}}\nresource \"iamkey_access_key\" \"k\" {{\n  count = {keys}\n  user  = \"{prefix}-${{count.index % local.users}}\"\n}}\n",
-        provider_block_for(endpoint)
+        provider_block_with(endpoint, arguments)
     )
+}
+
+/// Apply, refresh and destroy behind the proxy's rate limit: one row each with the
+/// outcome, the requests accepted and throttled, the wall time, its ratio to the
+/// time the rate limit itself imposes (accepted requests ÷ 20 per second) and the
+/// orphaned keys. A miss of the 1.3× target, a failure or an orphan goes to `misses`.
+fn throttled_workload(own: &Workspace, proxy: &FaultProxy, prefix: &str, users: usize, settings: &str, misses: &mut Vec<String>) -> Vec<String> {
+    let mut rows = Vec::new();
+    for (operation, args) in [
+        ("apply", vec!["apply", "-auto-approve", "-input=false"]),
+        ("refresh", vec!["plan", "-input=false"]),
+        ("destroy", vec!["destroy", "-auto-approve", "-input=false"]),
+    ] {
+        let (started, throttled) = (Instant::now(), proxy.throttled());
+        let mut run = None;
+        let requests: usize = proxy.calls_during(|| run = Some(own.tf(&args))).iter().map(|(_, c)| c).sum();
+        let (run, took) = (run.unwrap(), started.elapsed());
+        let throttled = proxy.throttled() - throttled;
+        let accepted = requests - throttled;
+        let limit_time = Duration::from_secs_f64(accepted as f64 / 20.0);
+        let keys_in_iam: usize = (0..users).map(|u| keys_of(&format!("{prefix}-{u}")).len()).sum();
+        let orphans = keys_in_iam.saturating_sub(own.state_key_ids().len());
+        let outcome = if run.code == 0 { "ok" } else { "**failed**" };
+        rows.push(format!(
+            "| {settings} | {operation} | {outcome} | {accepted} | {throttled} | {} | {:.2}× | {orphans} |",
+            secs(took),
+            ratio(took, limit_time)
+        ));
+        if run.code != 0 || orphans > 0 || ratio(took, limit_time) > 1.3 {
+            misses.push(format!(
+                "throttled {operation} ({settings}): exit {}, {orphans} orphans, {:.2}× the rate-limit time",
+                run.code,
+                ratio(took, limit_time)
+            ));
+        }
+    }
+    rows
 }
 
 /// "N Action, ..." for calls counted by `FaultProxy::calls_during`.
@@ -325,33 +367,13 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
         ws.tf(&["destroy", "-auto-approve", "-input=false"]).assert_success();
     }
 
-    // Throttling: IAM's Throttling above 20 requests/s; default settings.
+    // Throttling: IAM's Throttling above 20 requests/s; default settings, then
+    // the same with retry_mode = "adaptive" for comparison.
     proxy.limit_rate(20);
     let throttled_before = proxy.throttled();
-    let mut rows = Vec::new();
-    for (operation, args) in [
-        ("apply", vec!["apply", "-auto-approve", "-input=false"]),
-        ("refresh", refresh.to_vec()),
-        ("destroy", vec!["destroy", "-auto-approve", "-input=false"]),
-    ] {
-        let started = Instant::now();
-        let mut run = None;
-        let calls: usize = proxy.calls_during(|| run = Some(own.tf(&args))).iter().map(|(_, c)| c).sum();
-        let (run, took) = (run.unwrap(), started.elapsed());
-        let limit_time = Duration::from_secs_f64(calls as f64 / 20.0);
-        let keys_in_iam: usize = (0..users).map(|u| keys_of(&format!("{prefix}-{u}")).len()).sum();
-        let tracked = own.state_key_ids().len();
-        let orphans = keys_in_iam.saturating_sub(tracked);
-        rows.push(format!(
-            "| {operation} | {} | {calls} | {} | {:.2}× | {orphans} |",
-            if run.code == 0 { "ok" } else { "**failed**" },
-            secs(took),
-            ratio(took, limit_time)
-        ));
-        if run.code != 0 || orphans > 0 || ratio(took, limit_time) > 1.3 {
-            misses.push(format!("throttled {operation} of {n}: exit {}, {orphans} orphans, {:.2}× the rate-limit time", run.code, ratio(took, limit_time)));
-        }
-    }
+    let mut rows = throttled_workload(&own, &proxy, &prefix, users, "default (standard, 25 retries)", misses);
+    own.write(&iamkey_config_with(&proxy.endpoint(), users, n, &prefix, "  retry_mode = \"adaptive\"\n"));
+    rows.extend(throttled_workload(&own, &proxy, &prefix, users, "retry_mode = \"adaptive\"", &mut Vec::new()));
     proxy.limit_rate(usize::MAX);
 
     report.push(String::new());
@@ -375,7 +397,7 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
         "\nThrottling above 20 requests/s (IAM's `Throttling`, HTTP 400), default settings ({} requests throttled):\n",
         proxy.throttled() - throttled_before
     ));
-    report.push("| operation | outcome | IAM requests | wall | ÷ rate-limit time | orphaned keys |\n|---|---|---|---|---|---|".into());
+    report.push("| provider settings | operation | outcome | requests accepted | requests throttled | wall | ÷ rate-limit time (accepted ÷ 20/s) | orphaned keys |\n|---|---|---|---|---|---|---|---|".into());
     report.extend(rows);
     if own_plan / null_plan > 0.25 {
         misses.push(format!("provider CPU per resource, plan -refresh=false: {:.2}× the null provider's > 0.25×", own_plan / null_plan));
