@@ -40,6 +40,19 @@ impl SecretDocument {
         self.0.insert(name.into(), serde_json::Value::Object(map));
     }
 
+    /// Every value but the key ID, each a secret.
+    fn secret_values(&self) -> Vec<Secret> {
+        let mut values = Vec::new();
+        for (name, value) in &self.0 {
+            match value {
+                serde_json::Value::String(text) if name != "access_key_id" => values.push(Secret::new(text.clone())),
+                serde_json::Value::Object(by_region) => values.extend(by_region.values().filter_map(|v| Some(Secret::new(v.as_str()?)))),
+                _ => {}
+            }
+        }
+        values
+    }
+
     fn into_secret(self) -> Secret {
         Secret::new(serde_json::Value::Object(self.0).to_string())
     }
@@ -54,6 +67,17 @@ pub struct StoreError {
 }
 
 impl StoreError {
+    /// This error with every occurrence of `secrets` and of the whole `document`
+    /// replaced in AWS's message.
+    fn without(mut self, secrets: &[Secret], document: &Secret) -> Self {
+        if let Some(message) = self.message.as_mut() {
+            for secret in std::iter::once(document).chain(secrets).filter(|s| !s.expose().is_empty()) {
+                *message = message.replace(secret.expose(), "[redacted]");
+            }
+        }
+        self
+    }
+
     fn from_sdk<E: ProvideErrorMetadata>(operation: &'static str, e: &E) -> Self {
         StoreError { operation, code: e.code().unwrap_or("no error code").to_string(), message: e.message().map(str::to_string) }
     }
@@ -71,8 +95,15 @@ impl SecretStores {
     }
 
     /// Writes `document` as the destination's new version; returns that version's ID.
+    /// An error never carries a value of the document, even if the service echoed it
+    /// (AWS validation messages may quote the offending value).
     pub async fn write(&self, destination: &Destination, document: SecretDocument) -> Result<String, StoreError> {
-        let value = &document.into_secret();
+        let secrets = document.secret_values();
+        let value = document.into_secret();
+        self.write_value(destination, &value).await.map_err(|e| e.without(&secrets, &value))
+    }
+
+    async fn write_value(&self, destination: &Destination, value: &Secret) -> Result<String, StoreError> {
         match destination {
             Destination::SecretsManager { secret_id } => self.put_secret(secret_id, value).await,
             Destination::Ssm { name, kms_key_id } => {
@@ -127,5 +158,21 @@ mod document_tests {
             json,
             serde_json::json!({"access_key_id": "AKIAEXAMPLE", "secret_access_key": "s3cr3t", "ses_smtp_password_v4": "pw", "ses_smtp_passwords_v4": {"eu-west-1": "pw-eu"}})
         );
+    }
+
+    /// A store's error that quotes what was sent (as AWS validation messages may)
+    /// reaches the user with every secret of the document replaced.
+    #[test]
+    fn an_error_that_echoes_the_document_carries_none_of_its_secrets() {
+        let mut document = SecretDocument::new("AKIAEXAMPLE");
+        document.add("secret", "canarySECRET");
+        document.add_by_region("ses_smtp_passwords_v4", [("eu-west-1", "canaryPASSWORD")]);
+        let secrets = document.secret_values();
+        let payload = document.into_secret();
+        let echoed = format!("Value '{}' at 'value' failed; also canarySECRET and canaryPASSWORD", payload.expose());
+        let error = StoreError { operation: "ssm:PutParameter", code: "ValidationException".into(), message: Some(echoed) }.without(&secrets, &payload);
+        let shown = error.to_string();
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.contains("ValidationException") && shown.contains("[redacted]"), "{shown}");
     }
 }
