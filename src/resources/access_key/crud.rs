@@ -145,7 +145,7 @@ impl Resource for AccessKeyResource {
         ctx.partial_state.record(state.0.clone());
         crate::testhooks::panic_point("after-create");
         match secret_attributes(&created.secret, &clients.region, wanted.ses_smtp_regions, recipient.as_ref()) {
-            Ok(attributes) => match &wanted.destination {
+            Ok(attributes) => match &wanted.destination() {
                 None => state.set_secret_attributes(attributes),
                 Some(destination) => match self.write_to_destination(destination, &key.access_key_id, attributes).await {
                     Ok(version) => state.set_destination_version(version),

@@ -50,7 +50,7 @@ pub(super) struct KeyModel<'v> {
     pub refresh_last_used: bool,
     /// None for a state that was never read (an import stub).
     pub create_date: Option<&'v str>,
-    pub destination: Option<Destination>,
+    value: &'v Value,
 }
 
 impl<'v> KeyModel<'v> {
@@ -65,8 +65,14 @@ impl<'v> KeyModel<'v> {
             wait_until_usable: value.get("wait_until_usable").as_bool() == Some(true),
             refresh_last_used: value.get(REFRESH_LAST_USED).as_bool() == Some(true),
             create_date: value.get("create_date").as_str(),
-            destination: destination_of(value),
+            value,
         }
+    }
+
+    /// The secret store the key's secret goes to, if any (decoded on demand: only a
+    /// create needs it, and a refresh reads a model per key).
+    pub(super) fn destination(&self) -> Option<Destination> {
+        destination_of(self.value)
     }
 }
 
@@ -125,7 +131,7 @@ mod tests {
         let key = KeyModel::from_value(&planned);
         assert_eq!((key.id, key.user, key.status, key.description), (None, Some("ci"), Status::Active, None));
         assert!(key.wait_until_usable && !key.refresh_last_used);
-        assert!(matches!(key.destination, Some(Destination::SecretsManager { ref secret_id }) if secret_id == "ci/key"));
+        assert!(matches!(key.destination(), Some(Destination::SecretsManager { ref secret_id }) if secret_id == "ci/key"));
     }
 
     #[test]
