@@ -2,7 +2,8 @@
 //! the modules below it (A → B: a `crate::B` path appears in A's files).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+
+mod source;
 
 /// Which modules each module may use (besides itself).
 const ALLOWED: &[(&str, &[&str])] = &[
@@ -19,27 +20,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("provider", &["framework", "resources", "functions", "aws", "value", "secret", "testhooks"]),
 ];
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// The modules each top-level module uses, from its `crate::NAME` paths.
 fn uses() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
     let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for file in files {
-        let relative = file.strip_prefix(&src).unwrap();
+    for (relative, text) in source::files() {
         let module = relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
-        let text = std::fs::read_to_string(&file).unwrap();
         let used = uses.entry(module.clone()).or_default();
         for (at, _) in text.match_indices("crate::") {
             let name: String = text[at + 7..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();

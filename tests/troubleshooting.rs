@@ -10,6 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+mod source;
+
 /// Calls that take a summary, and which argument (0-based) it is.
 const SUMMARY_CALLS: &[(&str, usize)] = &[
     ("Diagnostics::error(", 0),
@@ -66,23 +68,10 @@ fn summary(argument: &str) -> Option<String> {
     Some(text)
 }
 
-fn sources(dir: &Path, out: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if name.ends_with(".rs") && name != "tests.rs" && name != "testing.rs" {
-            let text = std::fs::read_to_string(&path).unwrap();
-            // Unit tests at the end of a file emit nothing.
-            out.push(text.split("#[cfg(test)]\nmod tests").next().unwrap().to_string());
-        }
-    }
-}
-
 fn emitted() -> BTreeSet<String> {
-    let mut files = Vec::new();
-    sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let files = source::files().into_iter().filter(|(path, _)| !path.ends_with("tests.rs") && !path.ends_with("testing.rs"));
+    // Unit tests at the end of a file emit nothing.
+    let files: Vec<String> = files.map(|(_, text)| text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default().to_string()).collect();
     let mut found: BTreeSet<String> = BUILT_ELSEWHERE.iter().map(|s| s.to_string()).collect();
     for text in &files {
         for (call, index) in SUMMARY_CALLS {
