@@ -367,13 +367,13 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
         ws.tf(&["destroy", "-auto-approve", "-input=false"]).assert_success();
     }
 
-    // Throttling: IAM's Throttling above 20 requests/s; default settings (adaptive
-    // retries), then retry_mode = "standard" for comparison.
+    // Throttling: IAM's Throttling above 20 requests/s; default settings, then
+    // the same with retry_mode = "adaptive" for comparison.
     proxy.limit_rate(20);
     let throttled_before = proxy.throttled();
-    let mut rows = throttled_workload(&own, &proxy, &prefix, users, "default (adaptive, 25 retries)", misses);
-    own.write(&iamkey_config_with(&proxy.endpoint(), users, n, &prefix, "  retry_mode = \"standard\"\n"));
-    rows.extend(throttled_workload(&own, &proxy, &prefix, users, "retry_mode = \"standard\"", &mut Vec::new()));
+    let mut rows = throttled_workload(&own, &proxy, &prefix, users, "default (standard, 25 retries)", misses);
+    own.write(&iamkey_config_with(&proxy.endpoint(), users, n, &prefix, "  retry_mode = \"adaptive\"\n"));
+    rows.extend(throttled_workload(&own, &proxy, &prefix, users, "retry_mode = \"adaptive\"", &mut Vec::new()));
     proxy.limit_rate(usize::MAX);
 
     report.push(String::new());
