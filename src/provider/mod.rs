@@ -101,7 +101,7 @@ fn provider_schema() -> Schema {
             .attribute(Attribute::optional("secret_key", Type::String).sensitive().describe("Secret access key. Falls back to `AWS_SECRET_ACCESS_KEY`."))
             .attribute(Attribute::optional("token", Type::String).sensitive().describe("Session token for temporary credentials. Falls back to `AWS_SESSION_TOKEN`."))
             .attribute(Attribute::optional("max_retries", Type::Number).validate(positive_number).describe("How many times a throttled or transiently failed call is retried, with exponential backoff and jitter, within `operation_timeout`. Default 25, as hashicorp/aws."))
-            .attribute(Attribute::optional("retry_mode", Type::String).validate(retry_mode).describe("`adaptive` (the SDK's retries plus client-side rate limiting once IAM throttles) or `standard`. Default `adaptive`: IAM's rate limit is per account, and under it adaptive finishes sooner and sends far fewer throttled requests (design/benchmarks.md)."))
+            .attribute(Attribute::optional("retry_mode", Type::String).validate(retry_mode).describe("`standard` or `adaptive` (client-side rate limiting). Default `standard`."))
             .attribute(Attribute::optional("skip_credentials_validation", Type::Bool).describe("Skip the sts:GetCallerIdentity check of the credentials at configure time. Default false."))
             .attribute(Attribute::optional("custom_ca_bundle", Type::String).describe("Path of a PEM bundle of extra CA certificates to trust, for private endpoints and TLS-intercepting proxies. Falls back to `AWS_CA_BUNDLE`."))
             .attribute(Attribute::optional("http_proxy", Type::String).describe("URL of a proxy for every AWS call. Falls back to `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`."))
@@ -148,10 +148,7 @@ fn settings_from(config: &Value) -> ClientSettings {
         custom_ca_bundle: string(config.get("custom_ca_bundle")).map(PathBuf::from),
         http_proxy: string(config.get("http_proxy")),
         max_retries: config.get("max_retries").as_i64().map(|n| n.clamp(0, 100) as u32),
-        // Adaptive unless asked for standard: measured against a 20 requests/s limit at
-        // 500 keys, it was 1.28-1.40x the rate-limit time with 102 throttled requests,
-        // standard 1.43-2.43x with 903.
-        adaptive_retries: config.get("retry_mode").as_str() != Some("standard"),
+        adaptive_retries: config.get("retry_mode").as_str() == Some("adaptive"),
         connect_timeout: seconds(config.get("connect_timeout"), DEFAULT_CONNECT_TIMEOUT),
         operation_timeout: seconds(config.get("operation_timeout"), DEFAULT_OPERATION_TIMEOUT),
         skip_credentials_validation: config.get("skip_credentials_validation").as_bool().unwrap_or(false),
@@ -255,7 +252,7 @@ mod tests {
         let mut config = Value::Null;
         config.set("region", Value::string("eu-west-1"));
         config.set("max_retries", Value::Number(crate::value::Number::Int(7)));
-        config.set("retry_mode", Value::string("standard"));
+        config.set("retry_mode", Value::string("adaptive"));
         config.set("secret_key", Value::string("sk"));
         let mut endpoints = Value::Null;
         endpoints.set("iam", Value::string("http://127.0.0.1:1"));
@@ -263,8 +260,7 @@ mod tests {
         let s = settings_from(&config);
         assert_eq!(s.region.as_deref(), Some("eu-west-1"));
         assert_eq!(s.max_retries, Some(7));
-        assert!(!s.adaptive_retries, "standard when asked for");
-        assert!(settings_from(&Value::Null).adaptive_retries, "adaptive by default");
+        assert!(s.adaptive_retries);
         assert_eq!(s.iam_endpoint.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(s.secret_key.map(|k| k.expose().to_string()).as_deref(), Some("sk"));
         assert_eq!(s.operation_timeout, DEFAULT_OPERATION_TIMEOUT);
