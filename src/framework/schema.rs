@@ -48,11 +48,24 @@ pub struct Attribute {
     /// A change of this attribute replaces the object instead of updating it.
     pub replace_on_change: bool,
     pub validators: Vec<Validator>,
+    /// What each field of an object-typed attribute (or of the objects of a
+    /// list, set or map) means: the docs list them as a nested schema.
+    pub field_descriptions: &'static [(&'static str, &'static str)],
 }
 
 impl Attribute {
     fn new(name: &'static str, ty: Type, mode: Mode) -> Self {
-        Attribute { name, ty, description: "", mode, sensitive: false, default: None, replace_on_change: false, validators: Vec::new() }
+        Attribute {
+            name,
+            ty,
+            description: "",
+            mode,
+            sensitive: false,
+            default: None,
+            replace_on_change: false,
+            validators: Vec::new(),
+            field_descriptions: &[],
+        }
     }
 
     pub fn required(name: &'static str, ty: Type) -> Self {
@@ -73,6 +86,12 @@ impl Attribute {
 
     pub fn describe(mut self, description: &'static str) -> Self {
         self.description = description;
+        self
+    }
+
+    /// Describes the fields of the attribute's objects, in the order the docs list them.
+    pub fn describe_fields(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        self.field_descriptions = fields;
         self
     }
 

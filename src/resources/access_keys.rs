@@ -34,14 +34,6 @@ pub fn validate_status_filter(v: &Value) -> Result<(), String> {
     }
 }
 
-fn keys_description() -> &'static str {
-    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    TEXT.get_or_init(|| {
-        let fields: Vec<String> = KEY_ATTRIBUTES.iter().map(|(name, doc)| format!("`{name}`: {doc}")).collect();
-        format!("The keys, oldest first. Each key has:\n  {}", fields.join("\n  "))
-    })
-}
-
 fn schema() -> Schema {
     Schema::new(
         0,
@@ -57,7 +49,7 @@ fn schema() -> Schema {
                 .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
         )
         .attribute(Attribute::computed("id", Type::String).describe("The user name, or `caller` when no user was given."))
-        .attribute(Attribute::computed("access_keys", Type::List(Box::new(key_type()))).describe(keys_description())),
+        .attribute(Attribute::computed("access_keys", Type::List(Box::new(key_type()))).describe("The keys, oldest first.").describe_fields(&KEY_ATTRIBUTES)),
     )
 }
 

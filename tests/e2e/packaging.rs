@@ -106,3 +106,28 @@ fn the_release_check_finds_the_test_hooks_of_a_test_build() {
         assert!(report.contains(hook), "{hook} not found: {report}");
     }
 }
+
+/// An example as a user would run it: its placeholder user and key ID replaced by
+/// real ones, after the provider block.
+fn example_for(path: &str, user: &str, key_id: &str) -> String {
+    let example = std::fs::read_to_string(project_root().join(path)).unwrap();
+    assert!(example.contains("deploy-bot") && example.contains("AKIAIOSFODNN7EXAMPLE"), "{path} names no placeholder");
+    format!("{}{}", provider_block(), example.replace("deploy-bot", user).replace("AKIAIOSFODNN7EXAMPLE", key_id))
+}
+
+#[test]
+fn the_import_block_examples_adopt_an_existing_key_as_documented() {
+    for example in ["import-by-string-id.tf", "import-by-identity.tf"] {
+        let user = unique_user("import-example");
+        create_user(&user);
+        let made = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).expect("CreateAccessKey");
+        let key_id = made.access_key().unwrap().access_key_id().to_string();
+        let ws = Workspace::new("");
+        ws.write(&example_for(&format!("examples/resources/iamkey_access_key/{example}"), &user, &key_id));
+        let applied = ws.apply().assert_success();
+        assert!(applied.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{example}: {}", applied.stdout);
+        assert_eq!(ws.state_key_ids(), vec![key_id.clone()], "{example}");
+        assert_eq!(keys_of(&user), vec![(key_id, "Active".to_string())], "{example}: the import made or changed no key");
+        assert_eq!(ws.plan().code, 0, "{example}: nothing to do after the import");
+    }
+}
