@@ -3,11 +3,16 @@
 # packed filesystem mirror:
 #   DIST/terraform-provider-iamkey_<version>_<os>_<arch>.zip
 #   DIST/terraform-provider-iamkey_<version>_SHA256SUMS
+#   DIST/terraform-provider-iamkey_<version>_SHA256SUMS.sig  (with IAMKEY_SIGNING_KEY: a
+#       detached binary OpenPGP signature by that key, which the registry checks)
 #   DIST/terraform-provider-iamkey_<version>_manifest.json   ({"protocol_versions":["6.0"]})
 #   DIST/mirror/registry.terraform.io/iamkey/iamkey/<the zip>
 # Usage: scripts/package.sh [DIST]   (default dist/; IAMKEY_BUILD_PROFILE=debug packages
 # the debug build with the test hooks, which the test suite uses to stay fast; a
 # release binary is refused if it carries any test hook)
+# IAMKEY_SIGNING_KEY: fingerprint of the release signing key in gpg's keyring
+# (GNUPGHOME). Without it the checksums are not signed: fine for a filesystem mirror,
+# refused by a registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=$(realpath -m "${1:-dist}")
@@ -41,6 +46,13 @@ with zipfile.ZipFile(target, "w") as z, open(binary, "rb") as f:
 PY
 cp terraform-registry-manifest.json "$dist/${name}_manifest.json"
 (cd "$dist" && sha256sum "$zip" "${name}_manifest.json" > "${name}_SHA256SUMS")
+if [ -n "${IAMKEY_SIGNING_KEY:-}" ]; then
+  gpg --batch --yes --local-user "$IAMKEY_SIGNING_KEY" --output "$dist/${name}_SHA256SUMS.sig" \
+    --detach-sign "$dist/${name}_SHA256SUMS"
+  gpg --batch --verify "$dist/${name}_SHA256SUMS.sig" "$dist/${name}_SHA256SUMS" 2>/dev/null
+else
+  echo "note: ${name}_SHA256SUMS is not signed (set IAMKEY_SIGNING_KEY to sign a release for a registry)" >&2
+fi
 mirror="$dist/mirror/registry.terraform.io/iamkey/iamkey"
 mkdir -p "$mirror"
 cp "$dist/$zip" "$mirror/"

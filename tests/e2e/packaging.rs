@@ -131,3 +131,100 @@ fn the_import_block_examples_adopt_an_existing_key_as_documented() {
         assert_eq!(ws.plan().code, 0, "{example}: nothing to do after the import");
     }
 }
+
+/// A throwaway release signing key in its own gpg home: (fingerprint, armored public key).
+fn throwaway_signing_key(home: &Path) -> (String, String) {
+    std::fs::set_permissions(home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    gpg(home, &["--batch", "--passphrase", "", "--quick-gen-key", "iamkey release test <release@example.invalid>", "rsa2048", "sign", "never"], None);
+    let listing = String::from_utf8(gpg(home, &["--batch", "--with-colons", "--list-secret-keys"], None)).unwrap();
+    let fingerprint = listing.lines().find_map(|l| l.strip_prefix("fpr:")).map(|l| l.trim_matches(':').to_string()).expect("a fingerprint");
+    let armor = String::from_utf8(gpg(home, &["--batch", "--armor", "--export", &fingerprint], None)).unwrap();
+    (fingerprint, armor)
+}
+
+/// tests/support/provider_registry.py serving `dist` over HTTPS; lives as long as the test.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+    ca: std::path::PathBuf,
+}
+
+impl Registry {
+    fn serve(dist: &Path, state: &Path, key_id: &str, public_key: &Path) -> Registry {
+        let mut child = Command::new(project_root().join(".venv/bin/python"))
+            .arg(project_root().join("tests/support/provider_registry.py"))
+            .args(["--dist", dist.to_str().unwrap(), "--state", state.to_str().unwrap(), "--key-id", key_id, "--public-key", public_key.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the registry starts");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| panic!("the registry prints its port, not {line:?}"));
+        Registry { child, port, ca: state.join("ca.pem") }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_signed_release_installs_from_a_registry_as_signed_and_a_tampered_one_is_refused() {
+    let gnupg = tempfile::tempdir().unwrap();
+    let (fingerprint, armor) = throwaway_signing_key(gnupg.path());
+    let key_id = &fingerprint[fingerprint.len() - 16..];
+    let dist = tempfile::tempdir().unwrap();
+    let status = Command::new(project_root().join("scripts/package.sh"))
+        .arg(dist.path())
+        .env("IAMKEY_BUILD_PROFILE", "debug")
+        .env("GNUPGHOME", gnupg.path())
+        .env("IAMKEY_SIGNING_KEY", &fingerprint)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let version = env!("CARGO_PKG_VERSION");
+    let sums = dist.path().join(format!("terraform-provider-iamkey_{version}_SHA256SUMS"));
+    assert!(dist.path().join(format!("terraform-provider-iamkey_{version}_SHA256SUMS.sig")).exists(), "package.sh signs the checksums");
+
+    let state = tempfile::tempdir().unwrap();
+    let public_key = state.path().join("public.asc");
+    std::fs::write(&public_key, &armor).unwrap();
+    let registry = Registry::serve(dist.path(), state.path(), key_id, &public_key);
+    // No mirror: the provider comes from the registry, which Terraform reaches over
+    // HTTPS trusting the throwaway CA.
+    let cli_config = state.path().join("direct.rc");
+    std::fs::write(&cli_config, "provider_installation {\n  direct {}\n}\n").unwrap();
+    let ws = Workspace::empty(|ws| ws.with_env("TF_CLI_CONFIG_FILE", cli_config.to_str().unwrap()).with_env("SSL_CERT_FILE", registry.ca.to_str().unwrap()));
+    let source = format!("localhost:{}/iamkey/iamkey", registry.port);
+    let config =
+        format!("terraform {{\n  required_providers {{\n    iamkey = {{\n      source  = \"{source}\"\n      version = \"{version}\"\n    }}\n  }}\n}}\n");
+    std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    let fresh_init = || {
+        let _ = std::fs::remove_dir_all(ws.path().join(".terraform"));
+        let _ = std::fs::remove_file(ws.path().join(".terraform.lock.hcl"));
+        ws.tf(&["init", "-input=false"])
+    };
+
+    let installed = fresh_init().assert_success();
+    assert!(installed.stdout.contains(&format!("Installed {source} v{version} (self-signed, key ID {key_id})")), "{}", installed.all());
+
+    // Checksums that are not the ones signed: refused.
+    let signed_sums = std::fs::read(&sums).unwrap();
+    std::fs::write(&sums, [signed_sums.as_slice(), b"0000  another-file.zip\n"].concat()).unwrap();
+    let refused = fresh_init();
+    assert_ne!(refused.code, 0, "checksums that do not match their signature must be refused:\n{}", refused.all());
+    assert!(refused.all().contains("invalid signature"), "{}", refused.all());
+    std::fs::write(&sums, &signed_sums).unwrap();
+
+    // A package that is not the one the signed checksums name: refused.
+    let zip = std::fs::read_dir(dist.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "zip")).unwrap();
+    let mut bytes = std::fs::read(&zip).unwrap();
+    bytes.push(0);
+    std::fs::write(&zip, bytes).unwrap();
+    let refused = fresh_init();
+    assert_ne!(refused.code, 0, "a package that does not match the signed checksums must be refused:\n{}", refused.all());
+    assert!(refused.all().contains("incorrect checksum"), "{}", refused.all());
+}

@@ -265,10 +265,15 @@ impl Workspace {
 
     /// A workspace whose environment is adjusted before `terraform init`.
     pub fn configured(config: &str, adjust: impl FnOnce(Workspace) -> Workspace) -> Workspace {
-        let ws = adjust(Workspace { dir: tempfile::tempdir().unwrap(), cli: terraform_cli(), extra_env: Vec::new(), removed_env: Vec::new() });
+        let ws = Workspace::empty(adjust);
         ws.write(config);
         ws.tf(&["init", "-input=false"]).assert_success();
         ws
+    }
+
+    /// A workspace with no configuration, not initialised.
+    pub fn empty(adjust: impl FnOnce(Workspace) -> Workspace) -> Workspace {
+        adjust(Workspace { dir: tempfile::tempdir().unwrap(), cli: terraform_cli(), extra_env: Vec::new(), removed_env: Vec::new() })
     }
 
     /// Runs this workspace with another Terraform (or OpenTofu) CLI.
