@@ -6,7 +6,11 @@
 #   DIST/terraform-provider-iamkey_<version>_SHA256SUMS.sig  (with IAMKEY_SIGNING_KEY: a
 #       detached binary OpenPGP signature by that key, which the registry checks)
 #   DIST/terraform-provider-iamkey_<version>_manifest.json   ({"protocol_versions":["6.0"]})
-#   DIST/mirror/registry.terraform.io/iamkey/iamkey/<the zip>
+#   DIST/mirror/registry.terraform.io/iamkey/iamkey/<the zip>   (for terraform)
+#   DIST/mirror/registry.opentofu.org/iamkey/iamkey/<the zip>   (for tofu, which resolves
+#       iamkey/iamkey to its own registry's host)
+# Only the host platform is built: a release for several platforms runs this on each
+# (or cross-compiles) into the same DIST and signs the combined SHA256SUMS once.
 # Usage: scripts/package.sh [DIST]   (default dist/; IAMKEY_BUILD_PROFILE=debug packages
 # the debug build with the test hooks, which the test suite uses to stay fast; a
 # release binary is refused if it carries any test hook)
@@ -45,7 +49,8 @@ with zipfile.ZipFile(target, "w") as z, open(binary, "rb") as f:
     z.writestr(info, f.read())
 PY
 cp terraform-registry-manifest.json "$dist/${name}_manifest.json"
-(cd "$dist" && sha256sum "$zip" "${name}_manifest.json" > "${name}_SHA256SUMS")
+# Every platform packaged into DIST so far (a multi-platform release fills one DIST).
+(cd "$dist" && sha256sum "${name}"_*.zip "${name}_manifest.json" > "${name}_SHA256SUMS")
 if [ -n "${IAMKEY_SIGNING_KEY:-}" ]; then
   gpg --batch --yes --local-user "$IAMKEY_SIGNING_KEY" --output "$dist/${name}_SHA256SUMS.sig" \
     --detach-sign "$dist/${name}_SHA256SUMS"
@@ -53,7 +58,8 @@ if [ -n "${IAMKEY_SIGNING_KEY:-}" ]; then
 else
   echo "note: ${name}_SHA256SUMS is not signed (set IAMKEY_SIGNING_KEY to sign a release for a registry)" >&2
 fi
-mirror="$dist/mirror/registry.terraform.io/iamkey/iamkey"
-mkdir -p "$mirror"
-cp "$dist/$zip" "$mirror/"
+for registry in registry.terraform.io registry.opentofu.org; do
+  mkdir -p "$dist/mirror/$registry/iamkey/iamkey"
+  cp "$dist/$zip" "$dist/mirror/$registry/iamkey/iamkey/"
+done
 echo "$dist/$zip"

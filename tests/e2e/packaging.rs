@@ -36,6 +36,15 @@ fn packaged_zip_installs_from_a_mirror_and_its_checksums_are_verified() {
     ws.tf(&["init", "-input=false"]).assert_success();
     let lock = std::fs::read_to_string(ws.path().join(".terraform.lock.hcl")).unwrap();
     assert!(lock.contains("\"h1:"), "the lock file records the package's checksum:\n{lock}");
+    // The README's lock command for several platforms, for the one built here.
+    let platform = format!("{}_{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "amd64" } else { "arm64" });
+    let mirror = format!("-fs-mirror={}", dist.path().join("mirror").display());
+    std::fs::remove_file(ws.path().join(".terraform.lock.hcl")).unwrap();
+    let locked = ws.tf(&["providers", "lock", &mirror, &format!("-platform={platform}")]).assert_success();
+    assert!(locked.stdout.contains(&format!("Obtained iamkey/iamkey checksums for {platform}")), "{}", locked.all());
+    assert_eq!(std::fs::read_to_string(ws.path().join(".terraform.lock.hcl")).unwrap(), lock, "the same lock as init's");
+    let mirrored_for_tofu = dist.path().join("mirror/registry.opentofu.org/iamkey/iamkey");
+    assert_eq!(std::fs::read_dir(&mirrored_for_tofu).unwrap().count(), 1, "the mirror serves OpenTofu's registry host too");
     // A fresh install verifies the package against the lock file.
     std::fs::remove_dir_all(ws.path().join(".terraform")).unwrap();
     ws.tf(&["init", "-input=false"]).assert_success();
