@@ -77,8 +77,10 @@ fn every_example_is_formatted_and_validates() {
         "functions/ses_smtp_password_v4",
         "ephemeral-resources/iamkey_access_key",
         "quickstart",
-        "module",
+        "user-keys-for-several-users",
         "modules/user_keys",
+        "ci-identity",
+        "adopt-existing-keys",
     ];
     for dir in dirs {
         let chdir = format!("-chdir={}", tree.path().join(dir).display());
@@ -116,12 +118,16 @@ fn the_release_check_finds_the_test_hooks_of_a_test_build() {
     }
 }
 
-/// An example as a user would run it: its placeholder user and key ID replaced by
-/// real ones, after the provider block.
-fn example_for(path: &str, user: &str, key_id: &str) -> String {
-    let example = std::fs::read_to_string(project_root().join(path)).unwrap();
-    assert!(example.contains("deploy-bot") && example.contains("AKIAIOSFODNN7EXAMPLE"), "{path} names no placeholder");
-    format!("{}{}", provider_block(), example.replace("deploy-bot", user).replace("AKIAIOSFODNN7EXAMPLE", key_id))
+/// An example file as a user would run it here: after the suite's provider block
+/// (the example's own provider block is in versions.tf), with its placeholders
+/// (`from`) replaced by names of this run (`to`).
+fn example_with(path: &str, replacements: &[(&str, &str)]) -> String {
+    let mut example = std::fs::read_to_string(project_root().join("examples").join(path)).unwrap();
+    for (from, to) in replacements {
+        assert!(example.contains(from), "examples/{path} has no {from:?}");
+        example = example.replace(from, to);
+    }
+    format!("{}{example}", provider_block())
 }
 
 #[test]
@@ -132,7 +138,7 @@ fn the_import_block_examples_adopt_an_existing_key_as_documented() {
         let made = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).expect("CreateAccessKey");
         let key_id = made.access_key().unwrap().access_key_id().to_string();
         let ws = Workspace::new("");
-        ws.write(&example_for(&format!("examples/resources/iamkey_access_key/{example}"), &user, &key_id));
+        ws.write(&example_with(&format!("resources/iamkey_access_key/{example}"), &[("deploy-bot", &user), ("AKIAIOSFODNN7EXAMPLE", &key_id)]));
         let applied = ws.apply().assert_success();
         assert!(applied.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{example}: {}", applied.stdout);
         assert_eq!(ws.state_key_ids(), vec![key_id.clone()], "{example}");
@@ -236,4 +242,61 @@ fn a_signed_release_installs_from_a_registry_as_signed_and_a_tampered_one_is_ref
     let refused = fresh_init();
     assert_ne!(refused.code, 0, "a package that does not match the signed checksums must be refused:\n{}", refused.all());
     assert!(refused.all().contains("incorrect checksum"), "{}", refused.all());
+}
+
+/// The key's document in Secrets Manager.
+fn stored_key(secret_id: &str) -> serde_json::Value {
+    let stored = block_on(secrets_manager().get_secret_value().secret_id(secret_id).send()).expect("the secret was written");
+    serde_json::from_str(stored.secret_string().unwrap()).unwrap()
+}
+
+#[test]
+fn the_ci_identity_example_rotates_with_no_downtime_and_keeps_the_secret_out_of_state() {
+    let user = unique_user("ci-identity");
+    create_user(&user);
+    let ws = Workspace::new(&example_with("ci-identity/main.tf", &[("\"ci-deployer\"", &format!("\"{user}\""))]));
+    ws.apply().assert_success();
+    let secret_id = format!("ci/{user}/aws-access-key");
+    let first = keys_of(&user);
+    assert_eq!(first.len(), 1);
+    let document = stored_key(&secret_id);
+    assert_eq!(document["access_key_id"], first[0].0.as_str());
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap();
+    assert!(!state.contains(document["secret_access_key"].as_str().unwrap()), "the secret reached the state");
+    assert_eq!(ws.plan().code, 0, "not due yet");
+
+    // 30 days on, the plan replaces the key: created (and stored) first, then the old one deleted.
+    let aged = [("IAMKEY_TEST_DAYS_AHEAD", "30")];
+    let applied = ws.tf_env(&["apply", "-auto-approve"], &aged).assert_success();
+    let created = applied.stdout.find("iamkey_access_key.ci: Creation complete").expect("a new key");
+    let destroyed = applied.stdout.find("(deposed object").expect("the old key deposed");
+    assert!(created < destroyed, "the old key goes only after the new one exists:\n{}", applied.stdout);
+    let second = keys_of(&user);
+    assert!(second.len() == 1 && second[0].0 != first[0].0, "{second:?}");
+    assert_eq!(stored_key(&secret_id)["access_key_id"], second[0].0.as_str(), "the secret holds the live key");
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+    assert!(keys_of(&user).is_empty());
+}
+
+#[test]
+fn the_adopt_existing_keys_example_imports_every_key_and_changes_none() {
+    let (build, deploy) = (unique_user("adopt-build"), unique_user("adopt-deploy"));
+    let mut made = Vec::new();
+    for (user, keys) in [(&build, 1), (&deploy, 2)] {
+        create_user(user);
+        for _ in 0..keys {
+            let key = block_on(Emulator::get().iam().create_access_key().user_name(user.as_str()).send()).unwrap();
+            made.push(key.access_key().unwrap().access_key_id().to_string());
+        }
+    }
+    made.sort();
+    let config = example_with("adopt-existing-keys/main.tf", &[("\"build-bot\"", &format!("\"{build}\"")), ("\"deploy-bot\"", &format!("\"{deploy}\""))]);
+    let ws = Workspace::new(&config);
+    let applied = ws.apply().assert_success();
+    assert!(applied.stdout.contains("3 imported, 0 added, 0 changed, 0 destroyed"), "{}", applied.stdout);
+    assert_eq!(ws.state_key_ids(), made);
+    let mut in_iam: Vec<String> = [keys_of(&build), keys_of(&deploy)].concat().into_iter().map(|(id, _)| id).collect();
+    in_iam.sort();
+    assert_eq!(in_iam, made, "no key was made or deleted");
+    assert_eq!(ws.plan().code, 0, "nothing to do after the adoption");
 }

@@ -149,6 +149,12 @@ fn features() -> Vec<Feature> {
             &["core.json", "ssm.json"],
             &["resource \"iamkey_access_key\" \"k\" {\n  user = \"@USER@\"\n  secret_destination {\n    ssm_parameter_name = \"/iam-keys/@NAME@\"\n  }\n}\n"],
         ),
+        // The example's own policy runs the example as written (each of its actions
+        // is shown necessary by the features above).
+        Feature {
+            remove_each_action: false,
+            ..feature("examples/ci-identity", &["../ci-identity/terraform-runner-policy.json"], ci_identity_example())
+        },
         Feature {
             remove_each_action: false,
             ..feature(
@@ -158,6 +164,14 @@ fn features() -> Vec<Feature> {
             )
         },
     ]
+}
+
+/// examples/ci-identity/main.tf for the managed user, as the one step.
+fn ci_identity_example() -> &'static [&'static str] {
+    let example = std::fs::read_to_string(project_root().join("examples/ci-identity/main.tf")).unwrap();
+    assert!(example.contains("\"ci-deployer\""));
+    let step: &'static str = Box::leak(example.replace("\"ci-deployer\"", "\"@USER@\"").into_boxed_str());
+    Box::leak(Box::new([step]))
 }
 
 /// `terraform query` over every user: run alone, after the others, since it reads
@@ -252,7 +266,8 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
         .iter()
         .map(|file| {
             let (actions, document) = policy(file);
-            (file.replace(".json", ""), actions, document)
+            let name = std::path::Path::new(file).file_stem().unwrap().to_string_lossy().into_owned();
+            (name, actions, document)
         })
         .collect();
     for (name, _, document) in &documents {

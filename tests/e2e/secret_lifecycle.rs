@@ -225,26 +225,6 @@ fn the_ephemeral_key_reaches_its_consumer_and_no_key_is_left_after_the_run() {
     assert_eq!(keys_of(&user).len(), 2);
 }
 
-fn secrets_manager() -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-        .region(aws_sdk_secretsmanager::config::Region::new(REGION))
-        .endpoint_url(Emulator::get().endpoint())
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
-}
-
-fn ssm() -> aws_sdk_ssm::Client {
-    let config = aws_sdk_ssm::Config::builder()
-        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-        .region(aws_sdk_ssm::config::Region::new(REGION))
-        .endpoint_url(Emulator::get().endpoint())
-        .credentials_provider(aws_sdk_ssm::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
-        .build();
-    aws_sdk_ssm::Client::from_conf(config)
-}
-
 /// The state as Terraform shows it and as it stores it, in one string.
 fn everything_terraform_keeps(ws: &Workspace) -> String {
     format!("{}{}", ws.tf(&["show", "-json"]).assert_success().stdout, std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap())

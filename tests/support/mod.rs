@@ -160,6 +160,28 @@ pub fn keys_of(user: &str) -> Vec<(String, String)> {
     out.access_key_metadata().iter().map(|k| (k.access_key_id().unwrap().to_string(), k.status().unwrap().as_str().to_string())).collect()
 }
 
+/// Secrets Manager of the shared emulator.
+pub fn secrets_manager() -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new(REGION))
+        .endpoint_url(Emulator::get().endpoint())
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// SSM Parameter Store of the shared emulator.
+pub fn ssm() -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new(REGION))
+        .endpoint_url(Emulator::get().endpoint())
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
 /// A filesystem mirror holding the built provider, and a CLI config that installs
 /// it from there. Made once per test binary.
 struct Mirror {
@@ -384,7 +406,7 @@ impl Workspace {
 }
 
 fn collect_ids(module: &serde_json::Value, ids: &mut Vec<String>) {
-    for r in module["resources"].as_array().into_iter().flatten() {
+    for r in module["resources"].as_array().into_iter().flatten().filter(|r| r["type"] == "iamkey_access_key" && r["mode"] == "managed") {
         if let Some(id) = r["values"]["id"].as_str() {
             ids.push(id.to_string());
         }

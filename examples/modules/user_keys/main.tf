@@ -1,4 +1,5 @@
-# A reusable module: one access key for each user in a list.
+# A reusable module (called by examples/user-keys-for-several-users): one access
+# key for each user in a list.
 terraform {
   required_providers {
     iamkey = {

@@ -1,4 +1,5 @@
-# Using the user_keys module for several users.
+# The root configuration: the user_keys module (examples/modules/user_keys) called
+# for several users.
 terraform {
   required_providers {
     iamkey = {
