@@ -266,6 +266,22 @@ fn pgp_key_round_trip_decrypts_with_the_private_key() {
         ws.tf(&["destroy", "-auto-approve"]).assert_success();
     }
     assert!(keys_of(&user).is_empty());
+
+    // Importing a key whose configuration sets pgp_key keeps the key: its secret was
+    // never known here, so there is nothing to encrypt, and the plan says so.
+    let made = block_on(Emulator::get().iam().create_access_key().user_name(&user).send()).unwrap();
+    let id = made.access_key().unwrap().access_key_id().to_string();
+    std::fs::write(home.path().join("key.txt"), &armored).unwrap();
+    let import = format!("import {{\n  to = iamkey_access_key.k\n  id = \"{user}/{id}\"\n}}\n");
+    let ws = Workspace::new(&format!("{}{import}", key_config(&user, &format!("  pgp_key = file(\"{}\")\n", home.path().join("key.txt").display()))));
+    let plan = ws.plan();
+    assert!(!plan.stdout.contains("must be replaced") && plan.stdout.contains("1 to import, 0 to add, 1 to change, 0 to destroy"), "{}", plan.all());
+    assert!(plan.all().contains("No secret to deliver for this key"), "{}", plan.all());
+    ws.apply().assert_success();
+    assert_eq!(keys_of(&user), vec![(id.clone(), "Active".to_string())], "the imported key stays, unchanged");
+    let values = ws.resource("iamkey_access_key.k")["values"].clone();
+    assert!(values["pgp_key"].is_string() && values["encrypted_secret"].is_null(), "{values}");
+    assert_eq!(ws.plan().code, 0);
 }
 
 #[test]

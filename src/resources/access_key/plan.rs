@@ -39,6 +39,37 @@ pub(super) fn regions_change_needs_secret(prior: &Value, planned: &Value) -> Dia
     diags
 }
 
+/// Whether the provider ever held this key's secret: in clear, encrypted to
+/// `pgp_key`, or written to a destination. An imported key's never was.
+pub(super) fn secret_was_delivered(prior: &Value) -> bool {
+    ["secret", "encrypted_secret", "secret_destination_version"].iter().any(|name| !prior.get(name).is_null())
+}
+
+/// The ways a secret is delivered that an in-place plan changed on a key whose
+/// secret was never known here: recorded, with a warning that nothing is
+/// encrypted or written until the key is replaced.
+pub(super) fn delivery_change_without_secret(prior: &Value, planned: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if planned.get("id") != prior.get("id") || secret_was_delivered(prior) {
+        return diags;
+    }
+    for (name, what) in [("pgp_key", "nothing is encrypted to it"), ("secret_destination", "nothing is written there")] {
+        if planned.get(name) != prior.get(name) && !planned.get(name).is_null() {
+            diags.add_warning_at(
+                AttributePath::root(name),
+                "No secret to deliver for this key",
+                format!(
+                    "IAM returns a key's secret only when the key is created, and access key {} was imported, so its secret \
+                     is not known here: {name} is recorded and {what}. To get a secret delivered this way, replace the key \
+                     (terraform apply -replace=ADDRESS).",
+                    prior.get("id").as_str().unwrap_or("?")
+                ),
+            );
+        }
+    }
+    diags
+}
+
 impl AccessKeyResource {
     /// The IAM user a key with no `user` is for (None: the root user, allowed).
     pub(super) async fn owner_of_callers_key(&self, planned: &Value) -> Result<Option<String>, Diagnostics> {
@@ -123,9 +154,15 @@ impl AccessKeyResource {
     pub(super) fn reasons_to_replace(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> Vec<AttributePath> {
         let rotation = planned.get("rotation");
         let mut reasons = Vec::new();
-        // The secret is written once, when the key is made: a new destination needs a new key.
-        if planned.get("secret_destination") != prior.get("secret_destination") {
-            reasons.push(AttributePath::root("secret_destination"));
+        // The secret is delivered once, when the key is made: a new way of delivering
+        // it needs a new key. A key whose secret was never known here (imported)
+        // has nothing to deliver, so it keeps its key (delivery_change_without_secret warns).
+        if secret_was_delivered(prior) {
+            for name in ["secret_destination", "pgp_key"] {
+                if planned.get(name) != prior.get(name) {
+                    reasons.push(AttributePath::root(name));
+                }
+            }
         }
         let keepers = rotation.get("keepers");
         let prior_keepers = prior.get("rotation").get("keepers");
@@ -190,7 +227,9 @@ impl AccessKeyResource {
                 if !planned.is_null() {
                     planned_existing.insert(fingerprint);
                 }
-                return regions_change_needs_secret(prior, planned);
+                let mut diags = regions_change_needs_secret(prior, planned);
+                diags.extend(delivery_change_without_secret(prior, planned));
+                return diags;
             }
             if planned_existing.contains(&fingerprint) {
                 return Diagnostics::new(); // the new half of a replacement

@@ -104,9 +104,8 @@ pub(super) fn schema() -> Schema {
             )
             .attribute(
                 Attribute::optional("pgp_key", Type::String)
-                    .replace_on_change()
                     .validate(validate_pgp_key)
-                    .describe("OpenPGP public key, ASCII-armored (`gpg --armor --export KEYID`) or base64 of the binary key (`gpg --export KEYID | base64`). When set, the secret and the SES password are stored only encrypted to it, in `encrypted_secret` and `encrypted_ses_smtp_password_v4`."),
+                    .describe("OpenPGP public key, ASCII-armored (`gpg --armor --export KEYID`) or base64 of the binary key (`gpg --export KEYID | base64`). When set, the secret and the SES password are stored only encrypted to it, in `encrypted_secret` and `encrypted_ses_smtp_password_v4`. Changing it replaces the key, except for a key whose secret was never known here (an imported key): that records the new value in place, with a warning, and encrypts nothing."),
             )
             .attribute(
                 Attribute::optional("description", Type::String)

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::plan::delivery_change_without_secret;
 use super::schema::*;
 use super::*;
 use crate::framework::{OpContext, Resource};
@@ -124,6 +125,38 @@ fn in_place_plan_keeps_the_secret_known() {
     let mut planned = prior.clone();
     resource.modify_plan(&prior, &Value::object([]), &mut planned);
     assert_eq!(planned.get("secret"), &Value::string("s"));
+}
+
+#[test]
+fn a_new_pgp_key_or_destination_replaces_a_key_whose_secret_was_delivered_and_only_such_a_key() {
+    let resource = AccessKeyResource::new(Arc::default());
+    let ctx = OpContext::default();
+    let imported = Value::object([("id", Value::string("AKIA1")), ("create_date", Value::string("2026-01-01T00:00:00Z"))]);
+    let created = |name: &str, value: &str| {
+        let mut prior = imported.clone();
+        prior.set(name, Value::string(value));
+        prior
+    };
+    for (prior, delivered) in [
+        (imported.clone(), false),
+        (created("secret", "s"), true),
+        (created("encrypted_secret", "e"), true),
+        (created("secret_destination_version", "v1"), true),
+    ] {
+        let mut planned = prior.clone();
+        planned.set("pgp_key", Value::string("k"));
+        let reasons = resource.reasons_to_replace(&ctx, &prior, &planned);
+        assert_eq!(reasons, if delivered { vec![AttributePath::root("pgp_key")] } else { vec![] }, "{prior:?}");
+        let warnings = delivery_change_without_secret(&prior, &planned);
+        assert_eq!(warnings.iter().count(), usize::from(!delivered), "{prior:?}");
+    }
+    let mut planned = imported.clone();
+    planned.set("secret_destination", Value::object([("ssm_parameter_name", Value::string("/k"))]));
+    assert!(resource.reasons_to_replace(&ctx, &imported, &planned).is_empty());
+    let warning = delivery_change_without_secret(&imported, &planned);
+    let warning = warning.first().unwrap();
+    assert_eq!(warning.summary, "No secret to deliver for this key");
+    assert!(warning.detail.contains("secret_destination is recorded and nothing is written there"), "{}", warning.detail);
 }
 
 mod against_a_fake_iam {
