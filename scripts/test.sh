@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
+command -v gpg >/dev/null || { echo "the test suite needs gpg (Debian: apt-get install gnupg)" >&2; exit 1; }
 echo
 echo "==> building"
 cargo build --locked --features test-hooks
