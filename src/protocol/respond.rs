@@ -104,9 +104,11 @@ pub fn called(called: Result<(Value, Type), FunctionError>) -> wire::call_functi
     });
     match encoded {
         Ok(result) => wire::call_function::Response { result: Some(result), error: None },
-        Err(e) => {
-            wire::call_function::Response { result: None, error: Some(wire::FunctionError { text: e.text, function_argument: e.argument.map(|a| a as i64) }) }
-        }
+        // Terraform ends the sentence it wraps the text in with its own period.
+        Err(e) => wire::call_function::Response {
+            result: None,
+            error: Some(wire::FunctionError { text: e.text.trim_end_matches('.').to_string(), function_argument: e.argument.map(|a| a as i64) }),
+        },
     }
 }
 
@@ -114,5 +116,17 @@ fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
     match result {
         Ok(v) => (Some(v), Diagnostics::new()),
         Err(d) => (None, d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_error_leaves_the_final_period_to_terraform() {
+        let response = called(Err(FunctionError { text: "\"mars-1\" is not an AWS region.".into(), argument: Some(1) }));
+        let error = response.error.unwrap();
+        assert_eq!((error.text.as_str(), error.function_argument), ("\"mars-1\" is not an AWS region", Some(1)));
     }
 }

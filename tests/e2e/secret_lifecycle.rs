@@ -46,6 +46,7 @@ fn ses_passwords_for_several_regions_and_the_provider_function_match_the_referen
     ws.write(&format!("{}output \"x\" {{\n  value = provider::iamkey::ses_smtp_password_v4(\"k\", \"nowhere\")\n}}\n", key_config(&user, "")));
     let refused = ws.refused_plan();
     assert!(refused.contains("\"nowhere\" is not an AWS region name"), "{refused}");
+    assert!(!refused.contains(".."), "Terraform adds the final period, the provider does not: {refused}");
 }
 
 #[test]

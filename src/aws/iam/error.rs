@@ -28,11 +28,13 @@ impl ServiceErrorKind {
     }
 }
 
+/// Displayed without a final period, so that a sentence that quotes an error ends
+/// with exactly one (IAM's messages end with one, most transport reasons do not).
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum IamError {
-    #[error("IAM {operation} failed: {code}: {message}")]
+    #[error("IAM {operation} failed: {code}: {}", message.trim_end_matches('.'))]
     Service { operation: &'static str, kind: ServiceErrorKind, code: String, message: String },
-    #[error("IAM {operation} failed: {reason}")]
+    #[error("IAM {operation} failed: {}", reason.trim_end_matches('.'))]
     Transport { operation: &'static str, reason: String, maybe_executed: bool },
     #[error("IAM {operation} was cancelled: Terraform asked the provider to stop")]
     Cancelled { operation: &'static str },
@@ -137,5 +139,13 @@ mod tests {
         }
         let lost = IamError::Transport { operation: "CreateAccessKey", reason: "reset".into(), maybe_executed: true };
         assert_eq!((lost.kind(), lost.maybe_executed()), (None, true));
+    }
+
+    #[test]
+    fn a_quoted_error_ends_a_sentence_with_one_period() {
+        let refused = IamError::service("DeleteAccessKey", "NoSuchEntity", "The user with name x cannot be found.");
+        assert_eq!(format!("Access key A: {refused}."), "Access key A: IAM DeleteAccessKey failed: NoSuchEntity: The user with name x cannot be found.");
+        let lost = IamError::Transport { operation: "ListAccessKeys", reason: "connection reset.".into(), maybe_executed: false };
+        assert_eq!(format!("{lost}."), "IAM ListAccessKeys failed: connection reset.");
     }
 }
