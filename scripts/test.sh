@@ -22,7 +22,7 @@ python3 scripts/check-dependencies.py --self-test
 python3 scripts/check-dependencies.py
 echo
 echo "==> checking that docs/ matches the schema"
-./target/debug/terraform-provider-iamkey docs --check
+./target/debug/iamkey-docs --check
 echo
 echo "==> running the tests (unit, protocol, end-to-end)"
 cargo test --locked --features test-hooks -- --test-threads=2

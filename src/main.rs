@@ -1,10 +1,11 @@
 //! The `terraform-provider-iamkey` binary. Without arguments it is the plugin that
-//! Terraform starts; the flags serve people: `--debug`, `--version`, and `docs`.
+//! Terraform starts; the flags serve people: `--debug` and `--version`. (The docs
+//! generator is the separate `iamkey-docs` binary.)
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use iamkey::host;
 use iamkey::provider::IamKeyProvider;
 
@@ -14,21 +15,6 @@ struct Cli {
     /// Serve without Terraform starting the plugin, and print TF_REATTACH_PROVIDERS.
     #[arg(long)]
     debug: bool,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Generate the registry docs under docs/ from the schema and examples/.
-    Docs {
-        /// The project folder (holding examples/ and docs/).
-        #[arg(long, default_value = ".")]
-        root: std::path::PathBuf,
-        /// Write nothing; fail if docs/ is out of date.
-        #[arg(long)]
-        check: bool,
-    },
 }
 
 fn main() -> ExitCode {
@@ -37,9 +23,6 @@ fn main() -> ExitCode {
     host::ignore_interrupts();
     host::logging::init();
     let cli = Cli::parse();
-    if let Some(Command::Docs { root, check }) = cli.command {
-        return generate_docs(&root, check);
-    }
     if !cli.debug {
         if let Err(e) = host::check_launch_environment() {
             eprintln!("{e}");
@@ -74,18 +57,4 @@ fn main() -> ExitCode {
         }
     };
     std::process::exit(code)
-}
-
-fn generate_docs(root: &std::path::Path, check: bool) -> ExitCode {
-    match iamkey::docs::generate(root, check) {
-        Ok(stale) if check && !stale.is_empty() => {
-            eprintln!("docs/ is out of date; run `terraform-provider-iamkey docs`. Stale: {stale:?}");
-            ExitCode::FAILURE
-        }
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("could not write docs: {e}");
-            ExitCode::FAILURE
-        }
-    }
 }
