@@ -58,35 +58,106 @@ fn packaged_zip_installs_from_a_mirror_and_its_checksums_are_verified() {
     assert!(run.stderr.contains("checksums"), "{}", run.stderr);
 }
 
+/// An example this test runs: its folder, the users it names (replaced by users
+/// of this run), and how it runs.
+struct Example {
+    folder: &'static str,
+    users: &'static [&'static str],
+    /// `terraform query` instead of apply and destroy.
+    query: bool,
+    /// Signed with a key of its first user (it reads the caller's own keys).
+    as_first_user: bool,
+}
+
+const fn example(folder: &'static str, users: &'static [&'static str]) -> Example {
+    Example { folder, users, query: false, as_first_user: false }
+}
+
+const RUN_HERE: [Example; 7] = [
+    example("provider", &[]),
+    example("resources/iamkey_access_key", &["deploy-bot"]),
+    Example { as_first_user: true, ..example("data-sources/iamkey_access_keys", &["deploy-bot"]) },
+    example("functions/ses_smtp_password_v4", &["mailer"]),
+    example("ephemeral-resources/iamkey_access_key", &["deploy-bot"]),
+    Example { query: true, ..example("list-resources/iamkey_access_key", &["deploy-bot"]) },
+    example("user-keys-for-several-users", &["build-bot", "deploy-bot"]),
+];
+
+/// Examples another test runs end to end, and the one called by another.
+const RUN_ELSEWHERE: [&str; 4] = ["quickstart", "ci-identity", "adopt-existing-keys", "modules/user_keys"];
+
+/// Folders under examples/ holding Terraform files.
+fn example_folders(dir: &Path, root: &Path, found: &mut Vec<String>) {
+    let entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    if entries.iter().any(|p| p.extension().is_some_and(|x| x == "tf" || x == "hcl")) {
+        found.push(dir.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+    }
+    for sub in entries.iter().filter(|p| p.is_dir()) {
+        example_folders(sub, root, found);
+    }
+}
+
 #[test]
-fn every_example_is_formatted_and_validates() {
+fn every_example_is_formatted_and_runs_against_the_emulator() {
     let tree = tempfile::tempdir().unwrap();
     copy_tree(&project_root().join("examples"), tree.path());
     let ws = Workspace::new("");
     let fmt = ws.tf(&["fmt", "-check", "-recursive", tree.path().to_str().unwrap()]);
     assert_eq!(fmt.code, 0, "terraform fmt would change: {}", fmt.all());
-    // Resource and data source examples carry no terraform block: they are read with the provider example.
-    std::fs::copy(project_root().join("examples/provider/provider.tf"), tree.path().join("resources/iamkey_access_key/provider.tf")).unwrap();
-    for dir in ["data-sources/iamkey_access_keys", "functions/ses_smtp_password_v4", "ephemeral-resources/iamkey_access_key"] {
-        std::fs::copy(project_root().join("examples/provider/provider.tf"), tree.path().join(dir).join("provider.tf")).unwrap();
+    let mut folders = Vec::new();
+    example_folders(&project_root().join("examples"), &project_root().join("examples"), &mut folders);
+    for folder in &folders {
+        assert!(RUN_HERE.iter().any(|e| e.folder == folder) || RUN_ELSEWHERE.contains(&folder.as_str()), "examples/{folder} runs in no test");
     }
-    let dirs = [
-        "provider",
-        "resources/iamkey_access_key",
-        "data-sources/iamkey_access_keys",
-        "functions/ses_smtp_password_v4",
-        "ephemeral-resources/iamkey_access_key",
-        "quickstart",
-        "user-keys-for-several-users",
-        "modules/user_keys",
-        "ci-identity",
-        "adopt-existing-keys",
-    ];
-    for dir in dirs {
-        let chdir = format!("-chdir={}", tree.path().join(dir).display());
-        ws.tf(&[&chdir, "init", "-input=false", "-backend=false"]).assert_success();
-        let run = ws.tf(&[&chdir, "validate"]);
-        assert_eq!(run.code, 0, "examples/{dir}: {}", run.all());
+
+    let gnupg = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(gnupg.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    gpg(gnupg.path(), &["--batch", "--passphrase", "", "--quick-gen-key", "examples <examples@example.invalid>", "rsa2048", "encrypt", "never"], None);
+    let recipient = String::from_utf8(gpg(gnupg.path(), &["--batch", "--armor", "--export", "examples@example.invalid"], None)).unwrap();
+    for Example { folder, users: placeholders, query, as_first_user } in RUN_HERE {
+        let dir = tree.path().join(folder);
+        // Type examples carry no terraform block: they are read with the provider example.
+        if !dir.join("provider.tf").exists()
+            && !std::fs::read_dir(&dir).unwrap().any(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default().contains("required_providers"))
+        {
+            std::fs::copy(project_root().join("examples/provider/provider.tf"), dir.join("provider.tf")).unwrap();
+        }
+        // The import examples need a key that exists: their own test runs them.
+        for import_example in ["import-by-string-id.tf", "import-by-identity.tf"] {
+            let _ = std::fs::remove_file(dir.join(import_example));
+        }
+        let users: Vec<String> = placeholders.iter().map(|p| unique_user(p)).collect();
+        for file in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let text = placeholders.iter().zip(&users).fold(text, |text, (from, to)| text.replace(&format!("\"{from}\""), &format!("\"{to}\"")));
+            std::fs::write(&file, text).unwrap();
+        }
+        users.iter().for_each(|u| create_user(u));
+        let mut signer = Vec::new();
+        if as_first_user {
+            let made = block_on(Emulator::get().iam().create_access_key().user_name(&users[0]).send()).unwrap();
+            let key = made.access_key().unwrap();
+            signer = vec![("AWS_ACCESS_KEY_ID", key.access_key_id().to_string()), ("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_string())];
+        }
+        let signer: Vec<(&str, &str)> = signer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let chdir = format!("-chdir={}", dir.display());
+        ws.tf(&[&chdir, "init", "-input=false"]).assert_success();
+        if query {
+            let listed = ws.tf_env(&[&chdir, "query"], &signer);
+            assert_eq!(listed.code, 0, "examples/{folder}: {}", listed.all());
+            continue;
+        }
+        let pgp = format!("-var=deploy_bot_pgp_key={recipient}");
+        let variables: &[&str] = if folder.starts_with("resources/") { &[&pgp] } else { &[] };
+        let applied = ws.tf_env(&[&[chdir.as_str(), "apply", "-auto-approve", "-input=false"], variables].concat(), &signer);
+        assert_eq!(applied.code, 0, "examples/{folder}: {}", applied.all());
+        let destroyed = ws.tf_env(&[&[chdir.as_str(), "destroy", "-auto-approve", "-input=false"], variables].concat(), &signer);
+        assert_eq!(destroyed.code, 0, "examples/{folder}: {}", destroyed.all());
+        let signing_key = signer.first().map(|(_, id)| id.to_string());
+        for user in &users {
+            let left: Vec<_> = keys_of(user).into_iter().filter(|(id, _)| Some(id) != signing_key.as_ref()).collect();
+            assert!(left.is_empty(), "examples/{folder} left keys of {user}: {left:?}");
+        }
     }
 }
 
