@@ -22,7 +22,7 @@ pub fn decode_json(bytes: &[u8], ty: &Type, ignore_unknown_attributes: bool) -> 
     from_json(&json, ty, 0, ignore_unknown_attributes, &mut path)
 }
 
-pub(super) fn from_json(json: &serde_json::Value, ty: &Type, depth: usize, lenient: bool, path: &mut Path) -> Result<Value, CodecError> {
+pub(super) fn from_json<'j>(json: &'j serde_json::Value, ty: &Type, depth: usize, lenient: bool, path: &mut Path<'j>) -> Result<Value, CodecError> {
     use serde_json::Value as J;
     if depth > MAX_VALUE_DEPTH {
         return Err(CodecError::TooDeep);
@@ -66,7 +66,7 @@ pub(super) fn from_json(json: &serde_json::Value, ty: &Type, depth: usize, lenie
         (J::Object(m), Type::Map(elem)) => Value::Map(
             m.iter()
                 .map(|(k, v)| {
-                    path.0.push(Seg::Key(k.clone()));
+                    path.0.push(Seg::Key(k));
                     let v = from_json(v, elem, depth + 1, lenient, path);
                     path.0.pop();
                     Ok((k.clone(), v?))
@@ -82,14 +82,12 @@ pub(super) fn from_json(json: &serde_json::Value, ty: &Type, depth: usize, lenie
                     }
                     return Err(CodecError::UnknownAttribute { path: path.to_string(), name: name.clone() });
                 };
-                path.0.push(Seg::Attr(name.clone()));
+                path.0.push(Seg::Attr(name));
                 let decoded = from_json(v, attr_ty, depth + 1, lenient, path)?;
                 path.0.pop();
                 object.insert(name.clone(), decoded);
             }
-            for name in attrs.keys() {
-                object.entry(name.clone()).or_insert(Value::Null);
-            }
+            fill_missing_attributes(&mut object, attrs);
             Value::Object(object)
         }
         (J::Object(m), Type::Dynamic) => {

@@ -43,17 +43,33 @@ pub enum CodecError {
     Json { category: &'static str, line: usize, column: usize },
 }
 
-/// Where in a value the codec is, for error messages.
-#[derive(Default)]
-struct Path(Vec<Seg>);
-
-enum Seg {
-    Attr(String),
-    Index(usize),
-    Key(String),
+/// Every attribute of an object's type is present in the decoded value: null
+/// where the input had none. (Only missing names are cloned.)
+fn fill_missing_attributes(object: &mut std::collections::BTreeMap<String, Value>, attrs: &std::collections::BTreeMap<String, Type>) {
+    if object.len() == attrs.len() {
+        return; // every name was decoded, and only the type's names are accepted
+    }
+    for name in attrs.keys() {
+        if !object.contains_key(name) {
+            object.insert(name.clone(), Value::Null);
+        }
+    }
 }
 
-impl fmt::Display for Path {
+/// Where in a value the codec is, for error messages. Segments borrow their names
+/// from the input (or the value being encoded): keeping the path costs no
+/// allocation per attribute, only an error turns it into text.
+#[derive(Default)]
+struct Path<'a>(Vec<Seg<'a>>);
+
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Attr(&'a str),
+    Index(usize),
+    Key(&'a str),
+}
+
+impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return f.write_str("the root");

@@ -18,7 +18,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 pub(super) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
-    path: Path,
+    path: Path<'a>,
 }
 
 /// The kinds of msgpack item, enough to decode and to name in errors.
@@ -150,8 +150,8 @@ impl<'a> Reader<'a> {
         CodecError::Mismatch { path: self.path.to_string(), expected, found: found.kind() }
     }
 
-    pub(super) fn text(&self, bytes: &[u8]) -> Result<String, CodecError> {
-        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| CodecError::InvalidUtf8 { path: self.path.to_string() })
+    pub(super) fn text(&self, bytes: &'a [u8]) -> Result<&'a str, CodecError> {
+        std::str::from_utf8(bytes).map_err(|_| CodecError::InvalidUtf8 { path: self.path.to_string() })
     }
 
     /// A collection never holds more elements than bytes remain, so capacity is
@@ -181,8 +181,8 @@ impl<'a> Reader<'a> {
                 Item::Float(f) => Ok(Value::Number(Number::Float(f))),
                 Item::Str(s) => {
                     let text = self.text(s)?;
-                    if is_decimal(&text) {
-                        Ok(Value::Number(Number::Decimal(text)))
+                    if is_decimal(text) {
+                        Ok(Value::Number(Number::Decimal(text.to_owned())))
                     } else {
                         Err(CodecError::Mismatch { path: self.path.to_string(), expected: "number", found: "a string that is not a decimal number" })
                     }
@@ -190,7 +190,7 @@ impl<'a> Reader<'a> {
                 other => Err(self.mismatch("number", &other)),
             },
             Type::String => match item {
-                Item::Str(s) => Ok(Value::String(self.text(s)?)),
+                Item::Str(s) => Ok(Value::String(self.text(s)?.to_owned())),
                 other => Err(self.mismatch("string", &other)),
             },
             Type::List(elem) | Type::Set(elem) => match item {
@@ -206,10 +206,10 @@ impl<'a> Reader<'a> {
                     let mut map = BTreeMap::new();
                     for _ in 0..n {
                         let key = self.key()?;
-                        self.path.0.push(Seg::Key(key.clone()));
+                        self.path.0.push(Seg::Key(key));
                         let v = self.value(elem, depth + 1)?;
                         self.path.0.pop();
-                        map.insert(key, v);
+                        map.insert(key.to_owned(), v);
                     }
                     Ok(Value::Map(map))
                 }
@@ -220,17 +220,15 @@ impl<'a> Reader<'a> {
                     let mut object = BTreeMap::new();
                     for _ in 0..n {
                         let name = self.key()?;
-                        let Some(attr_ty) = attrs.get(&name) else {
-                            return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name });
+                        let Some(attr_ty) = attrs.get(name) else {
+                            return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name: name.to_owned() });
                         };
-                        self.path.0.push(Seg::Attr(name.clone()));
+                        self.path.0.push(Seg::Attr(name));
                         let v = self.value(attr_ty, depth + 1)?;
                         self.path.0.pop();
-                        object.insert(name, v);
+                        object.insert(name.to_owned(), v);
                     }
-                    for name in attrs.keys() {
-                        object.entry(name.clone()).or_insert(Value::Null);
-                    }
+                    fill_missing_attributes(&mut object, attrs);
                     Ok(Value::Object(object))
                 }
                 other => Err(self.mismatch("map (object)", &other)),
@@ -263,7 +261,7 @@ impl<'a> Reader<'a> {
         Ok(Value::List(items))
     }
 
-    pub(super) fn key(&mut self) -> Result<String, CodecError> {
+    pub(super) fn key(&mut self) -> Result<&'a str, CodecError> {
         match self.item()? {
             Item::Str(s) => self.text(s),
             other => Err(self.mismatch("string key", &other)),

@@ -12,7 +12,7 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     Ok(out)
 }
 
-pub(super) fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mut Path) -> Result<(), CodecError> {
+pub(super) fn write_value<'v>(out: &mut Vec<u8>, value: &'v Value, ty: &Type, path: &mut Path<'v>) -> Result<(), CodecError> {
     let mismatch = |path: &Path, expected, found| CodecError::Mismatch { path: path.to_string(), expected, found };
     match (value, ty) {
         (Value::Null, _) => out.push(0xc0),
@@ -48,7 +48,7 @@ pub(super) fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mu
             write_len(out, m.len(), MAP);
             for (k, v) in m {
                 write_str(out, k);
-                path.0.push(Seg::Key(k.clone()));
+                path.0.push(Seg::Key(k));
                 write_value(out, v, elem, path)?;
                 path.0.pop();
             }
@@ -57,26 +57,34 @@ pub(super) fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &mu
             write_len(out, attrs.len(), MAP);
             for (name, attr_ty) in attrs {
                 write_str(out, name);
-                path.0.push(Seg::Attr(name.clone()));
-                write_value(out, m.get(name).unwrap_or(&Value::Null), attr_ty, path)?;
-                path.0.pop();
+                match m.get_key_value(name) {
+                    Some((name, attr)) => {
+                        path.0.push(Seg::Attr(name));
+                        write_value(out, attr, attr_ty, path)?;
+                        path.0.pop();
+                    }
+                    None => out.push(0xc0),
+                }
             }
         }
-        (Value::Dynamic(concrete, inner), Type::Dynamic) => {
-            out.push(0x92);
-            let type_json = concrete.to_json().to_string();
-            write_len(out, type_json.len(), BIN);
-            out.extend_from_slice(type_json.as_bytes());
-            write_value(out, inner, concrete, path)?;
-        }
+        (Value::Dynamic(concrete, inner), Type::Dynamic) => write_dynamic(out, concrete, inner, path)?,
         (Value::Dynamic(_, inner), concrete) => write_value(out, inner, concrete, path)?,
         (_, Type::Dynamic) => {
             let concrete = infer_type(value).ok_or_else(|| mismatch(path, "a value whose type can be inferred", "a collection"))?;
-            write_value(out, &Value::Dynamic(concrete, Box::new(value.clone())), ty, path)?;
+            write_dynamic(out, &concrete, value, path)?;
         }
         (v, t) => return Err(mismatch(path, type_name(t), value_kind(v))),
     }
     Ok(())
+}
+
+/// A dynamic value: the pair of its type (JSON, as binary) and the value.
+fn write_dynamic<'v>(out: &mut Vec<u8>, concrete: &Type, value: &'v Value, path: &mut Path<'v>) -> Result<(), CodecError> {
+    out.push(0x92);
+    let type_json = concrete.to_json().to_string();
+    write_len(out, type_json.len(), BIN);
+    out.extend_from_slice(type_json.as_bytes());
+    write_value(out, value, concrete, path)
 }
 
 pub(super) fn write_int(out: &mut Vec<u8>, i: i64) {

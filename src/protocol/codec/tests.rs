@@ -152,3 +152,20 @@ fn json_errors_do_not_quote_the_input() {
     let err = decode_json(br#"{"n": "wJalrXUtnFEMI"}"#, &object_type(), false).unwrap_err();
     assert!(!err.to_string().contains("wJalr"), "{err}");
 }
+
+/// Errors name where in the value they are: attributes, indexes and map keys.
+#[test]
+fn errors_name_the_path_to_the_bad_value() {
+    let ty = object_type();
+    // {"nested": [{"x": true}]}: a bool where a string belongs.
+    let bytes = [&[0x81, 0xa6][..], b"nested", &[0x91, 0x81, 0xa1, b'x', 0xc3]].concat();
+    assert_eq!(decode_msgpack(&bytes, &ty).unwrap_err().to_string(), "at .nested[0].x: expected string, found bool");
+    // {"tags": {"k": 1}}
+    let bytes = [&[0x81, 0xa4][..], b"tags", &[0x81, 0xa1, b'k', 0x01]].concat();
+    assert_eq!(decode_msgpack(&bytes, &ty).unwrap_err().to_string(), "at .tags[\"k\"]: expected string, found integer");
+    let json = br#"{"nested":[{"x":1}]}"#;
+    assert_eq!(decode_json(json, &ty, false).unwrap_err().to_string(), "at .nested[0].x: expected string, found number");
+    let mut wrong = sample();
+    wrong.set("tags", Value::Map(BTreeMap::from([("k".into(), Value::Bool(true))])));
+    assert_eq!(encode_msgpack(&wrong, &ty).unwrap_err().to_string(), "at .tags[\"k\"]: expected string, found bool");
+}
