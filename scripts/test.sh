@@ -5,24 +5,22 @@
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step prints the seconds since the start, so a slow run shows which step it was.
+step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 
 ./scripts/setup.sh
 command -v gpg >/dev/null || { echo "the test suite needs gpg (Debian: apt-get install gnupg)" >&2; exit 1; }
-echo
-echo "==> building"
+step "building"
 cargo build --locked --features test-hooks
-echo
-echo "==> checking formatting and lints"
+step "checking formatting and lints"
 cargo fmt --check
 cargo clippy --locked --all-targets --features test-hooks -- -D warnings
 cargo clippy --locked -- -D warnings
-echo
-echo "==> checking the dependencies' licenses and sources"
+step "checking the dependencies' licenses and sources"
 python3 scripts/check-dependencies.py --self-test
 python3 scripts/check-dependencies.py
-echo
-echo "==> checking that docs/ matches the schema"
+step "checking that docs/ matches the schema and the registry's rules"
 ./target/debug/iamkey-docs --check
-echo
-echo "==> running the tests (unit, protocol, end-to-end)"
+step "running the tests (unit, protocol, end-to-end)"
 cargo test --locked --features test-hooks -- --test-threads=2
+step "done"
