@@ -59,7 +59,7 @@ impl SecretDocument {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} failed: {code}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+#[error("{operation} failed: {code}{}", message.as_deref().map(|m| format!(": {}", super::clause(m))).unwrap_or_default())]
 pub struct StoreError {
     pub operation: &'static str,
     pub code: String,
@@ -169,10 +169,11 @@ mod document_tests {
         document.add_by_region("ses_smtp_passwords_v4", [("eu-west-1", "canaryPASSWORD")]);
         let secrets = document.secret_values();
         let payload = document.into_secret();
-        let echoed = format!("Value '{}' at 'value' failed; also canarySECRET and canaryPASSWORD", payload.expose());
+        let echoed = format!("Value '{}' at 'value' failed; also canarySECRET and canaryPASSWORD.", payload.expose());
         let error = StoreError { operation: "ssm:PutParameter", code: "ValidationException".into(), message: Some(echoed) }.without(&secrets, &payload);
         let shown = error.to_string();
         assert!(!shown.contains("canary"), "{shown}");
+        assert!(!shown.ends_with('.'), "a quoted error leaves the final period to its sentence: {shown}");
         assert!(shown.contains("ValidationException") && shown.contains("[redacted]"), "{shown}");
     }
 }

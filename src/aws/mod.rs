@@ -79,13 +79,20 @@ pub struct AwsClients {
     pub stores: Option<destination::SecretStores>,
 }
 
+/// AWS's text (a service message, a transport reason) as a clause of our own
+/// sentence: without its final period, which the sentence that quotes it adds.
+/// Every error of this module that shows such text displays it through this.
+pub(crate) fn clause(text: &str) -> &str {
+    text.trim_end_matches('.')
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("no AWS region is configured")]
     MissingRegion,
-    #[error("the AWS credentials could not be verified with sts:GetCallerIdentity: {0}")]
+    #[error("the AWS credentials could not be verified with sts:GetCallerIdentity: {}", clause(.0))]
     InvalidCredentials(String),
-    #[error("assuming role {role}: {reason}")]
+    #[error("assuming role {role}: {}", clause(reason))]
     AssumeRole { role: String, reason: String },
     #[error("custom_ca_bundle {path}: {reason}")]
     CaBundle { path: String, reason: String },
@@ -290,6 +297,14 @@ fn sdk_failure_kind<E>(e: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_ap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_text_is_quoted_without_its_final_period() {
+        let refused = ConfigError::InvalidCredentials("InvalidClientTokenId: The security token included in the request is invalid.".into());
+        assert_eq!(format!("{refused}."), "the AWS credentials could not be verified with sts:GetCallerIdentity: InvalidClientTokenId: The security token included in the request is invalid.");
+        let assume = ConfigError::AssumeRole { role: "arn:aws:iam::1:role/r".into(), reason: "AccessDenied: not authorized.".into() };
+        assert_eq!(format!("{assume}."), "assuming role arn:aws:iam::1:role/r: AccessDenied: not authorized.");
+    }
 
     #[tokio::test]
     async fn a_ca_bundle_that_is_missing_or_not_pem_is_a_clear_error() {

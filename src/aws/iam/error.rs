@@ -28,13 +28,13 @@ impl ServiceErrorKind {
     }
 }
 
-/// Displayed without a final period, so that a sentence that quotes an error ends
-/// with exactly one (IAM's messages end with one, most transport reasons do not).
+/// Displayed without a final period (`aws::clause`), so that a sentence that
+/// quotes an error ends with exactly one.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum IamError {
-    #[error("IAM {operation} failed: {code}: {}", message.trim_end_matches('.'))]
+    #[error("IAM {operation} failed: {code}: {}", crate::aws::clause(message))]
     Service { operation: &'static str, kind: ServiceErrorKind, code: String, message: String },
-    #[error("IAM {operation} failed: {}", reason.trim_end_matches('.'))]
+    #[error("IAM {operation} failed: {}", crate::aws::clause(reason))]
     Transport { operation: &'static str, reason: String, maybe_executed: bool },
     #[error("IAM {operation} was cancelled: Terraform asked the provider to stop")]
     Cancelled { operation: &'static str },

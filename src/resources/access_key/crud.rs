@@ -20,7 +20,9 @@ pub(super) fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> D
     // The summary names the call; the detail adds only what the summary does not say.
     let (summary, detail) = match error {
         IamError::Service { operation, code, message, .. } => (format!("IAM {operation} failed ({code})"), format!("IAM answered: {message}")),
-        IamError::Transport { operation, reason, .. } => (format!("IAM {operation} failed"), format!("The call did not complete: {reason}.")),
+        IamError::Transport { operation, reason, .. } => {
+            (format!("IAM {operation} failed"), format!("The call did not complete: {}.", crate::aws::clause(reason)))
+        }
         IamError::Cancelled { .. } => ("Operation cancelled".to_string(), error.to_string()),
     };
     match path {
