@@ -54,7 +54,8 @@ cp terraform-registry-manifest.json "$dist/${name}_manifest.json"
 if [ -n "${IAMKEY_SIGNING_KEY:-}" ]; then
   gpg --batch --yes --local-user "$IAMKEY_SIGNING_KEY" --output "$dist/${name}_SHA256SUMS.sig" \
     --detach-sign "$dist/${name}_SHA256SUMS"
-  gpg --batch --verify "$dist/${name}_SHA256SUMS.sig" "$dist/${name}_SHA256SUMS" 2>/dev/null
+  gpg --batch --verify "$dist/${name}_SHA256SUMS.sig" "$dist/${name}_SHA256SUMS" 2>/dev/null \
+    || { echo "the new signature does not verify with $IAMKEY_SIGNING_KEY" >&2; exit 1; }
 else
   echo "note: ${name}_SHA256SUMS is not signed (set IAMKEY_SIGNING_KEY to sign a release for a registry)" >&2
 fi

@@ -233,15 +233,13 @@ fn validate_and_providers_schema_work_with_the_built_binary() {
     }
 }
 
-/// gpg with its own home folder, for generating a recipient key and decrypting.
-
 #[test]
 fn pgp_key_round_trip_decrypts_with_the_private_key() {
     use base64::Engine;
-    let home = tempfile::tempdir().unwrap();
-    gpg(home.path(), &["--quick-gen-key", "iamkey-test <test@example.com>", "rsa2048", "default", "never"], None);
-    let armored = String::from_utf8(gpg(home.path(), &["--armor", "--export", "test@example.com"], None)).unwrap();
-    let binary_b64 = base64::engine::general_purpose::STANDARD.encode(gpg(home.path(), &["--export", "test@example.com"], None));
+    let key = GpgKey::generate("iamkey-test <test@example.com>", "default");
+    let home = &key.home;
+    let armored = key.armored.clone();
+    let binary_b64 = base64::engine::general_purpose::STANDARD.encode(key.gpg(&["--export", &key.fingerprint], None));
     let user = unique_user("pgp");
     create_user(&user);
     for (form, key) in [("armored", armored.clone()), ("base64 binary", binary_b64)] {

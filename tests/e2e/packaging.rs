@@ -110,10 +110,7 @@ fn every_example_is_formatted_and_runs_against_the_emulator() {
         assert!(RUN_HERE.iter().any(|e| e.folder == folder) || RUN_ELSEWHERE.contains(&folder.as_str()), "examples/{folder} runs in no test");
     }
 
-    let gnupg = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(gnupg.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    gpg(gnupg.path(), &["--batch", "--passphrase", "", "--quick-gen-key", "examples <examples@example.invalid>", "rsa2048", "encrypt", "never"], None);
-    let recipient = String::from_utf8(gpg(gnupg.path(), &["--batch", "--armor", "--export", "examples@example.invalid"], None)).unwrap();
+    let recipient = GpgKey::generate("examples <examples@example.invalid>", "encrypt").armored;
     for Example { folder, users: placeholders, query, as_first_user } in RUN_HERE {
         let dir = tree.path().join(folder);
         // Type examples carry no terraform block: they are read with the provider example.
@@ -218,16 +215,6 @@ fn the_import_block_examples_adopt_an_existing_key_as_documented() {
     }
 }
 
-/// A throwaway release signing key in its own gpg home: (fingerprint, armored public key).
-fn throwaway_signing_key(home: &Path) -> (String, String) {
-    std::fs::set_permissions(home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    gpg(home, &["--batch", "--passphrase", "", "--quick-gen-key", "iamkey release test <release@example.invalid>", "rsa2048", "sign", "never"], None);
-    let listing = String::from_utf8(gpg(home, &["--batch", "--with-colons", "--list-secret-keys"], None)).unwrap();
-    let fingerprint = listing.lines().find_map(|l| l.strip_prefix("fpr:")).map(|l| l.trim_matches(':').to_string()).expect("a fingerprint");
-    let armor = String::from_utf8(gpg(home, &["--batch", "--armor", "--export", &fingerprint], None)).unwrap();
-    (fingerprint, armor)
-}
-
 /// tests/support/provider_registry.py serving `dist` over HTTPS; lives as long as the test.
 struct Registry {
     child: std::process::Child,
@@ -259,15 +246,15 @@ impl Drop for Registry {
 
 #[test]
 fn a_signed_release_installs_from_a_registry_as_signed_and_a_tampered_one_is_refused() {
-    let gnupg = tempfile::tempdir().unwrap();
-    let (fingerprint, armor) = throwaway_signing_key(gnupg.path());
+    let signing = GpgKey::generate("iamkey release test <release@example.invalid>", "sign");
+    let (fingerprint, armor) = (&signing.fingerprint, &signing.armored);
     let key_id = &fingerprint[fingerprint.len() - 16..];
     let dist = tempfile::tempdir().unwrap();
     let status = Command::new(project_root().join("scripts/package.sh"))
         .arg(dist.path())
         .env("IAMKEY_BUILD_PROFILE", "debug")
-        .env("GNUPGHOME", gnupg.path())
-        .env("IAMKEY_SIGNING_KEY", &fingerprint)
+        .env("GNUPGHOME", signing.home.path())
+        .env("IAMKEY_SIGNING_KEY", fingerprint)
         .status()
         .unwrap();
     assert!(status.success());
@@ -277,7 +264,7 @@ fn a_signed_release_installs_from_a_registry_as_signed_and_a_tampered_one_is_ref
 
     let state = tempfile::tempdir().unwrap();
     let public_key = state.path().join("public.asc");
-    std::fs::write(&public_key, &armor).unwrap();
+    std::fs::write(&public_key, armor).unwrap();
     let registry = Registry::serve(dist.path(), state.path(), key_id, &public_key);
     // No mirror: the provider comes from the registry, which Terraform reaches over
     // HTTPS trusting the throwaway CA.

@@ -149,14 +149,8 @@ fn classes() -> Vec<FaultClass> {
 
 /// A recipient key made with gpg, shared by the classes that need one.
 fn pgp_public_key() -> &'static str {
-    static KEY: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
-    &KEY.get_or_init(|| {
-        let home = tempfile::tempdir().unwrap();
-        gpg(home.path(), &["--quick-gen-key", "reliability <r@example.com>", "rsa2048", "default", "never"], None);
-        let armored = String::from_utf8(gpg(home.path(), &["--armor", "--export", "r@example.com"], None)).unwrap();
-        (home, armored)
-    })
-    .1
+    static KEY: std::sync::OnceLock<GpgKey> = std::sync::OnceLock::new();
+    &KEY.get_or_init(|| GpgKey::generate("reliability <r@example.com>", "default")).armored
 }
 
 /// One key of `user` with the given status and extra `arguments` (HCL lines).

@@ -445,3 +445,30 @@ pub fn gpg(home: &std::path::Path, args: &[&str], input: Option<&[u8]>) -> Vec<u
     assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
+
+/// A throwaway OpenPGP key in a gpg home of its own (private to this user, as gpg
+/// asks), removed with it.
+pub struct GpgKey {
+    pub home: tempfile::TempDir,
+    pub fingerprint: String,
+    /// The public key, ASCII-armored.
+    pub armored: String,
+}
+
+impl GpgKey {
+    /// An RSA key for `uid` with gpg's `usage` (`default`, `sign` or `encrypt`).
+    pub fn generate(uid: &str, usage: &str) -> GpgKey {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        gpg(home.path(), &["--quick-gen-key", uid, "rsa2048", usage, "never"], None);
+        let listing = String::from_utf8(gpg(home.path(), &["--with-colons", "--list-secret-keys"], None)).unwrap();
+        let fingerprint = listing.lines().find_map(|l| l.strip_prefix("fpr:")).map(|l| l.trim_matches(':').to_string()).expect("a fingerprint");
+        let armored = String::from_utf8(gpg(home.path(), &["--armor", "--export", &fingerprint], None)).unwrap();
+        GpgKey { home, fingerprint, armored }
+    }
+
+    /// gpg in this key's home.
+    pub fn gpg(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+        gpg(self.home.path(), args, input)
+    }
+}
