@@ -8,6 +8,7 @@ pub mod destination;
 #[cfg(test)]
 pub(crate) mod fake;
 pub mod files;
+pub(crate) mod http;
 pub mod iam;
 pub mod probe;
 pub mod retry;
@@ -21,8 +22,6 @@ use aws_credential_types::Credentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 use crate::secret::Secret;
@@ -115,33 +114,23 @@ impl ClientSettings {
         Ok(Some((path, pem)))
     }
 
-    /// An HTTP client of our own, only when a CA bundle (`read_ca_bundle`) or a
-    /// proxy asks for one; otherwise the SDK's default client.
-    fn http_client(&self, ca_bundle: Option<(PathBuf, Vec<u8>)>) -> Result<Option<SharedHttpClient>, ConfigError> {
+    /// The provider's one HTTP client (`http::ProviderHttpClient`): the system's roots
+    /// plus the CA bundle (`read_ca_bundle`), checked here; the proxy argument, else the
+    /// proxy environment variables.
+    fn http_client(&self, ca_bundle: Option<(PathBuf, Vec<u8>)>) -> Result<SharedHttpClient, ConfigError> {
         let proxy = match &self.http_proxy {
             Some(url) => ProxyConfig::all(url.as_str()).map_err(|e| ConfigError::Proxy(e.to_string()))?,
-            None if ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].iter().any(|v| std::env::var_os(v).is_some()) => ProxyConfig::from_env(),
-            None if ca_bundle.is_none() => return Ok(None),
-            None => ProxyConfig::disabled(),
+            None => ProxyConfig::from_env(),
         };
-        let mut trust = TrustStore::default();
         let shown = ca_bundle.as_ref().map(|(path, _)| path.display().to_string()).unwrap_or_default();
-        if let Some((_, pem)) = ca_bundle {
-            if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-                return Err(ConfigError::CaBundle { path: shown, reason: "holds no PEM certificate".into() });
+        let pem = match ca_bundle {
+            Some((_, pem)) => {
+                http::check_ca_bundle(&pem).map_err(|reason| ConfigError::CaBundle { path: shown.clone(), reason })?;
+                Some(pem)
             }
-            trust = trust.with_pem_certificate(pem);
-        }
-        let tls = TlsContext::builder().with_trust_store(trust).build().map_err(|e| ConfigError::CaBundle { path: shown, reason: e.to_string() })?;
-        Ok(Some(aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut connector = Connector::builder();
-            connector.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                connector.set_sleep_impl(components.sleep_impl());
-            }
-            connector.set_proxy_config(Some(proxy.clone()));
-            connector.tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc)).tls_context(tls.clone()).build()
-        })))
+            None => None,
+        };
+        http::ProviderHttpClient::shared(pem, proxy).map_err(|reason| ConfigError::CaBundle { path: shown, reason })
     }
 
     async fn base_config(&self) -> Result<SdkConfig, ConfigError> {
@@ -156,9 +145,7 @@ impl ClientSettings {
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        if let Some(client) = self.http_client(self.read_ca_bundle().await?)? {
-            loader = loader.http_client(client);
-        }
+        loader = loader.http_client(self.http_client(self.read_ca_bundle().await?)?);
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
@@ -286,7 +273,7 @@ fn sdk_failure_kind<E>(e: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_ap
     match e {
         SdkError::TimeoutError(_) => "timed out".into(),
         SdkError::DispatchFailure(f) if f.is_timeout() => "timed out connecting".into(),
-        SdkError::DispatchFailure(_) => "could not connect to the endpoint".into(),
+        SdkError::DispatchFailure(f) => http::tls_refusal(f).unwrap_or_else(|| "could not connect to the endpoint".into()),
         SdkError::ConstructionFailure(_) => "the request could not be built (are credentials configured?)".into(),
         SdkError::ResponseError(_) => "the response could not be read".into(),
         SdkError::ServiceError(se) => format!("the endpoint answered HTTP {}", se.raw().status().as_u16()),
@@ -317,6 +304,11 @@ mod tests {
         let garbage = ClientSettings { custom_ca_bundle: Some(file.path().into()), operation_timeout: timeout, ..Default::default() };
         let pem = garbage.read_ca_bundle().await.unwrap();
         assert!(garbage.http_client(pem).err().unwrap().to_string().contains("no PEM certificate"));
+        // The SDK panics on a certificate it cannot parse; the provider says which one.
+        std::fs::write(file.path(), "-----BEGIN CERTIFICATE-----\nMIIBnotacert\n-----END CERTIFICATE-----\n").unwrap();
+        let malformed = ClientSettings { region: Some("us-east-1".into()), skip_credentials_validation: true, ..garbage };
+        let Err(err) = malformed.connect().await else { panic!("a malformed certificate was accepted") };
+        assert!(err.to_string().contains("certificate 1 is not a valid X.509 certificate"), "{err}");
     }
 
     #[tokio::test]

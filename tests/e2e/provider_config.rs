@@ -139,6 +139,35 @@ fn http_proxy_carries_every_aws_call() {
 }
 
 #[test]
+fn custom_ca_bundle_trusts_a_private_ca_and_without_it_the_endpoint_is_refused() {
+    let (proxy, ca_pem) = FaultProxy::start_tls(&Emulator::get().endpoint());
+    let user = unique_user("private-ca");
+    create_user(&user);
+    let resource = format!("resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n");
+    // AWS_CA_BUNDLE may name the machine's bundle; this test decides what is trusted.
+    let untrusted = Workspace::configured(&format!("{}{resource}", provider_block_for(&proxy.endpoint())), |ws| ws.without_env("AWS_CA_BUNDLE"));
+    let refused = untrusted.plan();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    // At the first attempt, saying why (it was retried until the operation timeout, then shown as "timed out").
+    let shown = refused.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains("TLS with the endpoint failed: invalid peer certificate: UnknownIssuer"), "{shown}");
+    assert_eq!(proxy.connections(), 1, "a TLS failure is not retried");
+    assert_eq!(proxy.calls("GetCallerIdentity"), 0, "no request was sent over the untrusted connection");
+
+    let trusted = Workspace::empty(|ws| ws.without_env("AWS_CA_BUNDLE"));
+    let bundle = trusted.path().join("private-ca.pem");
+    std::fs::write(&bundle, ca_pem).unwrap();
+    let argument = format!("  custom_ca_bundle = \"{}\"\n", bundle.display());
+    trusted.write(&format!("{}{resource}", provider_block_with(&proxy.endpoint(), &argument)));
+    trusted.tf(&["init", "-input=false"]).assert_success();
+    trusted.apply().assert_success();
+    assert_eq!(proxy.calls("CreateAccessKey"), 1, "the create went over HTTPS to the private-CA endpoint");
+    assert_eq!(keys_of(&user).len(), 1);
+    trusted.tf(&["destroy", "-auto-approve"]).assert_success();
+    assert!(keys_of(&user).is_empty());
+}
+
+#[test]
 fn missing_credentials_fail_at_plan_naming_the_sources_tried() {
     let ws = Workspace::configured(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"nobody\"\n}}\n", provider_block()), |ws| {
         ws.without_env("AWS_ACCESS_KEY_ID").without_env("AWS_SECRET_ACCESS_KEY")

@@ -118,7 +118,7 @@ impl Emulator {
 
     pub fn endpoint(&self) -> String {
         let endpoint = format!("http://127.0.0.1:{}", self.port);
-        assert!(endpoint.starts_with("http://127.0.0.1:"), "tests only ever talk to loopback");
+        assert!(endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("https://127.0.0.1:"), "tests only ever talk to loopback");
         endpoint
     }
 
@@ -238,7 +238,7 @@ pub fn two_keys_per_user(endpoint: &str, users: &[String], status: &str) -> Stri
 
 /// As `provider_block_for`, with more arguments (HCL lines) in the block.
 pub fn provider_block_with(endpoint: &str, arguments: &str) -> String {
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "tests only ever talk to loopback");
+    assert!(endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("https://127.0.0.1:"), "tests only ever talk to loopback");
     format!("provider \"iamkey\" {{\n{arguments}  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n")
 }
 

@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls;
 
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -48,6 +49,8 @@ struct State {
     /// When the requests of the last second were let through.
     recent: std::collections::VecDeque<std::time::Instant>,
     throttled: usize,
+    /// Connections accepted (for HTTPS, handshakes attempted).
+    connections: usize,
 }
 
 impl State {
@@ -74,16 +77,29 @@ pub const IAM_ACTIONS: [&str; 8] =
 
 pub struct FaultProxy {
     port: u16,
+    tls: bool,
     state: Arc<(Mutex<State>, std::sync::Condvar)>,
 }
 
 impl FaultProxy {
     pub fn start(upstream: &str) -> FaultProxy {
+        Self::start_with(upstream, None)
+    }
+
+    /// The same proxy behind HTTPS (`endpoint` says `https://`), its certificate for
+    /// 127.0.0.1 issued by a throwaway CA whose certificate (PEM) comes beside it.
+    pub fn start_tls(upstream: &str) -> (FaultProxy, String) {
+        let (ca_pem, server) = throwaway_ca_and_server_config();
+        (Self::start_with(upstream, Some(server)), ca_pem)
+    }
+
+    fn start_with(upstream: &str, tls: Option<Arc<rustls::ServerConfig>>) -> FaultProxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         assert!(upstream.starts_with("127.0.0.1:"), "the proxy only forwards to loopback");
         let state = Arc::new((Mutex::new(State::default()), std::sync::Condvar::new()));
         let (port_tx, port_rx) = std::sync::mpsc::channel();
         let shared = state.clone();
+        let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async move {
@@ -91,15 +107,27 @@ impl FaultProxy {
                 port_tx.send(listener.local_addr().unwrap().port()).unwrap();
                 loop {
                     let Ok((client, _)) = listener.accept().await else { return };
-                    tokio::spawn(serve(client, upstream.clone(), shared.clone()));
+                    shared.0.lock().unwrap().connections += 1;
+                    let (upstream, shared, acceptor) = (upstream.clone(), shared.clone(), acceptor.clone());
+                    tokio::spawn(async move {
+                        match acceptor {
+                            // A client that refuses the certificate ends its handshake here.
+                            Some(acceptor) => {
+                                if let Ok(client) = acceptor.accept(client).await {
+                                    serve(client, upstream, shared).await
+                                }
+                            }
+                            None => serve(client, upstream, shared).await,
+                        }
+                    });
                 }
             });
         });
-        FaultProxy { port: port_rx.recv().unwrap(), state }
+        FaultProxy { port: port_rx.recv().unwrap(), tls: tls.is_some(), state }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", if self.tls { "https" } else { "http" }, self.port)
     }
 
     pub fn arm(&self, action: &str, count: usize, fault: Fault) {
@@ -119,6 +147,11 @@ impl FaultProxy {
     /// How many requests the rate limit refused.
     pub fn throttled(&self) -> usize {
         self.state.0.lock().unwrap().throttled
+    }
+
+    /// How many connections the proxy accepted.
+    pub fn connections(&self) -> usize {
+        self.state.0.lock().unwrap().connections
     }
 
     /// How many requests for `action` reached the proxy (faulted or not).
@@ -143,7 +176,7 @@ impl FaultProxy {
     }
 }
 
-async fn serve(mut client: TcpStream, upstream: String, state: Arc<(Mutex<State>, std::sync::Condvar)>) {
+async fn serve(mut client: impl AsyncRead + AsyncWrite + Unpin, upstream: String, state: Arc<(Mutex<State>, std::sync::Condvar)>) {
     while let Some(request) = read_message(&mut client).await {
         let action = form_action(&request.body);
         let fault = {
@@ -195,7 +228,7 @@ struct Message {
 }
 
 /// Reads one HTTP/1.1 message (headers and a Content-Length body).
-async fn read_message(stream: &mut TcpStream) -> Option<Message> {
+async fn read_message(stream: &mut (impl AsyncRead + Unpin)) -> Option<Message> {
     let mut raw = Vec::new();
     let mut chunk = [0u8; 8192];
     let header_end = loop {
@@ -254,4 +287,25 @@ fn replace_secret(response: &[u8], canary: &str) -> Vec<u8> {
         .map(|l| if l.to_ascii_lowercase().starts_with("content-length:") { format!("Content-Length: {}", body.len()) } else { l.to_string() })
         .collect();
     format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+/// A CA (its certificate as PEM) and a server configuration whose certificate, for
+/// 127.0.0.1, that CA issued.
+fn throwaway_ca_and_server_config() -> (String, Arc<rustls::ServerConfig>) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "iamkey test endpoint CA");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server_certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&server_key, &ca).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![server_certificate.der().clone()], key)
+        .unwrap();
+    (ca.pem(), Arc::new(config))
 }

@@ -96,12 +96,16 @@ impl IamError {
             SdkError::ServiceError(_) => IamError::service(operation, err.code().unwrap_or("Unknown"), err.message().unwrap_or("no message")),
             SdkError::ConstructionFailure(_) => IamError::Transport { operation, reason: "the request could not be built".into(), maybe_executed: false },
             SdkError::TimeoutError(_) => IamError::Transport { operation, reason: "timed out waiting for IAM".into(), maybe_executed: true },
-            SdkError::DispatchFailure(failure) => IamError::Transport {
-                operation,
-                reason: if failure.is_timeout() { "timed out connecting to IAM".into() } else { "the connection to IAM failed".into() },
-                // A connection that failed after the request was written may have
-                // reached IAM; only a failed connect proves it did not.
-                maybe_executed: !failure.is_timeout(),
+            SdkError::DispatchFailure(failure) => match crate::aws::http::tls_refusal(failure) {
+                // Refused in the TLS handshake: the request was never sent.
+                Some(reason) => IamError::Transport { operation, reason, maybe_executed: false },
+                None => IamError::Transport {
+                    operation,
+                    reason: if failure.is_timeout() { "timed out connecting to IAM".into() } else { "the connection to IAM failed".into() },
+                    // A connection that failed after the request was written may have
+                    // reached IAM; only a failed connect proves it did not.
+                    maybe_executed: !failure.is_timeout(),
+                },
             },
             SdkError::ResponseError(_) => IamError::Transport { operation, reason: "IAM's response could not be read".into(), maybe_executed: true },
             _ => IamError::Transport { operation, reason: "unexpected SDK error".into(), maybe_executed: true },
