@@ -1,7 +1,5 @@
 //! JSON to a value (the fallback on input, and raw state), directed by the type.
 
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::value::{Number, Type, Value};
 
@@ -74,7 +72,7 @@ pub(super) fn from_json<'j>(json: &'j serde_json::Value, ty: &Type, depth: usize
                 .collect::<Result<_, _>>()?,
         ),
         (J::Object(m), Type::Object(attrs)) => {
-            let mut object = BTreeMap::new();
+            let mut decoded = Vec::with_capacity(m.len());
             for (name, v) in m {
                 let Some(attr_ty) = attrs.get(name) else {
                     if lenient {
@@ -83,12 +81,11 @@ pub(super) fn from_json<'j>(json: &'j serde_json::Value, ty: &Type, depth: usize
                     return Err(CodecError::UnknownAttribute { path: path.to_string(), name: name.clone() });
                 };
                 path.0.push(Seg::Attr(name));
-                let decoded = from_json(v, attr_ty, depth + 1, lenient, path)?;
+                let value = from_json(v, attr_ty, depth + 1, lenient, path)?;
                 path.0.pop();
-                object.insert(name.clone(), decoded);
+                decoded.push((name.clone(), value));
             }
-            fill_missing_attributes(&mut object, attrs);
-            Value::Object(object)
+            Value::Object(complete_object(decoded, attrs))
         }
         (J::Object(m), Type::Dynamic) => {
             let concrete = m.get("type").and_then(Type::from_json).ok_or_else(|| CodecError::InvalidDynamicType { path: path.to_string() })?;

@@ -43,17 +43,26 @@ pub enum CodecError {
     Json { category: &'static str, line: usize, column: usize },
 }
 
-/// Every attribute of an object's type is present in the decoded value: null
-/// where the input had none. (Only missing names are cloned.)
-fn fill_missing_attributes(object: &mut std::collections::BTreeMap<String, Value>, attrs: &std::collections::BTreeMap<String, Type>) {
+/// A map from decoded entries; a repeated key keeps its last value. Built in bulk:
+/// Terraform writes keys sorted (cty sorts them), and building a BTreeMap from
+/// sorted entries skips the search and rebalancing of inserting one at a time.
+fn sorted_map(entries: Vec<(String, Value)>) -> std::collections::BTreeMap<String, Value> {
+    entries.into_iter().collect()
+}
+
+/// An object from its decoded attributes, with every attribute of its type present:
+/// null where the input had none. (Only missing names are cloned.)
+fn complete_object(decoded: Vec<(String, Value)>, attrs: &std::collections::BTreeMap<String, Type>) -> std::collections::BTreeMap<String, Value> {
+    let mut object = sorted_map(decoded);
     if object.len() == attrs.len() {
-        return; // every name was decoded, and only the type's names are accepted
+        return object; // every name was decoded, and only the type's names are accepted
     }
     for name in attrs.keys() {
         if !object.contains_key(name) {
             object.insert(name.clone(), Value::Null);
         }
     }
+    object
 }
 
 /// Where in a value the codec is, for error messages. Segments borrow their names

@@ -1,7 +1,5 @@
 //! msgpack to a value, directed by the type.
 
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::value::{Number, Type, Value};
 
@@ -203,21 +201,21 @@ impl<'a> Reader<'a> {
             },
             Type::Map(elem) => match item {
                 Item::Map(n) => {
-                    let mut map = BTreeMap::new();
+                    let mut entries = Vec::with_capacity(self.capacity(n));
                     for _ in 0..n {
                         let key = self.key()?;
                         self.path.0.push(Seg::Key(key));
                         let v = self.value(elem, depth + 1)?;
                         self.path.0.pop();
-                        map.insert(key.to_owned(), v);
+                        entries.push((key.to_owned(), v));
                     }
-                    Ok(Value::Map(map))
+                    Ok(Value::Map(sorted_map(entries)))
                 }
                 other => Err(self.mismatch("map", &other)),
             },
             Type::Object(attrs) => match item {
                 Item::Map(n) => {
-                    let mut object = BTreeMap::new();
+                    let mut decoded = Vec::with_capacity(self.capacity(n).min(attrs.len()));
                     for _ in 0..n {
                         let name = self.key()?;
                         let Some(attr_ty) = attrs.get(name) else {
@@ -226,10 +224,9 @@ impl<'a> Reader<'a> {
                         self.path.0.push(Seg::Attr(name));
                         let v = self.value(attr_ty, depth + 1)?;
                         self.path.0.pop();
-                        object.insert(name.to_owned(), v);
+                        decoded.push((name.to_owned(), v));
                     }
-                    fill_missing_attributes(&mut object, attrs);
-                    Ok(Value::Object(object))
+                    Ok(Value::Object(complete_object(decoded, attrs)))
                 }
                 other => Err(self.mismatch("map (object)", &other)),
             },
