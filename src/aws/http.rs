@@ -38,10 +38,14 @@ pub(crate) struct ProviderHttpClient {
 }
 
 impl ProviderHttpClient {
-    /// The system's trusted roots, plus the CA bundle's certificates when one is given
-    /// (already checked by `check_ca_bundle`).
+    /// Trusts the system's roots or, when a CA bundle is given (already checked by
+    /// `check_ca_bundle`), its certificates instead, as hashicorp/aws (aws-sdk-go) and
+    /// the AWS CLI do: a bundle narrows what is trusted, it never widens it.
     pub(crate) fn shared(ca_bundle: Option<Vec<u8>>, proxy: ProxyConfig) -> Result<SharedHttpClient, String> {
-        let trust = ca_bundle.into_iter().fold(TrustStore::default(), TrustStore::with_pem_certificate);
+        let trust = match ca_bundle {
+            Some(pem) => TrustStore::empty().with_pem_certificate(pem),
+            None => TrustStore::default(),
+        };
         let tls = TlsContext::builder().with_trust_store(trust).build().map_err(|e| e.to_string())?;
         Ok(SharedHttpClient::new(ProviderHttpClient { tls, proxy, connectors: Mutex::default() }))
     }

@@ -139,31 +139,40 @@ fn http_proxy_carries_every_aws_call() {
 }
 
 #[test]
-fn custom_ca_bundle_trusts_a_private_ca_and_without_it_the_endpoint_is_refused() {
-    let (proxy, ca_pem) = FaultProxy::start_tls(&Emulator::get().endpoint());
+fn custom_ca_bundle_replaces_the_system_roots_and_an_untrusted_endpoint_is_refused_at_once() {
+    let (proxy, private_ca) = FaultProxy::start_tls(&Emulator::get().endpoint());
     let user = unique_user("private-ca");
     create_user(&user);
     let resource = format!("resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n");
-    // AWS_CA_BUNDLE may name the machine's bundle; this test decides what is trusted.
-    let untrusted = Workspace::configured(&format!("{}{resource}", provider_block_for(&proxy.endpoint())), |ws| ws.without_env("AWS_CA_BUNDLE"));
-    let refused = untrusted.plan();
-    assert_eq!(refused.code, 1, "{}", refused.all());
-    // At the first attempt, saying why (it was retried until the operation timeout, then shown as "timed out").
-    let shown = refused.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(shown.contains("TLS with the endpoint failed: invalid peer certificate: UnknownIssuer"), "{shown}");
+    let ws = Workspace::configured(&format!("{}{resource}", provider_block_for(&proxy.endpoint())), |ws| ws);
+    let (private_ca_file, other_ca_file) = (ws.path().join("private-ca.pem"), ws.path().join("other-ca.pem"));
+    std::fs::write(&private_ca_file, private_ca).unwrap();
+    std::fs::write(&other_ca_file, rcgen::generate_simple_self_signed(vec!["other".into()]).unwrap().cert.pem()).unwrap();
+    let plan = ["plan", "-detailed-exitcode", "-input=false"];
+    let refused_with_reason = |run: &Run| {
+        assert_eq!(run.code, 1, "{}", run.all());
+        // At the first attempt, saying why (it was retried until the operation timeout, then shown as "timed out").
+        let shown = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(shown.contains("TLS with the endpoint failed: invalid peer certificate: UnknownIssuer"), "{shown}");
+    };
+
+    // The system's roots (the machine's store) do not hold the private CA.
+    refused_with_reason(&ws.plan());
     assert_eq!(proxy.connections(), 1, "a TLS failure is not retried");
     assert_eq!(proxy.calls("GetCallerIdentity"), 0, "no request was sent over the untrusted connection");
+    // A system store that holds it (SSL_CERT_FILE) is trusted when no bundle is named...
+    let private_ca_store = [("SSL_CERT_FILE", private_ca_file.to_str().unwrap())];
+    assert_eq!(ws.tf_env(&plan, &private_ca_store).code, 2);
+    // ...and replaced by a bundle that does not (as in hashicorp/aws and the AWS CLI).
+    let bundle = |path: &std::path::Path| format!("  custom_ca_bundle = \"{}\"\n", path.display());
+    ws.write(&format!("{}{resource}", provider_block_with(&proxy.endpoint(), &bundle(&other_ca_file))));
+    refused_with_reason(&ws.tf_env(&plan, &private_ca_store));
 
-    let trusted = Workspace::empty(|ws| ws.without_env("AWS_CA_BUNDLE"));
-    let bundle = trusted.path().join("private-ca.pem");
-    std::fs::write(&bundle, ca_pem).unwrap();
-    let argument = format!("  custom_ca_bundle = \"{}\"\n", bundle.display());
-    trusted.write(&format!("{}{resource}", provider_block_with(&proxy.endpoint(), &argument)));
-    trusted.tf(&["init", "-input=false"]).assert_success();
-    trusted.apply().assert_success();
+    ws.write(&format!("{}{resource}", provider_block_with(&proxy.endpoint(), &bundle(&private_ca_file))));
+    ws.apply().assert_success();
     assert_eq!(proxy.calls("CreateAccessKey"), 1, "the create went over HTTPS to the private-CA endpoint");
     assert_eq!(keys_of(&user).len(), 1);
-    trusted.tf(&["destroy", "-auto-approve"]).assert_success();
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
     assert!(keys_of(&user).is_empty());
 }
 
