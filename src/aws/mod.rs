@@ -191,17 +191,17 @@ impl ClientSettings {
             let (account, arn) = self.caller_identity(&config).await?;
             (Some(account), caller::CallerIdentity::known(caller::Caller::from_arn(&arn)))
         };
-        let mut iam_config = aws_sdk_iam::config::Builder::from(&config);
+        let mut iam_config = aws_sdk_iam::config::Builder::from(&config).retry_partition(retry::retry_partition("iam"));
         if let Some(endpoint) = &self.iam_endpoint {
             iam_config = iam_config.endpoint_url(endpoint);
         }
         let iam = aws_sdk_iam::Client::from_conf(iam_config.build());
         let probe = Some(probe::KeyProbe::new(self.sts_config(&config)));
-        let mut secrets_config = aws_sdk_secretsmanager::config::Builder::from(&config);
+        let mut secrets_config = aws_sdk_secretsmanager::config::Builder::from(&config).retry_partition(retry::retry_partition("secretsmanager"));
         if let Some(endpoint) = &self.secretsmanager_endpoint {
             secrets_config = secrets_config.endpoint_url(endpoint);
         }
-        let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config);
+        let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config).retry_partition(retry::retry_partition("ssm"));
         if let Some(endpoint) = &self.ssm_endpoint {
             ssm_config = ssm_config.endpoint_url(endpoint);
         }
@@ -213,7 +213,7 @@ impl ClientSettings {
     }
 
     fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {
-        let mut sts_config = aws_sdk_sts::config::Builder::from(config);
+        let mut sts_config = aws_sdk_sts::config::Builder::from(config).retry_partition(retry::retry_partition("sts"));
         if let Some(endpoint) = &self.sts_endpoint {
             sts_config = sts_config.endpoint_url(endpoint);
         }
