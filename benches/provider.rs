@@ -285,21 +285,48 @@ fn calls_per_operation(proxy: &FaultProxy, rc: &Path) -> Vec<String> {
     rows
 }
 
+/// Set on the bench binary when it runs as the timing wrapper of one provider launch.
+const WRAP_REAL: &str = "IAMKEY_BENCH_WRAP_REAL";
+const WRAP_LOG: &str = "IAMKEY_BENCH_WRAP_LOG";
+
 /// A folder for `dev_overrides` holding `terraform-provider-NAME`: a script that
-/// runs `real` under GNU time, which appends the user and system CPU seconds of
-/// each launch to `log` when it exits. The provider's CPU, measured from outside
-/// (getrusage of the waited child), the same way for every provider.
+/// runs `real` as the child of this bench binary (`run_as_wrapper`), which appends
+/// the child's user and system CPU seconds to `log` when it exits: getrusage of the
+/// waited child, in microseconds, the same way for every provider. (GNU time, used
+/// before, prints hundredths of a second: 10 ms a launch, a quarter of iamkey's CPU
+/// in a plan of 500 keys.)
 fn timed_provider(dir: &Path, name: &str, real: &Path, log: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let folder = dir.join(format!("timed-{name}"));
     std::fs::create_dir_all(&folder).unwrap();
     let script = folder.join(format!("terraform-provider-{name}"));
-    std::fs::write(&script, format!("#!/bin/sh\nexec /usr/bin/time -a -o '{}' -f '%U %S' '{}' \"$@\"\n", log.display(), real.display())).unwrap();
+    let wrapper = std::env::current_exe().unwrap();
+    std::fs::write(&script, format!("#!/bin/sh\nexec env {WRAP_REAL}='{}' {WRAP_LOG}='{}' '{}' \"$@\"\n", real.display(), log.display(), wrapper.display()))
+        .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     folder
 }
 
-/// CPU seconds GNU time logged (every launch since the log was emptied).
+/// The wrapper side of `timed_provider`: runs the provider with this process's
+/// arguments, standard streams and environment (less the wrapper's two variables),
+/// waits for it, logs its CPU and exits with its status.
+fn run_as_wrapper(real: std::ffi::OsString) -> ! {
+    let log = std::env::var_os(WRAP_LOG).expect("the wrapper's log");
+    let child =
+        std::process::Command::new(real).args(std::env::args_os().skip(1)).env_remove(WRAP_REAL).env_remove(WRAP_LOG).spawn().expect("the provider starts");
+    let pid = child.id() as libc::pid_t;
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: wait4 writes only the status and the struct it is given.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let line = format!("{:.6} {:.6}\n", seconds(usage.ru_utime), seconds(usage.ru_stime));
+    use std::io::Write;
+    std::fs::OpenOptions::new().create(true).append(true).open(log).and_then(|mut f| f.write_all(line.as_bytes())).expect("the CPU log");
+    std::process::exit(if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 1 })
+}
+
+/// CPU seconds the wrapper logged (every launch since the log was emptied).
 fn timed_cpu(log: &Path) -> Duration {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let seconds: f64 = text.lines().flat_map(|l| l.split_whitespace()).filter_map(|v| v.parse::<f64>().ok()).sum();
@@ -320,17 +347,22 @@ fn timed_cli_config(dir: &Path, rc: &Path, iamkey: &Path, null: &Path) -> PathBu
     timed
 }
 
-/// Median provider CPU of `repeats` runs of `args`, measured by the timed wrapper.
-fn provider_cpu(ws: &Workspace, log: &Path, args: &[&str]) -> Duration {
-    median(
-        (0..PLAN_REPEATS)
-            .map(|_| {
-                std::fs::write(log, "").unwrap();
-                ws.tf(args).assert_success();
-                timed_cpu(log)
-            })
-            .collect(),
-    )
+/// Plans per provider behind each provider-CPU figure.
+const CPU_REPEATS: usize = 7;
+
+/// Median provider CPU (the timed wrapper's log) of one plan `args`, for each of
+/// the workspaces with its log, their runs taking turns so that a drift of the
+/// machine touches every workspace alike.
+fn provider_cpu<const N: usize>(runs: [(&Workspace, &Path); N], args: &[&str]) -> [Duration; N] {
+    let mut samples: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..CPU_REPEATS {
+        for ((ws, log), samples) in runs.iter().zip(samples.iter_mut()) {
+            std::fs::write(log, "").unwrap();
+            ws.tf(args).assert_success();
+            samples.push(timed_cpu(log));
+        }
+    }
+    samples.map(median)
 }
 
 /// The fleet figures at `n` keys over n/2 users: the provider's CPU from outside
@@ -360,8 +392,8 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
     let no_refresh = ["plan", "-refresh=false", "-input=false"];
     let refresh = ["plan", "-input=false"];
     let per_resource = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
-    let (own_plan, null_plan) = (per_resource(provider_cpu(&own, &own_log, &no_refresh)), per_resource(provider_cpu(&null, &null_log, &no_refresh)));
-    let (own_refresh, null_refresh) = (per_resource(provider_cpu(&own, &own_log, &refresh)), per_resource(provider_cpu(&null, &null_log, &refresh)));
+    let [own_plan, null_plan] = provider_cpu([(&own, &own_log), (&null, &null_log)], &no_refresh).map(per_resource);
+    let [own_refresh, null_refresh] = provider_cpu([(&own, &own_log), (&null, &null_log)], &refresh).map(per_resource);
     let mut unthrottled_refresh = Duration::ZERO;
     let calls: usize = proxy.calls_during(|| unthrottled_refresh = timed(&own, THROTTLED_OPERATIONS[1].1)).iter().map(|(_, c)| c).sum();
 
@@ -398,7 +430,7 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
 
     report.push(String::new());
     report.push(format!("## Fleet scale: {n} keys over {users} users (provider CPU from outside; calls; latency; throttling)\n"));
-    report.push("Provider CPU is measured from outside: Terraform runs each provider (iamkey and the Go null provider) through GNU time, which records getrusage of the provider process at its exit (10 ms resolution per launch), summed over the launches of one plan; medians.\n".into());
+    report.push(format!("Provider CPU is measured from outside: Terraform runs each provider (iamkey and the Go null provider) as the child of a wrapper (the bench binary) that records getrusage of the provider process at its exit, in microseconds, summed over the launches of one plan; medians of {CPU_REPEATS} plans each, iamkey's and the null provider's taking turns.\n"));
     report.push("| figure | iamkey | Go null provider | ratio | target |\n|---|---|---|---|---|".into());
     report.push(format!("| provider CPU per resource, plan -refresh=false | {own_plan:.3} ms | {null_plan:.3} ms | {:.2}× | ≤ 0.25× |", own_plan / null_plan));
     report.push(format!(
@@ -435,6 +467,9 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
 }
 
 fn main() {
+    if let Some(real) = std::env::var_os(WRAP_REAL) {
+        run_as_wrapper(real);
+    }
     let null_provider =
         PathBuf::from(std::env::var("BENCH_NULL_PROVIDER").expect("BENCH_NULL_PROVIDER: the Go null provider binary (scripts/bench.sh installs it)"));
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES").unwrap_or_else(|_| "10,100,500".into()).split(',').map(|s| s.trim().parse().unwrap()).collect();

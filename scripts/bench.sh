@@ -3,7 +3,7 @@
 # apply / destroy of 10, 100 and 500 resources next to terraform_data and the Go null
 # provider, IAM calls per refresh, provider CPU per operation, and memory at 1,000
 # keys; at the largest size, the fleet figures: the provider's CPU measured from
-# outside (GNU time) next to the Go null provider's, IAM calls per refresh, a 50 ms
+# outside (getrusage of each provider process, by a wrapper) next to the Go null provider's, IAM calls per refresh, a 50 ms
 # latency workload and a 20 requests/s throttling workload. Prints the figures, writes design/benchmarks.md, and exits non-zero when a
 # target is missed. BENCH_SIZES=10,100 runs a shorter set.
 set -euo pipefail
