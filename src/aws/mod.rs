@@ -114,9 +114,9 @@ impl ClientSettings {
         Ok(Some((path, pem)))
     }
 
-    /// The provider's one HTTP client (`http::ProviderHttpClient`): the system's roots
-    /// plus the CA bundle (`read_ca_bundle`), checked here; the proxy argument, else the
-    /// proxy environment variables.
+    /// The provider's one HTTP client (`http::ProviderHttpClient`): trusting the CA
+    /// bundle (`read_ca_bundle`, checked here) when there is one, else the system's
+    /// roots; through the proxy argument, else the proxy environment variables.
     fn http_client(&self, ca_bundle: Option<(PathBuf, Vec<u8>)>) -> Result<SharedHttpClient, ConfigError> {
         let proxy = match &self.http_proxy {
             Some(url) => ProxyConfig::all(url.as_str()).map_err(|e| ConfigError::Proxy(e.to_string()))?,
