@@ -58,8 +58,11 @@ impl CallerIdentity {
             .caller
             .get_or_try_init(|| async {
                 let Some(sts) = &self.sts else { return Err("no STS client to ask who the caller is".to_string()) };
-                let identity =
-                    sts.get_caller_identity().send().await.map_err(|e| format!("sts:GetCallerIdentity failed: {}", e.code().unwrap_or("no error code")))?;
+                let identity = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| format!("sts:GetCallerIdentity failed: {}", e.code().map_or_else(|| super::failure_reason(&e), str::to_string)))?;
                 Ok(Caller::from_arn(identity.arn().unwrap_or_default()))
             })
             .await?;

@@ -78,8 +78,12 @@ impl StoreError {
         self
     }
 
-    fn from_sdk<E: ProvideErrorMetadata>(operation: &'static str, e: &E) -> Self {
-        StoreError { operation, code: e.code().unwrap_or("no error code").to_string(), message: e.message().map(str::to_string) }
+    /// AWS's code and message, or, without a code, why no answer came.
+    fn from_sdk<E: ProvideErrorMetadata>(operation: &'static str, e: &super::SdkFailure<E>) -> Self {
+        match e.code() {
+            Some(code) => StoreError { operation, code: code.to_string(), message: e.message().map(str::to_string) },
+            None => StoreError { operation, code: "no error code".into(), message: Some(super::failure_reason(e)) },
+        }
     }
 }
 
@@ -175,5 +179,26 @@ mod document_tests {
         assert!(!shown.contains("canary"), "{shown}");
         assert!(!shown.ends_with('.'), "a quoted error leaves the final period to its sentence: {shown}");
         assert!(shown.contains("ValidationException") && shown.contains("[redacted]"), "{shown}");
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_that_refuses_tls_says_why() {
+        let (port, _) = crate::aws::http::tests::untrusted_server().await;
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::for_tests()))
+            .endpoint_url(format!("https://127.0.0.1:{port}"))
+            .http_client(crate::aws::http::ProviderHttpClient::shared(None, aws_smithy_http_client::proxy::ProxyConfig::disabled()).unwrap())
+            .build();
+        let stores = SecretStores::new(aws_sdk_secretsmanager::Client::new(&config), aws_sdk_ssm::Client::new(&config));
+        let destination = Destination::Ssm { name: "/keys/k".into(), kms_key_id: None };
+        let error = stores.write(&destination, SecretDocument::new("AKIAEXAMPLE")).await.unwrap_err();
+        assert_eq!(error.to_string(), "ssm:PutParameter failed: no error code: TLS with the endpoint failed: invalid peer certificate: UnknownIssuer");
     }
 }

@@ -136,7 +136,7 @@ pub(crate) fn check_ca_bundle(pem: &[u8]) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn certificate_pem() -> String {
@@ -164,7 +164,7 @@ mod tests {
     use std::sync::Arc;
 
     /// A TLS server on loopback whose certificate nobody trusts; counts handshakes.
-    async fn untrusted_server() -> (u16, Arc<AtomicUsize>) {
+    pub(crate) async fn untrusted_server() -> (u16, Arc<AtomicUsize>) {
         let key = rcgen::KeyPair::generate().unwrap();
         let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&key).unwrap();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -202,6 +202,7 @@ mod tests {
         let error = aws_sdk_sts::Client::from_conf(config).get_caller_identity().send().await.unwrap_err();
         let aws_sdk_sts::error::SdkError::DispatchFailure(failure) = &error else { panic!("{error:?}") };
         assert_eq!(tls_refusal(failure).as_deref(), Some("TLS with the endpoint failed: invalid peer certificate: UnknownIssuer"));
+        assert_eq!(crate::aws::failure_reason(&error), "TLS with the endpoint failed: invalid peer certificate: UnknownIssuer");
         assert_eq!(handshakes.load(Ordering::SeqCst), 1, "not retried");
     }
 }

@@ -226,13 +226,7 @@ impl ClientSettings {
 
     /// The account and ARN of the credentials' principal.
     async fn caller_identity(&self, config: &SdkConfig) -> Result<(String, String), ConfigError> {
-        let identity = self.sts_client(config).get_caller_identity().send().await.map_err(|e| {
-            ConfigError::InvalidCredentials(match (e.code(), e.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_string(),
-                _ => sdk_failure_kind(&e),
-            })
-        })?;
+        let identity = self.sts_client(config).get_caller_identity().send().await.map_err(|e| ConfigError::InvalidCredentials(describe_failure(&e)))?;
         Ok((identity.account().unwrap_or_default().to_string(), identity.arn().unwrap_or_default().to_string()))
     }
 
@@ -254,12 +248,7 @@ impl ClientSettings {
         if let Some(duration) = role.duration {
             request = request.duration_seconds(duration.as_secs().min(i32::MAX as u64) as i32);
         }
-        let output = request.send().await.map_err(|e| {
-            failure(match (e.code(), e.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                _ => sdk_failure_kind(&e),
-            })
-        })?;
+        let output = request.send().await.map_err(|e| failure(describe_failure(&e)))?;
         let creds = output.credentials().ok_or_else(|| failure("STS returned no credentials".into()))?;
         let credentials =
             Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_string()), None, "iamkey-assume-role");
@@ -267,9 +256,24 @@ impl ClientSettings {
     }
 }
 
-/// Why a call failed when AWS sent no error code; never includes bodies.
-fn sdk_failure_kind<E>(e: &aws_sdk_sts::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> String {
-    use aws_sdk_sts::error::SdkError;
+/// A failed SDK call as the service's clients all return it.
+pub(crate) type SdkFailure<E> = aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>;
+
+/// How a call failed: AWS's code and message when it sent them, else
+/// `failure_reason`.
+pub(crate) fn describe_failure<E: ProvideErrorMetadata>(e: &SdkFailure<E>) -> String {
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => failure_reason(e),
+    }
+}
+
+/// Why a call failed when AWS sent no error code (a TLS refusal with rustls's
+/// reason, see `http::tls_refusal`); never includes bodies. Every error of this
+/// layer that has no code to show shows this (IAM's own wording names IAM).
+pub(crate) fn failure_reason<E>(e: &SdkFailure<E>) -> String {
+    use aws_smithy_runtime_api::client::result::SdkError;
     match e {
         SdkError::TimeoutError(_) => "timed out".into(),
         SdkError::DispatchFailure(f) if f.is_timeout() => "timed out connecting".into(),

@@ -41,7 +41,7 @@ impl KeyProbe {
             let last = match client.get_caller_identity().send().await {
                 Ok(_) => return Ok(attempts),
                 // The code only (InvalidClientTokenId while the key propagates), never a body.
-                Err(e) => e.code().unwrap_or("no error code").to_string(),
+                Err(e) => e.code().map_or_else(|| super::failure_reason(&e), str::to_string),
             };
             let pause = super::retry::backoff(attempts);
             if started.elapsed() + pause > timeout {
