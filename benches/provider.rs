@@ -398,17 +398,7 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
     let calls: usize = proxy.calls_during(|| unthrottled_refresh = timed(&own, THROTTLED_OPERATIONS[1].1)).iter().map(|(_, c)| c).sum();
 
     // Latency: 50 ms added to every IAM request; refresh minus the same plan without it.
-    let wall = |args: &[&str]| {
-        median(
-            (0..PLAN_REPEATS)
-                .map(|_| {
-                    let started = Instant::now();
-                    own.tf(args).assert_success();
-                    started.elapsed()
-                })
-                .collect(),
-        )
-    };
+    let wall = |args: &[&str]| median((0..PLAN_REPEATS).map(|_| timed(&own, args)).collect());
     for action in support::proxy::IAM_ACTIONS {
         proxy.arm(action, usize::MAX, support::proxy::Fault::Delay(Duration::from_millis(50)));
     }

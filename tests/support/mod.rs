@@ -117,9 +117,7 @@ impl Emulator {
     }
 
     pub fn endpoint(&self) -> String {
-        let endpoint = format!("http://127.0.0.1:{}", self.port);
-        assert!(endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("https://127.0.0.1:"), "tests only ever talk to loopback");
-        endpoint
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     /// An IAM client signed with the given key (the dummy key by default).
