@@ -189,16 +189,17 @@ impl Block {
 
     fn check(&self, value_of: &Value, at: &AttributePath, check: Check, diags: &mut Diagnostics) {
         for attr in &self.attributes {
-            let path = at.clone().attribute(attr.name);
+            // Built only for a diagnostic: most values pass, and a path allocates.
+            let path = || at.clone().attribute(attr.name);
             let value = value_of.get(attr.name);
             match (attr.mode, value) {
                 // A planned state holds computed values: only the validators apply.
                 (_, v) if check == Check::ValuesOnly && (v.is_null() || !v.is_wholly_known()) => {}
                 (Mode::Required, Value::Null) => {
-                    diags.add_error_at(path, "Missing required argument", format!("The argument \"{}\" is required, but no definition was found.", attr.name))
+                    diags.add_error_at(path(), "Missing required argument", format!("The argument \"{}\" is required, but no definition was found.", attr.name))
                 }
                 (Mode::Computed, v) if check == Check::Configuration && !v.is_null() => diags.add_error_at(
-                    path,
+                    path(),
                     "Value for unconfigurable attribute",
                     format!("Can't configure a value for \"{}\": its value is decided by the provider.", attr.name),
                 ),
@@ -206,7 +207,7 @@ impl Block {
                 (_, v) => {
                     for validator in &attr.validators {
                         if let Err(reason) = validator(v) {
-                            diags.add_error_at(path.clone(), format!("Invalid value for \"{name}\"", name = attr.name), bounded(reason));
+                            diags.add_error_at(path(), format!("Invalid value for \"{name}\"", name = attr.name), bounded(reason));
                         }
                     }
                 }
@@ -214,10 +215,11 @@ impl Block {
         }
         for nested in &self.blocks {
             let value = value_of.get(nested.name);
-            let path = at.clone().attribute(nested.name);
+            let path = || at.clone().attribute(nested.name);
             match (nested.nesting, value) {
-                (Nesting::Single, v @ Value::Object(_)) => nested.block.check(v, &path, check, diags),
+                (Nesting::Single, v @ Value::Object(_)) => nested.block.check(v, &path(), check, diags),
                 (Nesting::List, Value::List(items)) => {
+                    let path = path();
                     for (i, item) in items.iter().enumerate() {
                         nested.block.check(item, &path.clone().index(i as i64), check, diags);
                     }
