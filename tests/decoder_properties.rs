@@ -54,7 +54,7 @@ fn random_type(rng: &mut Rng, depth: usize) -> Type {
         0 => Type::List(inner(rng)),
         1 => Type::Set(inner(rng)),
         2 => Type::Map(inner(rng)),
-        3 => Type::Object((0..rng.below(4)).map(|i| (format!("a{i}"), random_type(rng, depth + 1))).collect()),
+        3 => Type::Object((0..rng.below(4)).map(|i| (format!("a{i}").into(), random_type(rng, depth + 1))).collect()),
         _ => Type::Tuple((0..rng.below(3)).map(|_| random_type(rng, depth + 1)).collect()),
     }
 }
@@ -81,7 +81,7 @@ fn random_value(rng: &mut Rng, ty: &Type) -> Value {
             Value::Dynamic(concrete, Box::new(inner))
         }
         Type::List(t) | Type::Set(t) => Value::List((0..rng.below(4)).map(|_| random_value(rng, t)).collect()),
-        Type::Map(t) => Value::Map((0..rng.below(4)).map(|i| (format!("k{i}"), random_value(rng, t))).collect()),
+        Type::Map(t) => Value::Map((0..rng.below(4)).map(|i| (format!("k{i}").into(), random_value(rng, t))).collect()),
         Type::Object(attrs) => Value::Object(attrs.iter().map(|(k, t)| (k.clone(), random_value(rng, t))).collect::<BTreeMap<_, _>>()),
         Type::Tuple(elems) => Value::List(elems.iter().map(|t| random_value(rng, t)).collect()),
     }

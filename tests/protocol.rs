@@ -277,7 +277,7 @@ fn make_fifo(path: &std::path::Path) {
 
 /// A ConfigureProvider request: static dummy credentials, no credential check,
 /// and `arguments`.
-fn configure_request(arguments: Vec<(&str, iamkey::value::Value)>) -> tf::configure_provider::Request {
+fn configure_request(arguments: Vec<(&'static str, iamkey::value::Value)>) -> tf::configure_provider::Request {
     use iamkey::framework::Provider;
     use iamkey::value::Value;
     let ty = iamkey::provider::IamKeyProvider::new().schema().value_type().clone();
@@ -541,7 +541,7 @@ async fn hostile_inputs_at_plan_and_apply_get_diagnostics_and_make_no_iam_call()
     let mut client = tf::provider_client::ProviderClient::new(channel);
     configure(&mut client, &iam.url).await;
     let ty = key_type();
-    let key = |attribute: &str, value: Value| {
+    let key = |attribute: &'static str, value: Value| {
         let mut config = Value::object([("user", Value::string("bob")), ("status", Value::string("Active"))]);
         config.set(attribute, value);
         config

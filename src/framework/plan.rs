@@ -6,7 +6,7 @@
 //! in-place update shows no "(known after apply)" noise.
 
 use crate::value::AttributePath;
-use crate::value::Value;
+use crate::value::{Name, Value};
 
 use super::schema::{Mode, Schema};
 
@@ -72,8 +72,8 @@ pub fn config_from_state(schema: &Schema, state: &Value) -> Value {
             .block
             .attributes
             .iter()
-            .map(|a| (a.name.to_string(), if a.is_configurable() { state.get(a.name).clone() } else { Value::Null }))
-            .chain(schema.block.blocks.iter().map(|b| (b.name.to_string(), state.get(b.name).clone())))
+            .map(|a| (Name::Borrowed(a.name), if a.is_configurable() { state.get(a.name).clone() } else { Value::Null }))
+            .chain(schema.block.blocks.iter().map(|b| (Name::Borrowed(b.name), state.get(b.name).clone())))
             .collect(),
     )
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::value::{AttributePath, Diagnostics};
-use crate::value::{Type, Value};
+use crate::value::{Name, Type, Value};
 
 /// A validation rule for one attribute's known, non-null value. It returns the
 /// reason the value is invalid; the reason must not quote the value if the
@@ -164,14 +164,14 @@ impl Block {
 
     /// The object type of values in this block's shape.
     pub fn value_type(&self) -> Type {
-        let mut fields: BTreeMap<String, Type> = self.attributes.iter().map(|a| (a.name.to_string(), a.ty.clone())).collect();
+        let mut fields: BTreeMap<Name, Type> = self.attributes.iter().map(|a| (Name::Borrowed(a.name), a.ty.clone())).collect();
         for nested in &self.blocks {
             let object = nested.block.value_type();
             let ty = match nested.nesting {
                 Nesting::Single => object,
                 Nesting::List => Type::List(Box::new(object)),
             };
-            fields.insert(nested.name.to_string(), ty);
+            fields.insert(Name::Borrowed(nested.name), ty);
         }
         Type::Object(fields)
     }

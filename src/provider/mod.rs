@@ -138,7 +138,7 @@ fn settings_from(config: &Value) -> ClientSettings {
             tags: assume_role
                 .get("tags")
                 .as_map()
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
                 .unwrap_or_default(),
         }),
         iam_endpoint: string(endpoints.get("iam")),

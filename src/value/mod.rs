@@ -13,8 +13,14 @@ mod path;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use path::{AttributePath, PathStep};
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// An attribute name or map key. Names from a schema are borrowed for the life of the
+/// program, so decoding an object costs no allocation per attribute name; names and
+/// keys that arrive on the wire are owned.
+pub type Name = Cow<'static, str>;
 
 /// A Terraform type constraint, as it travels in `Schema.Attribute.type` (JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -25,7 +31,7 @@ pub enum Type {
     List(Box<Type>),
     Set(Box<Type>),
     Map(Box<Type>),
-    Object(BTreeMap<String, Type>),
+    Object(BTreeMap<Name, Type>),
     Tuple(Vec<Type>),
     /// Any type; the wire carries the concrete type next to the value.
     Dynamic,
@@ -47,7 +53,7 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(attrs) => {
-                let fields: serde_json::Map<_, _> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let fields: serde_json::Map<_, _> = attrs.iter().map(|(k, t)| (k.to_string(), t.to_json())).collect();
                 json!(["object", fields])
             }
             Type::Tuple(elems) => {
@@ -79,7 +85,9 @@ impl Type {
                 ("list", t) => Some(Type::List(Box::new(inner(t)?))),
                 ("set", t) => Some(Type::Set(Box::new(inner(t)?))),
                 ("map", t) => Some(Type::Map(Box::new(inner(t)?))),
-                ("object", J::Object(fields)) => fields.iter().map(|(k, t)| Some((k.clone(), inner(t)?))).collect::<Option<BTreeMap<_, _>>>().map(Type::Object),
+                ("object", J::Object(fields)) => {
+                    fields.iter().map(|(k, t)| Some((Name::Owned(k.clone()), inner(t)?))).collect::<Option<BTreeMap<_, _>>>().map(Type::Object)
+                }
                 ("tuple", J::Array(elems)) => elems.iter().map(inner).collect::<Option<Vec<_>>>().map(Type::Tuple),
                 _ => None,
             },
@@ -119,8 +127,8 @@ pub enum Value {
     Number(Number),
     String(String),
     List(Vec<Value>),
-    Map(BTreeMap<String, Value>),
-    Object(BTreeMap<String, Value>),
+    Map(BTreeMap<Name, Value>),
+    Object(BTreeMap<Name, Value>),
     /// A value of a `dynamic` slot, with the concrete type it was sent with.
     Dynamic(Type, Box<Value>),
 }
@@ -158,8 +166,8 @@ impl Value {
     }
 
     /// An object with the given attributes.
-    pub fn object<'a>(attributes: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-        Value::Object(attributes.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    pub fn object(attributes: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+        Value::Object(attributes.into_iter().map(|(k, v)| (Name::Borrowed(k), v)).collect())
     }
 
     /// A string, or null when there is none.
@@ -195,12 +203,12 @@ impl Value {
     }
 
     /// Sets an attribute of an object (a null value becomes an empty object first).
-    pub fn set(&mut self, name: &str, value: Value) {
+    pub fn set(&mut self, name: impl Into<Name>, value: Value) {
         if !matches!(self, Value::Object(_)) {
             *self = Value::Object(BTreeMap::new());
         }
         if let Value::Object(m) = self {
-            m.insert(name.to_string(), value);
+            m.insert(name.into(), value);
         }
     }
 
@@ -232,7 +240,7 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&BTreeMap<Name, Value>> {
         match self {
             Value::Map(m) | Value::Object(m) => Some(m),
             _ => None,
@@ -272,9 +280,9 @@ mod tests {
     #[test]
     fn type_json_round_trips() {
         let t = Type::Object(BTreeMap::from([
-            ("a".to_string(), Type::List(Box::new(Type::String))),
-            ("b".to_string(), Type::Tuple(vec![Type::Number, Type::Dynamic])),
-            ("c".to_string(), Type::Map(Box::new(Type::Set(Box::new(Type::Bool))))),
+            ("a".into(), Type::List(Box::new(Type::String))),
+            ("b".into(), Type::Tuple(vec![Type::Number, Type::Dynamic])),
+            ("c".into(), Type::Map(Box::new(Type::Set(Box::new(Type::Bool))))),
         ]));
         assert_eq!(Type::from_json(&t.to_json()), Some(t));
     }

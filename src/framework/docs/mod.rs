@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn described_object_fields_get_a_nested_section_of_their_own() {
-        let item = Type::Object([("id".to_string(), Type::String), ("age".to_string(), Type::Number)].into_iter().collect());
+        let item = Type::Object([("id".into(), Type::String), ("age".into(), Type::Number)].into_iter().collect());
         let schema = Schema::new(
             0,
             Block::new("").attribute(

@@ -1,7 +1,7 @@
 //! JSON to a value (the fallback on input, and raw state), directed by the type.
 
 use super::*;
-use crate::value::{Number, Type, Value};
+use crate::value::{Name, Number, Type, Value};
 
 /// Decodes a JSON `DynamicValue` or raw state of type `ty`. With `ignore_unknown_attributes`,
 /// attributes that the type lacks are dropped (state written by an older schema).
@@ -67,14 +67,14 @@ pub(super) fn from_json<'j>(json: &'j serde_json::Value, ty: &Type, depth: usize
                     path.0.push(Seg::Key(k));
                     let v = from_json(v, elem, depth + 1, lenient, path);
                     path.0.pop();
-                    Ok((k.clone(), v?))
+                    Ok((Name::Owned(k.clone()), v?))
                 })
                 .collect::<Result<_, _>>()?,
         ),
         (J::Object(m), Type::Object(attrs)) => {
             let mut decoded = Vec::with_capacity(m.len());
             for (name, v) in m {
-                let Some(attr_ty) = attrs.get(name) else {
+                let Some((known, attr_ty)) = attrs.get_key_value(name.as_str()) else {
                     if lenient {
                         continue;
                     }
@@ -83,7 +83,7 @@ pub(super) fn from_json<'j>(json: &'j serde_json::Value, ty: &Type, depth: usize
                 path.0.push(Seg::Attr(name));
                 let value = from_json(v, attr_ty, depth + 1, lenient, path)?;
                 path.0.pop();
-                decoded.push((name.clone(), value));
+                decoded.push((known.clone(), value));
             }
             Value::Object(complete_object(decoded, attrs))
         }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::value::{Type, Value};
+use crate::value::{Name, Type, Value};
 
 mod json;
 mod msgpack_decode;
@@ -46,13 +46,14 @@ pub enum CodecError {
 /// A map from decoded entries; a repeated key keeps its last value. Built in bulk:
 /// Terraform writes keys sorted (cty sorts them), and building a BTreeMap from
 /// sorted entries skips the search and rebalancing of inserting one at a time.
-fn sorted_map(entries: Vec<(String, Value)>) -> std::collections::BTreeMap<String, Value> {
+fn sorted_map(entries: Vec<(Name, Value)>) -> std::collections::BTreeMap<Name, Value> {
     entries.into_iter().collect()
 }
 
 /// An object from its decoded attributes, with every attribute of its type present:
-/// null where the input had none. (Only missing names are cloned.)
-fn complete_object(decoded: Vec<(String, Value)>, attrs: &std::collections::BTreeMap<String, Type>) -> std::collections::BTreeMap<String, Value> {
+/// null where the input had none. Names are the type's own (a schema's are borrowed,
+/// so cloning one allocates nothing).
+fn complete_object(decoded: Vec<(Name, Value)>, attrs: &std::collections::BTreeMap<Name, Type>) -> std::collections::BTreeMap<Name, Value> {
     let mut object = sorted_map(decoded);
     if object.len() == attrs.len() {
         return object; // every name was decoded, and only the type's names are accepted

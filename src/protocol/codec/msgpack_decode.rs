@@ -1,7 +1,7 @@
 //! msgpack to a value, directed by the type.
 
 use super::*;
-use crate::value::{Number, Type, Value};
+use crate::value::{Name, Number, Type, Value};
 
 /// Decodes a msgpack `DynamicValue` of type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
@@ -207,7 +207,7 @@ impl<'a> Reader<'a> {
                         self.path.0.push(Seg::Key(key));
                         let v = self.value(elem, depth + 1)?;
                         self.path.0.pop();
-                        entries.push((key.to_owned(), v));
+                        entries.push((Name::Owned(key.to_owned()), v));
                     }
                     Ok(Value::Map(sorted_map(entries)))
                 }
@@ -218,13 +218,13 @@ impl<'a> Reader<'a> {
                     let mut decoded = Vec::with_capacity(self.capacity(n).min(attrs.len()));
                     for _ in 0..n {
                         let name = self.key()?;
-                        let Some(attr_ty) = attrs.get(name) else {
+                        let Some((known, attr_ty)) = attrs.get_key_value(name) else {
                             return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name: name.to_owned() });
                         };
                         self.path.0.push(Seg::Attr(name));
                         let v = self.value(attr_ty, depth + 1)?;
                         self.path.0.pop();
-                        decoded.push((name.to_owned(), v));
+                        decoded.push((known.clone(), v));
                     }
                     Ok(Value::Object(complete_object(decoded, attrs)))
                 }

@@ -9,7 +9,7 @@ use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::OpContext;
 use crate::secret::Secret;
-use crate::value::{AttributePath, Diagnostics, Value};
+use crate::value::{AttributePath, Diagnostics, Name, Value};
 
 /// SES SMTP passwords for each region of `regions` (a set; null gives null),
 /// each passed through `seal` (kept in clear, or encrypted).
@@ -18,7 +18,7 @@ pub(super) fn regional_passwords(secret: &Secret, regions: &Value, seal: impl Fn
     let passwords = regions
         .iter()
         .filter_map(Value::as_str)
-        .map(|region| Ok((region.to_string(), Value::string(seal(&ses_smtp_password_v4(secret, region))?))))
+        .map(|region| Ok((Name::Owned(region.to_string()), Value::string(seal(&ses_smtp_password_v4(secret, region))?))))
         .collect::<Result<BTreeMap<_, _>, String>>()?;
     Ok(Value::Map(passwords))
 }
@@ -69,7 +69,7 @@ impl AccessKeyResource {
         for (name, value) in &attributes {
             match value {
                 Value::String(text) => document.add(name, text),
-                Value::Map(by_region) => document.add_by_region(name, by_region.iter().filter_map(|(region, v)| Some((region.as_str(), v.as_str()?)))),
+                Value::Map(by_region) => document.add_by_region(name, by_region.iter().filter_map(|(region, v)| Some((region.as_ref(), v.as_str()?)))),
                 _ => {}
             }
         }

@@ -132,7 +132,7 @@ fn a_new_pgp_key_or_destination_replaces_a_key_whose_secret_was_delivered_and_on
     let resource = AccessKeyResource::new(Arc::default());
     let ctx = OpContext::default();
     let imported = Value::object([("id", Value::string("AKIA1")), ("create_date", Value::string("2026-01-01T00:00:00Z"))]);
-    let created = |name: &str, value: &str| {
+    let created = |name: &'static str, value: &str| {
         let mut prior = imported.clone();
         prior.set(name, Value::string(value));
         prior
