@@ -73,8 +73,9 @@ pub(super) fn from_json<'j>(json: &'j serde_json::Value, ty: &Type, depth: usize
         ),
         (J::Object(m), Type::Object(attrs)) => {
             let mut decoded = Vec::with_capacity(m.len());
+            let mut types = InOrder::new(attrs);
             for (name, v) in m {
-                let Some((known, attr_ty)) = attrs.get_key_value(name.as_str()) else {
+                let Some((known, attr_ty)) = types.find(name) else {
                     if lenient {
                         continue;
                     }

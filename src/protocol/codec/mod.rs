@@ -66,6 +66,36 @@ fn complete_object(decoded: Vec<(Name, Value)>, attrs: &std::collections::BTreeM
     object
 }
 
+/// Looks up entries of a map by name for names that come, like everything Terraform
+/// writes (cty sorts object attributes and map keys), in the map's own order: each
+/// search starts after the previous match, so it mostly compares one name, where a
+/// tree search compares several. Names in any other order are still found.
+struct InOrder<'m, V> {
+    all: &'m std::collections::BTreeMap<Name, V>,
+    rest: std::collections::btree_map::Iter<'m, Name, V>,
+}
+
+impl<'m, V> InOrder<'m, V> {
+    fn new(all: &'m std::collections::BTreeMap<Name, V>) -> Self {
+        InOrder { all, rest: all.iter() }
+    }
+
+    fn find(&mut self, name: &str) -> Option<(&'m Name, &'m V)> {
+        let mut ahead = self.rest.clone();
+        while let Some((known, entry)) = ahead.next() {
+            match known.as_ref().cmp(name) {
+                std::cmp::Ordering::Equal => {
+                    self.rest = ahead;
+                    return Some((known, entry));
+                }
+                std::cmp::Ordering::Less => {} // an entry the names skip
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        self.all.get_key_value(name)
+    }
+}
+
 /// Where in a value the codec is, for error messages. Segments borrow their names
 /// from the input (or the value being encoded): keeping the path costs no
 /// allocation per attribute, only an error turns it into text.

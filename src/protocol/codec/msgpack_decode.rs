@@ -216,9 +216,10 @@ impl<'a> Reader<'a> {
             Type::Object(attrs) => match item {
                 Item::Map(n) => {
                     let mut decoded = Vec::with_capacity(self.capacity(n).min(attrs.len()));
+                    let mut types = InOrder::new(attrs);
                     for _ in 0..n {
                         let name = self.key()?;
-                        let Some((known, attr_ty)) = attrs.get_key_value(name) else {
+                        let Some((known, attr_ty)) = types.find(name) else {
                             return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name: name.to_owned() });
                         };
                         self.path.0.push(Seg::Attr(name));

@@ -55,9 +55,10 @@ pub(super) fn write_value<'v>(out: &mut Vec<u8>, value: &'v Value, ty: &Type, pa
         }
         (Value::Object(m), Type::Object(attrs)) => {
             write_len(out, attrs.len(), MAP);
+            let mut values = InOrder::new(m);
             for (name, attr_ty) in attrs {
                 write_str(out, name);
-                match m.get_key_value(name) {
+                match values.find(name) {
                     Some((name, attr)) => {
                         path.0.push(Seg::Attr(name));
                         write_value(out, attr, attr_ty, path)?;

@@ -169,3 +169,26 @@ fn errors_name_the_path_to_the_bad_value() {
     wrong.set("tags", Value::Map(BTreeMap::from([("k".into(), Value::Bool(true))])));
     assert_eq!(encode_msgpack(&wrong, &ty).unwrap_err().to_string(), "at .tags[\"k\"]: expected string, found bool");
 }
+
+#[test]
+fn attributes_decode_in_any_order_and_skipped_ones_are_null() {
+    let ty = Type::Object(BTreeMap::from([("a".into(), Type::String), ("b".into(), Type::String), ("c".into(), Type::String)]));
+    let expected = Value::object([("a", Value::string("1")), ("b", Value::Null), ("c", Value::string("3"))]);
+    // fixmap of 2: "c" then "a" (against the type's order), then "a" then "c" (in order, "b" skipped).
+    let reversed = [0x82, 0xa1, b'c', 0xa1, b'3', 0xa1, b'a', 0xa1, b'1'];
+    let in_order = [0x82, 0xa1, b'a', 0xa1, b'1', 0xa1, b'c', 0xa1, b'3'];
+    assert_eq!(decode_msgpack(&reversed, &ty).unwrap(), expected);
+    assert_eq!(decode_msgpack(&in_order, &ty).unwrap(), expected);
+    assert_eq!(decode_json(br#"{"c": "3", "a": "1"}"#, &ty, false).unwrap(), expected);
+}
+
+#[test]
+fn in_order_lookup_finds_every_name_whatever_the_order() {
+    let map: BTreeMap<Name, u8> = [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)].into();
+    let mut names = InOrder::new(&map);
+    assert_eq!(names.find("a").map(|(_, v)| *v), Some(1));
+    assert_eq!(names.find("c").map(|(_, v)| *v), Some(3));
+    assert_eq!(names.find("b").map(|(_, v)| *v), Some(2), "behind the last match");
+    assert_eq!(names.find("bb"), None);
+    assert_eq!(names.find("a").map(|(_, v)| *v), Some(1));
+}
