@@ -17,13 +17,14 @@ pub struct Planned {
     pub requires_replace: Vec<AttributePath>,
 }
 
-/// Plans the new state from the prior state, Terraform's proposed new state and
-/// the configuration. A null proposal is a destroy and plans null.
-pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Planned {
+/// Plans the new state from the prior state, Terraform's proposed new state (which
+/// becomes the plan, so it is taken rather than copied) and the configuration. A
+/// null proposal is a destroy and plans null.
+pub fn plan(schema: &Schema, prior: &Value, proposed: Value, config: &Value) -> Planned {
     if proposed.is_null() {
         return Planned { state: Value::Null, requires_replace: Vec::new() };
     }
-    let mut state = proposed.clone();
+    let mut state = proposed;
     let creating = prior.is_null();
     for attr in &schema.block.attributes {
         let configured = config.get(attr.name);
@@ -98,7 +99,7 @@ mod tests {
     #[test]
     fn create_plans_defaults_and_unknown_computed_values() {
         let config = Value::object([("user", Value::Null), ("status", Value::Null)]);
-        let p = plan(&schema(), &Value::Null, &config, &config);
+        let p = plan(&schema(), &Value::Null, config.clone(), &config);
         assert_eq!(p.state.get("status"), &Value::string("Active"));
         assert_eq!(p.state.get("user"), &Value::Unknown);
         assert_eq!(p.state.get("id"), &Value::Unknown);
@@ -116,7 +117,7 @@ mod tests {
         let config = Value::object([("user", Value::Null), ("status", Value::string("Inactive"))]);
         let mut proposed = prior.clone();
         proposed.set("status", Value::string("Inactive"));
-        let p = plan(&schema(), &prior, &proposed, &config);
+        let p = plan(&schema(), &prior, proposed, &config);
         assert_eq!(p.state.get("id"), &Value::string("AKIA1"));
         assert_eq!(p.state.get("secret"), &Value::string("s"));
         assert_eq!(p.state.get("user"), &Value::string("bob"));
@@ -127,7 +128,7 @@ mod tests {
     fn default_reverts_a_status_changed_outside_terraform() {
         let prior = Value::object([("user", Value::string("bob")), ("status", Value::string("Inactive"))]);
         let config = Value::object([("user", Value::string("bob")), ("status", Value::Null)]);
-        let p = plan(&schema(), &prior, &prior, &config);
+        let p = plan(&schema(), &prior, prior.clone(), &config);
         assert_eq!(p.state.get("status"), &Value::string("Active"));
     }
 
@@ -135,7 +136,7 @@ mod tests {
     fn replace_on_change_reports_the_path_and_unknowns_computed_values() {
         let prior = Value::object([("user", Value::string("bob")), ("id", Value::string("AKIA1"))]);
         let config = Value::object([("user", Value::string("alice"))]);
-        let p = plan(&schema(), &prior, &config, &config);
+        let p = plan(&schema(), &prior, config.clone(), &config);
         assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
         assert_eq!(p.state.get("id"), &Value::Unknown);
     }
@@ -144,7 +145,7 @@ mod tests {
     fn unknown_configuration_forces_replacement_of_replace_on_change_attributes() {
         let prior = Value::object([("user", Value::string("bob"))]);
         let config = Value::object([("user", Value::Unknown)]);
-        let p = plan(&schema(), &prior, &config, &config);
+        let p = plan(&schema(), &prior, config.clone(), &config);
         assert_eq!(p.requires_replace, vec![AttributePath::root("user")]);
     }
 
@@ -166,6 +167,6 @@ mod tests {
     #[test]
     fn destroy_plans_null() {
         let prior = Value::object([("user", Value::string("bob"))]);
-        assert_eq!(plan(&schema(), &prior, &Value::Null, &Value::Null).state, Value::Null);
+        assert_eq!(plan(&schema(), &prior, Value::Null, &Value::Null).state, Value::Null);
     }
 }

@@ -39,7 +39,7 @@ pub async fn plan_resource_change<'a>(ctx: &OpContext, provider: &'a dyn Provide
             return Err(diags);
         }
     }
-    let mut planned = plan(resource.schema(), &prior, &proposed, &config);
+    let mut planned = plan(resource.schema(), &prior, proposed, &config);
     if !prior.is_null() {
         let reasons = resource.replacement_reasons(ctx, &prior, &planned.state);
         force_replacement(resource.schema(), &config, &mut planned, reasons);
