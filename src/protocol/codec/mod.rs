@@ -6,6 +6,7 @@
 //! the input that asked for it. Error messages name paths and kinds, never the
 //! contents of a value, so they cannot carry a secret.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::value::{Name, Type, Value};
@@ -97,16 +98,15 @@ impl<'m, V> InOrder<'m, V> {
 }
 
 /// Where in a value the codec is, for error messages. Segments borrow their names
-/// from the input (or the value being encoded): keeping the path costs no
+/// from the input, the value being encoded or the type: keeping the path costs no
 /// allocation per attribute, only an error turns it into text.
 #[derive(Default)]
 struct Path<'a>(Vec<Seg<'a>>);
 
-#[derive(Clone, Copy)]
 enum Seg<'a> {
-    Attr(&'a str),
+    Attr(Cow<'a, str>),
     Index(usize),
-    Key(&'a str),
+    Key(Cow<'a, str>),
 }
 
 impl fmt::Display for Path<'_> {

@@ -204,7 +204,7 @@ impl<'a> Reader<'a> {
                     let mut entries = Vec::with_capacity(self.capacity(n));
                     for _ in 0..n {
                         let key = self.key()?;
-                        self.path.0.push(Seg::Key(key));
+                        self.path.0.push(Seg::Key(Cow::Borrowed(key)));
                         let v = self.value(elem, depth + 1)?;
                         self.path.0.pop();
                         entries.push((Name::Owned(key.to_owned()), v));
@@ -222,7 +222,7 @@ impl<'a> Reader<'a> {
                         let Some((known, attr_ty)) = types.find(name) else {
                             return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name: name.to_owned() });
                         };
-                        self.path.0.push(Seg::Attr(name));
+                        self.path.0.push(Seg::Attr(Cow::Borrowed(name)));
                         let v = self.value(attr_ty, depth + 1)?;
                         self.path.0.pop();
                         decoded.push((known.clone(), v));

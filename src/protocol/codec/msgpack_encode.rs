@@ -48,7 +48,7 @@ pub(super) fn write_value<'v>(out: &mut Vec<u8>, value: &'v Value, ty: &Type, pa
             write_len(out, m.len(), MAP);
             for (k, v) in m {
                 write_str(out, k);
-                path.0.push(Seg::Key(k));
+                path.0.push(Seg::Key(Cow::Borrowed(&**k)));
                 write_value(out, v, elem, path)?;
                 path.0.pop();
             }
@@ -60,7 +60,7 @@ pub(super) fn write_value<'v>(out: &mut Vec<u8>, value: &'v Value, ty: &Type, pa
                 write_str(out, name);
                 match values.find(name) {
                     Some((name, attr)) => {
-                        path.0.push(Seg::Attr(name));
+                        path.0.push(Seg::Attr(Cow::Borrowed(&**name)));
                         write_value(out, attr, attr_ty, path)?;
                         path.0.pop();
                     }

@@ -192,3 +192,25 @@ fn in_order_lookup_finds_every_name_whatever_the_order() {
     assert_eq!(names.find("bb"), None);
     assert_eq!(names.find("a").map(|(_, v)| *v), Some(1));
 }
+
+/// JSON state is read in one pass: a dynamic value may come before its type (cty
+/// writes `value` first), names may hold escapes, and a tuple's length is checked.
+#[test]
+fn json_reads_dynamic_values_in_either_order_escaped_names_and_tuple_lengths() {
+    let ty = object_type();
+    let json = br#"{"any":{"value":["x"],"type":["list","string"]},"\u0069d":"y","pair":["a",1],"n":18446744073709551615}"#;
+    let v = decode_json(json, &ty, false).unwrap();
+    assert_eq!(v.get("any"), &Value::Dynamic(Type::List(Box::new(Type::String)), Box::new(Value::List(vec![Value::string("x")]))));
+    assert_eq!(v.get("id"), &Value::string("y"));
+    assert_eq!(v.get("n"), &Value::Number(Number::Float(18446744073709551615.0)));
+    let refused = |json: &[u8]| decode_json(json, &ty, false).unwrap_err().to_string();
+    assert_eq!(refused(br#"{"pair":["a"]}"#), "at .pair: expected tuple, found array");
+    assert_eq!(refused(br#"{"pair":["a",1,2]}"#), "at .pair: expected tuple, found array");
+    assert_eq!(refused(br#"{"any":{"value":[1],"type":["list","string"]}}"#), "at .any[0]: expected string, found number");
+    assert_eq!(refused(br#"{"any":{"value":1,"type":"nonsense"}}"#), "at .any: the dynamic value's type is not a valid type constraint");
+    assert_eq!(refused(br#"{"tags":{"k":true}}"#), "at .tags[\"k\"]: expected string, found bool");
+    assert_eq!(refused(br#"{"id":"x"} trailing"#), "invalid JSON (syntax) at line 1, column 12");
+    // Lenient: an unknown attribute is skipped whole, however deep.
+    let lenient = decode_json(br#"{"gone":{"deep":[1,{"x":null}]},"id":"z"}"#, &ty, true).unwrap();
+    assert_eq!(lenient.get("id"), &Value::string("z"));
+}
