@@ -66,7 +66,8 @@ impl<'s> Decoder<'_, 's> {
         Decoder { ty, depth: self.depth + 1, shared: self.shared }
     }
 
-    /// Decodes with `seg` pushed onto the path.
+    /// Decodes with `seg` pushed onto the path. A failure leaves it pushed: the
+    /// path has then served its one purpose, naming where that failure is.
     fn at<T, E>(&self, seg: Seg<'static>, decode: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         self.shared.path.borrow_mut().0.push(seg);
         let decoded = decode()?;
