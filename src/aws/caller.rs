@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_sts::error::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
 
 /// The kind of principal the provider's credentials belong to.
@@ -58,11 +57,7 @@ impl CallerIdentity {
             .caller
             .get_or_try_init(|| async {
                 let Some(sts) = &self.sts else { return Err("no STS client to ask who the caller is".to_string()) };
-                let identity = sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| format!("sts:GetCallerIdentity failed: {}", e.code().map_or_else(|| super::failure_reason(&e), str::to_string)))?;
+                let identity = sts.get_caller_identity().send().await.map_err(|e| format!("sts:GetCallerIdentity failed: {}", super::failure_code(&e)))?;
                 Ok(Caller::from_arn(identity.arn().unwrap_or_default()))
             })
             .await?;

@@ -269,6 +269,11 @@ pub(crate) fn describe_failure<E: ProvideErrorMetadata>(e: &SdkFailure<E>) -> St
     }
 }
 
+/// AWS's error code alone (never its message), or `failure_reason` when none came.
+pub(crate) fn failure_code<E: ProvideErrorMetadata>(e: &SdkFailure<E>) -> String {
+    e.code().map_or_else(|| failure_reason(e), str::to_string)
+}
+
 /// Why a call failed when AWS sent no error code (a TLS refusal with rustls's
 /// reason, see `http::tls_refusal`); never includes bodies. Every error of this
 /// layer that has no code to show shows this (IAM's own wording names IAM).

@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::ProvideErrorMetadata;
 use tokio_util::sync::CancellationToken;
 
 use crate::secret::Secret;
@@ -41,7 +40,7 @@ impl KeyProbe {
             let last = match client.get_caller_identity().send().await {
                 Ok(_) => return Ok(attempts),
                 // The code only (InvalidClientTokenId while the key propagates), never a body.
-                Err(e) => e.code().map_or_else(|| super::failure_reason(&e), str::to_string),
+                Err(e) => super::failure_code(&e),
             };
             let pause = super::retry::backoff(attempts);
             if started.elapsed() + pause > timeout {
