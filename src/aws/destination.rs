@@ -188,14 +188,7 @@ mod failure_tests {
 
     #[tokio::test]
     async fn a_store_that_refuses_tls_says_why() {
-        let (port, _) = crate::aws::http::tests::untrusted_server().await;
-        let config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::for_tests()))
-            .endpoint_url(format!("https://127.0.0.1:{port}"))
-            .http_client(crate::aws::http::ProviderHttpClient::shared(None, aws_smithy_http_client::proxy::ProxyConfig::disabled()).unwrap())
-            .build();
+        let (config, _) = crate::aws::http::tests::untrusted_endpoint().await;
         let stores = SecretStores::new(aws_sdk_secretsmanager::Client::new(&config), aws_sdk_ssm::Client::new(&config));
         let destination = Destination::Ssm { name: "/keys/k".into(), kms_key_id: None };
         let error = stores.write(&destination, SecretDocument::new("AKIAEXAMPLE")).await.unwrap_err();

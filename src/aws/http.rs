@@ -164,7 +164,7 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     /// A TLS server on loopback whose certificate nobody trusts; counts handshakes.
-    pub(crate) async fn untrusted_server() -> (u16, Arc<AtomicUsize>) {
+    async fn untrusted_server() -> (u16, Arc<AtomicUsize>) {
         let key = rcgen::KeyPair::generate().unwrap();
         let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().self_signed(&key).unwrap();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -188,18 +188,25 @@ pub(crate) mod tests {
         (port, handshakes)
     }
 
-    #[tokio::test]
-    async fn an_untrusted_certificate_fails_the_first_attempt_saying_why() {
+    /// An SDK config for any service that sends to `untrusted_server` through the
+    /// provider's HTTP client, with test credentials and up to 5 attempts.
+    pub(crate) async fn untrusted_endpoint() -> (aws_config::SdkConfig, Arc<AtomicUsize>) {
         let (port, handshakes) = untrusted_server().await;
-        let config = aws_sdk_sts::Config::builder()
+        let config = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::for_tests())
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::for_tests()))
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5))
             .endpoint_url(format!("https://127.0.0.1:{port}"))
             .http_client(ProviderHttpClient::shared(None, ProxyConfig::disabled()).unwrap())
             .build();
-        let error = aws_sdk_sts::Client::from_conf(config).get_caller_identity().send().await.unwrap_err();
+        (config, handshakes)
+    }
+
+    #[tokio::test]
+    async fn an_untrusted_certificate_fails_the_first_attempt_saying_why() {
+        let (config, handshakes) = untrusted_endpoint().await;
+        let error = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await.unwrap_err();
         let aws_sdk_sts::error::SdkError::DispatchFailure(failure) = &error else { panic!("{error:?}") };
         assert_eq!(tls_refusal(failure).as_deref(), Some("TLS with the endpoint failed: invalid peer certificate: UnknownIssuer"));
         assert_eq!(crate::aws::failure_reason(&error), "TLS with the endpoint failed: invalid peer certificate: UnknownIssuer");
