@@ -6,13 +6,12 @@
 //! Private state needs no case here: the provider never decodes it (it returns
 //! Terraform's bytes unchanged).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use iamkey::framework::Provider;
 use iamkey::protocol::codec::{decode_json, decode_msgpack, encode_msgpack, CodecError};
 use iamkey::resources::access_key::parse_import_id;
-use iamkey::value::{Number, Type, Value};
+use iamkey::value::{NameMap, Number, Type, Value};
 
 const CASES: usize = 10_000;
 const SEED: u64 = 0x001a_34e9_2024;
@@ -82,7 +81,7 @@ fn random_value(rng: &mut Rng, ty: &Type) -> Value {
         }
         Type::List(t) | Type::Set(t) => Value::List((0..rng.below(4)).map(|_| random_value(rng, t)).collect()),
         Type::Map(t) => Value::Map((0..rng.below(4)).map(|i| (format!("k{i}").into(), random_value(rng, t))).collect()),
-        Type::Object(attrs) => Value::Object(attrs.iter().map(|(k, t)| (k.clone(), random_value(rng, t))).collect::<BTreeMap<_, _>>()),
+        Type::Object(attrs) => Value::Object(attrs.iter().map(|(k, t)| (k.clone(), random_value(rng, t))).collect::<NameMap<_>>()),
         Type::Tuple(elems) => Value::List(elems.iter().map(|t| random_value(rng, t)).collect()),
     }
 }

@@ -2,10 +2,8 @@
 //! `providers schema -json` (through the protocol layer) and the generated docs all
 //! read that one declaration.
 
-use std::collections::BTreeMap;
-
 use crate::value::{AttributePath, Diagnostics};
-use crate::value::{Name, Type, Value};
+use crate::value::{Name, NameMap, Type, Value};
 
 /// A validation rule for one attribute's known, non-null value. It returns the
 /// reason the value is invalid; the reason must not quote the value if the
@@ -164,7 +162,7 @@ impl Block {
 
     /// The object type of values in this block's shape.
     pub fn value_type(&self) -> Type {
-        let mut fields: BTreeMap<Name, Type> = self.attributes.iter().map(|a| (Name::Borrowed(a.name), a.ty.clone())).collect();
+        let mut fields: NameMap<Type> = self.attributes.iter().map(|a| (Name::Borrowed(a.name), a.ty.clone())).collect();
         for nested in &self.blocks {
             let object = nested.block.value_type();
             let ty = match nested.nesting {

@@ -1,11 +1,9 @@
 //! What IAM holds for a user, as the data source, the list resource and the
 //! plan-time quota check all report it: each key with its age and last use.
 
-use std::collections::BTreeMap;
-
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
 use crate::framework::SharedClock;
-use crate::value::{Name, Number, Type, Value};
+use crate::value::{Name, NameMap, Number, Type, Value};
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
@@ -86,10 +84,7 @@ pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
 /// The object type of one reported key.
 pub fn key_type() -> Type {
     Type::Object(
-        KEY_ATTRIBUTES
-            .iter()
-            .map(|(name, _)| (Name::Borrowed(*name), if *name == "age_days" { Type::Number } else { Type::String }))
-            .collect::<BTreeMap<_, _>>(),
+        KEY_ATTRIBUTES.iter().map(|(name, _)| (Name::Borrowed(*name), if *name == "age_days" { Type::Number } else { Type::String })).collect::<NameMap<_>>(),
     )
 }
 

@@ -8,13 +8,14 @@
 //! state, and `{:?}` must not be able to leak it.
 
 mod diagnostics;
+mod name_map;
 mod path;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use name_map::NameMap;
 pub use path::{AttributePath, PathStep};
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// An attribute name or map key. Names from a schema are borrowed for the life of the
@@ -31,7 +32,7 @@ pub enum Type {
     List(Box<Type>),
     Set(Box<Type>),
     Map(Box<Type>),
-    Object(BTreeMap<Name, Type>),
+    Object(NameMap<Type>),
     Tuple(Vec<Type>),
     /// Any type; the wire carries the concrete type next to the value.
     Dynamic,
@@ -86,7 +87,7 @@ impl Type {
                 ("set", t) => Some(Type::Set(Box::new(inner(t)?))),
                 ("map", t) => Some(Type::Map(Box::new(inner(t)?))),
                 ("object", J::Object(fields)) => {
-                    fields.iter().map(|(k, t)| Some((Name::Owned(k.clone()), inner(t)?))).collect::<Option<BTreeMap<_, _>>>().map(Type::Object)
+                    fields.iter().map(|(k, t)| Some((Name::Owned(k.clone()), inner(t)?))).collect::<Option<NameMap<_>>>().map(Type::Object)
                 }
                 ("tuple", J::Array(elems)) => elems.iter().map(inner).collect::<Option<Vec<_>>>().map(Type::Tuple),
                 _ => None,
@@ -127,8 +128,8 @@ pub enum Value {
     Number(Number),
     String(String),
     List(Vec<Value>),
-    Map(BTreeMap<Name, Value>),
-    Object(BTreeMap<Name, Value>),
+    Map(NameMap<Value>),
+    Object(NameMap<Value>),
     /// A value of a `dynamic` slot, with the concrete type it was sent with.
     Dynamic(Type, Box<Value>),
 }
@@ -205,7 +206,7 @@ impl Value {
     /// Sets an attribute of an object (a null value becomes an empty object first).
     pub fn set(&mut self, name: impl Into<Name>, value: Value) {
         if !matches!(self, Value::Object(_)) {
-            *self = Value::Object(BTreeMap::new());
+            *self = Value::Object(NameMap::new());
         }
         if let Value::Object(m) = self {
             m.insert(name.into(), value);
@@ -240,7 +241,7 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<Name, Value>> {
+    pub fn as_map(&self) -> Option<&NameMap<Value>> {
         match self {
             Value::Map(m) | Value::Object(m) => Some(m),
             _ => None,
@@ -279,7 +280,7 @@ mod tests {
 
     #[test]
     fn type_json_round_trips() {
-        let t = Type::Object(BTreeMap::from([
+        let t = Type::Object(NameMap::from([
             ("a".into(), Type::List(Box::new(Type::String))),
             ("b".into(), Type::Tuple(vec![Type::Number, Type::Dynamic])),
             ("c".into(), Type::Map(Box::new(Type::Set(Box::new(Type::Bool))))),

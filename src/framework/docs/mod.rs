@@ -118,7 +118,7 @@ fn render_fields(attribute: &Attribute, out: &mut String) {
         _ => return,
     };
     for (name, description) in attribute.field_descriptions {
-        let ty = fields.get(*name).map_or("Unknown".to_string(), type_label);
+        let ty = fields.get(name).map_or("Unknown".to_string(), type_label);
         let _ = writeln!(out, "- `{name}` ({ty}) {description}");
     }
 }

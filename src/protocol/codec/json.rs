@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::*;
-use crate::value::{Name, Number, Type, Value};
+use crate::value::{Name, NameMap, Number, Type, Value};
 
 /// Decodes a JSON `DynamicValue` or raw state of type `ty`. With `ignore_unknown_attributes`,
 /// attributes that the type lacks are dropped (state written by an older schema).
@@ -90,7 +90,7 @@ impl<'s> Decoder<'_, 's> {
         }
     }
 
-    fn object<'de, A: MapAccess<'de>>(self, attrs: &std::collections::BTreeMap<Name, Type>, mut map: A) -> Result<Value, A::Error> {
+    fn object<'de, A: MapAccess<'de>>(self, attrs: &NameMap<Type>, mut map: A) -> Result<Value, A::Error> {
         let mut decoded = Vec::with_capacity(attrs.len());
         let mut types = InOrder::new(attrs);
         while let Some(name) = map.next_key_seed(KeySeed)? {
@@ -115,7 +115,7 @@ impl<'s> Decoder<'_, 's> {
             let value = self.at(Seg::Key(Cow::Owned(key.clone())), || map.next_value_seed(self.nested(elem)))?;
             entries.push((Name::Owned(key), value));
         }
-        Ok(Value::Map(sorted_map(entries)))
+        Ok(Value::Map(entries.into_iter().collect()))
     }
 
     /// `{"type": ..., "value": ...}` in either order: the value waits, as JSON, for

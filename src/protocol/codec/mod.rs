@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::value::{Name, Type, Value};
+use crate::value::{Name, NameMap, Type, Value};
 
 mod json;
 mod msgpack_decode;
@@ -44,18 +44,11 @@ pub enum CodecError {
     Json { category: &'static str, line: usize, column: usize },
 }
 
-/// A map from decoded entries; a repeated key keeps its last value. Built in bulk:
-/// Terraform writes keys sorted (cty sorts them), and building a BTreeMap from
-/// sorted entries skips the search and rebalancing of inserting one at a time.
-fn sorted_map(entries: Vec<(Name, Value)>) -> std::collections::BTreeMap<Name, Value> {
-    entries.into_iter().collect()
-}
-
 /// An object from its decoded attributes, with every attribute of its type present:
 /// null where the input had none. Names are the type's own (a schema's are borrowed,
 /// so cloning one allocates nothing).
-fn complete_object(decoded: Vec<(Name, Value)>, attrs: &std::collections::BTreeMap<Name, Type>) -> std::collections::BTreeMap<Name, Value> {
-    let mut object = sorted_map(decoded);
+fn complete_object(decoded: Vec<(Name, Value)>, attrs: &NameMap<Type>) -> NameMap<Value> {
+    let mut object: NameMap<Value> = decoded.into_iter().collect();
     if object.len() == attrs.len() {
         return object; // every name was decoded, and only the type's names are accepted
     }
@@ -69,31 +62,27 @@ fn complete_object(decoded: Vec<(Name, Value)>, attrs: &std::collections::BTreeM
 
 /// Looks up entries of a map by name for names that come, like everything Terraform
 /// writes (cty sorts object attributes and map keys), in the map's own order: each
-/// search starts after the previous match, so it mostly compares one name, where a
-/// tree search compares several. Names in any other order are still found.
+/// lookup first compares the entry after the previous match, so it mostly compares
+/// one name, where a search compares several. Names in any other order are still
+/// found, by a search.
 struct InOrder<'m, V> {
-    all: &'m std::collections::BTreeMap<Name, V>,
-    rest: std::collections::btree_map::Iter<'m, Name, V>,
+    entries: &'m [(Name, V)],
+    next: usize,
 }
 
 impl<'m, V> InOrder<'m, V> {
-    fn new(all: &'m std::collections::BTreeMap<Name, V>) -> Self {
-        InOrder { all, rest: all.iter() }
+    fn new(all: &'m NameMap<V>) -> Self {
+        InOrder { entries: all.entries(), next: 0 }
     }
 
     fn find(&mut self, name: &str) -> Option<(&'m Name, &'m V)> {
-        let mut ahead = self.rest.clone();
-        while let Some((known, entry)) = ahead.next() {
-            match known.as_ref().cmp(name) {
-                std::cmp::Ordering::Equal => {
-                    self.rest = ahead;
-                    return Some((known, entry));
-                }
-                std::cmp::Ordering::Less => {} // an entry the names skip
-                std::cmp::Ordering::Greater => break,
-            }
-        }
-        self.all.get_key_value(name)
+        let found = match self.entries.get(self.next) {
+            Some((known, _)) if known == name => self.next,
+            _ => self.entries.binary_search_by(|(known, _)| known.as_ref().cmp(name)).ok()?,
+        };
+        self.next = found + 1;
+        let (known, entry) = &self.entries[found];
+        Some((known, entry))
     }
 }
 

@@ -209,7 +209,7 @@ impl<'a> Reader<'a> {
                         self.path.0.pop();
                         entries.push((Name::Owned(key.to_owned()), v));
                     }
-                    Ok(Value::Map(sorted_map(entries)))
+                    Ok(Value::Map(entries.into_iter().collect()))
                 }
                 other => Err(self.mismatch("map", &other)),
             },

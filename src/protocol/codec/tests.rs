@@ -1,12 +1,10 @@
 //! Unit tests of the codec.
 
-use std::collections::BTreeMap;
-
 use super::*;
-use crate::value::{Number, Type, Value};
+use crate::value::{NameMap, Number, Type, Value};
 
 fn object_type() -> Type {
-    Type::Object(BTreeMap::from([
+    Type::Object(NameMap::from([
         ("id".into(), Type::String),
         ("n".into(), Type::Number),
         ("flag".into(), Type::Bool),
@@ -14,7 +12,7 @@ fn object_type() -> Type {
         ("ids".into(), Type::Set(Box::new(Type::String))),
         ("pair".into(), Type::Tuple(vec![Type::String, Type::Number])),
         ("any".into(), Type::Dynamic),
-        ("nested".into(), Type::List(Box::new(Type::Object(BTreeMap::from([("x".into(), Type::String)]))))),
+        ("nested".into(), Type::List(Box::new(Type::Object(NameMap::from([("x".into(), Type::String)]))))),
     ]))
 }
 
@@ -23,7 +21,7 @@ fn sample() -> Value {
     v.set("id", Value::string("AKIA".repeat(10)));
     v.set("n", Value::Number(Number::Int(-70000)));
     v.set("flag", Value::Unknown);
-    v.set("tags", Value::Map(BTreeMap::from([("k".into(), Value::string("v"))])));
+    v.set("tags", Value::Map(NameMap::from([("k".into(), Value::string("v"))])));
     v.set("ids", Value::List(vec![Value::string("a"), Value::Unknown]));
     v.set("pair", Value::List(vec![Value::string("p"), Value::Number(Number::Float(1.5))]));
     v.set("any", Value::Dynamic(Type::List(Box::new(Type::Bool)), Box::new(Value::List(vec![Value::Bool(true)]))));
@@ -128,7 +126,7 @@ fn over_deep_dynamic_values_are_refused() {
 
 #[test]
 fn unknown_attributes_are_refused_and_named() {
-    let ty = Type::Object(BTreeMap::from([("a".into(), Type::String)]));
+    let ty = Type::Object(NameMap::from([("a".into(), Type::String)]));
     let err = decode_msgpack(&[0x81, 0xa1, b'b', 0xc0], &ty).unwrap_err();
     assert_eq!(err.to_string(), "at the root: attribute \"b\" is not in the schema");
 }
@@ -166,13 +164,13 @@ fn errors_name_the_path_to_the_bad_value() {
     let json = br#"{"nested":[{"x":1}]}"#;
     assert_eq!(decode_json(json, &ty, false).unwrap_err().to_string(), "at .nested[0].x: expected string, found number");
     let mut wrong = sample();
-    wrong.set("tags", Value::Map(BTreeMap::from([("k".into(), Value::Bool(true))])));
+    wrong.set("tags", Value::Map(NameMap::from([("k".into(), Value::Bool(true))])));
     assert_eq!(encode_msgpack(&wrong, &ty).unwrap_err().to_string(), "at .tags[\"k\"]: expected string, found bool");
 }
 
 #[test]
 fn attributes_decode_in_any_order_and_skipped_ones_are_null() {
-    let ty = Type::Object(BTreeMap::from([("a".into(), Type::String), ("b".into(), Type::String), ("c".into(), Type::String)]));
+    let ty = Type::Object(NameMap::from([("a".into(), Type::String), ("b".into(), Type::String), ("c".into(), Type::String)]));
     let expected = Value::object([("a", Value::string("1")), ("b", Value::Null), ("c", Value::string("3"))]);
     // fixmap of 2: "c" then "a" (against the type's order), then "a" then "c" (in order, "b" skipped).
     let reversed = [0x82, 0xa1, b'c', 0xa1, b'3', 0xa1, b'a', 0xa1, b'1'];
@@ -184,7 +182,7 @@ fn attributes_decode_in_any_order_and_skipped_ones_are_null() {
 
 #[test]
 fn in_order_lookup_finds_every_name_whatever_the_order() {
-    let map: BTreeMap<Name, u8> = [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)].into();
+    let map: NameMap<u8> = [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)].into();
     let mut names = InOrder::new(&map);
     assert_eq!(names.find("a").map(|(_, v)| *v), Some(1));
     assert_eq!(names.find("c").map(|(_, v)| *v), Some(3));

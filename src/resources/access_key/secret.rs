@@ -1,15 +1,13 @@
 //! What is derived from a new key's secret (SES passwords, encryption to a PGP
 //! key) and where it goes (state, or a secret store).
 
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::aws::destination::{Destination, SecretDocument};
 use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::OpContext;
 use crate::secret::Secret;
-use crate::value::{AttributePath, Diagnostics, Name, Value};
+use crate::value::{AttributePath, Diagnostics, Name, NameMap, Value};
 
 /// SES SMTP passwords for each region of `regions` (a set; null gives null),
 /// each passed through `seal` (kept in clear, or encrypted).
@@ -19,7 +17,7 @@ pub(super) fn regional_passwords(secret: &Secret, regions: &Value, seal: impl Fn
         .iter()
         .filter_map(Value::as_str)
         .map(|region| Ok((Name::Owned(region.to_string()), Value::string(seal(&ses_smtp_password_v4(secret, region))?))))
-        .collect::<Result<BTreeMap<_, _>, String>>()?;
+        .collect::<Result<NameMap<_>, String>>()?;
     Ok(Value::Map(passwords))
 }
 
