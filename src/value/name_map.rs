@@ -17,6 +17,11 @@ impl<V> Default for NameMap<V> {
     }
 }
 
+/// Up to this many entries, a lookup scans: names of one map mostly differ in length,
+/// so comparing lengths first reads the bytes of about one name, where a binary
+/// search compares whole names several times.
+const SCANNED: usize = 32;
+
 impl<V> NameMap<V> {
     pub fn new() -> Self {
         Self::default()
@@ -39,7 +44,11 @@ impl<V> NameMap<V> {
     }
 
     pub fn get_key_value(&self, name: &str) -> Option<(&Name, &V)> {
-        let found = self.position(name).ok()?;
+        let found = if self.0.len() <= SCANNED {
+            self.0.iter().position(|(known, _)| known.len() == name.len() && known.as_bytes() == name.as_bytes())?
+        } else {
+            self.position(name).ok()?
+        };
         let (known, value) = &self.0[found];
         Some((known, value))
     }
