@@ -17,9 +17,10 @@ impl<V> Default for NameMap<V> {
     }
 }
 
-/// Up to this many entries, a lookup scans: names of one map mostly differ in length,
-/// so comparing lengths first reads the bytes of about one name, where a binary
-/// search compares whole names several times.
+/// Up to this many entries, a lookup scans before it searches: names of one map
+/// mostly differ in length, so comparing lengths first reads the bytes of about one
+/// name, where a binary search compares whole names several times. (A name that is
+/// not there, rare in a lookup, is then searched for its place.)
 const SCANNED: usize = 32;
 
 impl<V> NameMap<V> {
@@ -35,7 +36,14 @@ impl<V> NameMap<V> {
         self.0.is_empty()
     }
 
+    /// Where `name`'s entry is (Ok), or where it would go (Err).
     fn position(&self, name: &str) -> Result<usize, usize> {
+        if self.0.len() <= SCANNED {
+            let same = |(known, _): &(Name, V)| known.len() == name.len() && known.as_bytes() == name.as_bytes();
+            if let Some(found) = self.0.iter().position(same) {
+                return Ok(found);
+            }
+        }
         self.0.binary_search_by(|(known, _)| known.as_ref().cmp(name))
     }
 
@@ -44,11 +52,7 @@ impl<V> NameMap<V> {
     }
 
     pub fn get_key_value(&self, name: &str) -> Option<(&Name, &V)> {
-        let found = if self.0.len() <= SCANNED {
-            self.0.iter().position(|(known, _)| known.len() == name.len() && known.as_bytes() == name.as_bytes())?
-        } else {
-            self.position(name).ok()?
-        };
+        let found = self.position(name).ok()?;
         let (known, value) = &self.0[found];
         Some((known, value))
     }
@@ -164,6 +168,19 @@ mod tests {
         assert_eq!(map.insert("a".into(), 9), Some(2));
         assert_eq!(map.iter().map(|(k, v)| (k.as_ref(), *v)).collect::<Vec<_>>(), [("a", 9), ("m", 4), ("z", 3)]);
         assert!(map.contains_key("z") && !map.contains_key("b"));
+    }
+
+    #[test]
+    fn a_map_too_large_to_scan_finds_and_places_names_by_search() {
+        let mut map: NameMap<usize> = (0..100).rev().map(|i| (Name::Owned(format!("k{i:03}")), i)).collect();
+        assert!(map.len() > SCANNED);
+        assert!((0..100).all(|i| map.get(&format!("k{i:03}")) == Some(&i)));
+        assert_eq!(map.get("k1000"), None);
+        assert_eq!(map.insert("k0505".into(), 1000), None);
+        assert_eq!(map.insert("k050".into(), 2000), Some(50));
+        let names: Vec<&str> = map.keys().map(|k| k.as_ref()).collect();
+        assert!(names.windows(2).all(|pair| pair[0] < pair[1]), "still sorted");
+        assert_eq!((map.len(), map.get("k0505"), map.get("k050")), (101, Some(&1000), Some(&2000)));
     }
 
     #[test]
