@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use futures::future::OptionFuture;
 
-use super::model::{KeyModel, KeyState};
+use super::model::{KeyModel, KeyState, Status};
 use super::schema::*;
 use super::secret::*;
 use super::*;
@@ -59,7 +59,8 @@ impl Resource for AccessKeyResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_destination(config, diags);
-        if config.get("wait_until_usable").as_bool() == Some(true) && config.get("status").as_str() == Some("Inactive") {
+        let key = KeyModel::from_value(config);
+        if key.wait_until_usable && key.status == Status::Inactive {
             diags.add_error_at(
                 AttributePath::root("wait_until_usable"),
                 "An Inactive key never becomes usable",
@@ -99,7 +100,7 @@ impl Resource for AccessKeyResource {
         let callers_user;
         let user = match wanted.user {
             Some(user) => Some(user),
-            None => match self.owner_of_callers_key(planned).await {
+            None => match self.owner_of_callers_key(wanted.allow_root_key).await {
                 Ok(name) => {
                     callers_user = name;
                     callers_user.as_deref()
@@ -181,7 +182,7 @@ impl Resource for AccessKeyResource {
     }
 
     fn refreshing_failed_create(&self, state: &Value) {
-        if let Some(id) = state.get("id").as_str() {
+        if let Some(id) = KeyModel::from_value(state).id {
             self.leaving.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string());
         }
     }

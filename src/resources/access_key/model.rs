@@ -10,6 +10,7 @@ use crate::value::Value;
 
 use super::schema::destination_of;
 use super::REFRESH_LAST_USED;
+use crate::resources::owner::ALLOW_ROOT_KEY;
 
 /// Whether IAM lets the key sign requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub(super) struct KeyModel<'v> {
     pub ses_smtp_regions: &'v Value,
     pub wait_until_usable: bool,
     pub refresh_last_used: bool,
+    /// Only for a key with no `user`: whether the root user may own it.
+    pub allow_root_key: bool,
     /// None for a state that was never read (an import stub).
     pub create_date: Option<&'v str>,
     value: &'v Value,
@@ -64,6 +67,7 @@ impl<'v> KeyModel<'v> {
             ses_smtp_regions: value.get("ses_smtp_regions"),
             wait_until_usable: value.get("wait_until_usable").as_bool() == Some(true),
             refresh_last_used: value.get(REFRESH_LAST_USED).as_bool() == Some(true),
+            allow_root_key: value.get(ALLOW_ROOT_KEY).as_bool() == Some(true),
             create_date: value.get("create_date").as_str(),
             value,
         }
@@ -73,6 +77,90 @@ impl<'v> KeyModel<'v> {
     /// create needs it, and a refresh reads a model per key).
     pub(super) fn destination(&self) -> Option<Destination> {
         destination_of(self.value)
+    }
+}
+
+/// A key's attributes as the plan rules compare them: by field, not by name, and
+/// as Terraform values, since a planned attribute may still be unknown (which
+/// `KeyModel`'s typed fields cannot say). Null where the value has no such
+/// attribute (a create's prior state).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct KeyValues<'v> {
+    pub id: &'v Value,
+    pub user: &'v Value,
+    pub allow_root_key: &'v Value,
+    pub create_date: &'v Value,
+    pub pgp_key: &'v Value,
+    pub secret_destination: &'v Value,
+    pub ses_smtp_regions: &'v Value,
+    pub secret: &'v Value,
+    pub encrypted_secret: &'v Value,
+    pub secret_destination_version: &'v Value,
+    pub rotation_keepers: &'v Value,
+    pub rotation_after_days: &'v Value,
+}
+
+impl<'v> KeyValues<'v> {
+    pub(super) fn of(value: &'v Value) -> Self {
+        let rotation = value.get("rotation");
+        KeyValues {
+            id: value.get("id"),
+            user: value.get("user"),
+            allow_root_key: value.get(ALLOW_ROOT_KEY),
+            create_date: value.get("create_date"),
+            pgp_key: value.get("pgp_key"),
+            secret_destination: value.get("secret_destination"),
+            ses_smtp_regions: value.get("ses_smtp_regions"),
+            secret: value.get("secret"),
+            encrypted_secret: value.get("encrypted_secret"),
+            secret_destination_version: value.get("secret_destination_version"),
+            rotation_keepers: rotation.get("keepers"),
+            rotation_after_days: rotation.get("after_days"),
+        }
+    }
+
+    /// Whether the provider ever held this key's secret: in clear, encrypted to
+    /// `pgp_key`, or written to a destination. An imported key's never was.
+    pub(super) fn secret_was_delivered(&self) -> bool {
+        [self.secret, self.encrypted_secret, self.secret_destination_version].iter().any(|v| !v.is_null())
+    }
+}
+
+/// The secret attributes a plan knows: each pair of values (clear, encrypted) is
+/// a value or unknown, or null where that form of the secret is not kept.
+pub(super) struct PlannedSecret {
+    pub clear: Value,
+    pub encrypted: Value,
+    /// Unknown when a destination is written (its version), else null.
+    pub destination_version: Value,
+    /// Whether the SES passwords per region are kept (`ses_smtp_regions` set).
+    pub regional: bool,
+}
+
+/// A plan, written through typed setters.
+pub(super) struct KeyPlan<'p>(pub &'p mut Value);
+
+impl KeyPlan<'_> {
+    /// The caller's own IAM user, for a key planned with no `user`.
+    pub(super) fn set_user(&mut self, user: &str) {
+        self.0.set("user", Value::string(user));
+    }
+
+    pub(super) fn set_regional_passwords(&mut self, passwords: Value) {
+        self.0.set("ses_smtp_passwords_v4", passwords);
+    }
+
+    pub(super) fn set_secret(&mut self, planned: PlannedSecret) {
+        let regional = |pair: &Value| if planned.regional { pair.clone() } else { Value::Null };
+        self.0.set("ses_smtp_passwords_v4", regional(&planned.clear));
+        self.0.set("encrypted_ses_smtp_passwords_v4", regional(&planned.encrypted));
+        self.0.set("secret_destination_version", planned.destination_version);
+        for name in ["secret", "ses_smtp_password_v4"] {
+            self.0.set(name, planned.clear.clone());
+        }
+        for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
+            self.0.set(name, planned.encrypted.clone());
+        }
     }
 }
 
@@ -132,6 +220,23 @@ mod tests {
         assert_eq!((key.id, key.user, key.status, key.description), (None, Some("ci"), Status::Active, None));
         assert!(key.wait_until_usable && !key.refresh_last_used);
         assert!(matches!(key.destination(), Some(Destination::SecretsManager { ref secret_id }) if secret_id == "ci/key"));
+    }
+
+    #[test]
+    fn the_plan_view_keeps_unknown_apart_from_null_and_reads_rotation_inside_its_block() {
+        let mut planned = Value::object([("id", Value::Unknown), ("user", Value::Null)]);
+        planned.set("rotation", Value::object([("after_days", Value::Number(crate::value::Number::Int(30))), ("keepers", Value::Null)]));
+        let key = KeyValues::of(&planned);
+        assert_eq!((key.id, key.user, key.rotation_after_days.as_i64()), (&Value::Unknown, &Value::Null, Some(30)));
+        assert!(!key.secret_was_delivered());
+        planned.set("encrypted_secret", Value::string("wcBMA"));
+        assert!(KeyValues::of(&planned).secret_was_delivered(), "a secret encrypted to pgp_key was delivered");
+        let mut plan = planned.clone();
+        KeyPlan(&mut plan).set_secret(PlannedSecret { clear: Value::Null, encrypted: Value::Unknown, destination_version: Value::Null, regional: false });
+        assert_eq!(
+            (plan.get("secret"), plan.get("key_fingerprint"), plan.get("encrypted_ses_smtp_passwords_v4")),
+            (&Value::Null, &Value::Unknown, &Value::Null)
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::hash::BuildHasher;
 
+use super::model::{KeyPlan, KeyValues, PlannedSecret};
 use super::secret::*;
 use super::*;
 use crate::aws::iam::IamError;
@@ -20,11 +21,11 @@ pub(super) fn is_due(create_date: &str, after_days: i64, now: i64) -> bool {
 
 /// New SES regions are derived from the secret: refused, with the way out, when
 /// the secret is not in state (pgp_key, or an imported key).
-pub(super) fn regions_change_needs_secret(prior: &Value, planned: &Value) -> Diagnostics {
+pub(super) fn regions_change_needs_secret(prior: &KeyValues, planned: &KeyValues) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let in_place = planned.get("id") == prior.get("id");
-    let regions = planned.get("ses_smtp_regions");
-    if in_place && regions != prior.get("ses_smtp_regions") && !regions.is_null() && prior.get("secret").is_null() {
+    let in_place = planned.id == prior.id;
+    let regions = planned.ses_smtp_regions;
+    if in_place && regions != prior.ses_smtp_regions && !regions.is_null() && prior.secret.is_null() {
         diags.add_error_at(
             AttributePath::root("ses_smtp_regions"),
             "SES passwords need the secret",
@@ -32,29 +33,27 @@ pub(super) fn regions_change_needs_secret(prior: &Value, planned: &Value) -> Dia
                 "The secret of access key {} is not in state (pgp_key is set, or the key was imported), so SES passwords \
                  for new regions cannot be derived from it. Replace the key to get passwords for these regions \
                  (terraform apply -replace=...).",
-                prior.get("id").as_str().unwrap_or("?")
+                prior.id.as_str().unwrap_or("?")
             ),
         );
     }
     diags
 }
 
-/// Whether the provider ever held this key's secret: in clear, encrypted to
-/// `pgp_key`, or written to a destination. An imported key's never was.
-pub(super) fn secret_was_delivered(prior: &Value) -> bool {
-    ["secret", "encrypted_secret", "secret_destination_version"].iter().any(|name| !prior.get(name).is_null())
-}
-
 /// The ways a secret is delivered that an in-place plan changed on a key whose
 /// secret was never known here: recorded, with a warning that nothing is
 /// encrypted or written until the key is replaced.
-pub(super) fn delivery_change_without_secret(prior: &Value, planned: &Value) -> Diagnostics {
+pub(super) fn delivery_change_without_secret(prior: &KeyValues, planned: &KeyValues) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if planned.get("id") != prior.get("id") || secret_was_delivered(prior) {
+    if planned.id != prior.id || prior.secret_was_delivered() {
         return diags;
     }
-    for (name, what) in [("pgp_key", "nothing is encrypted to it"), ("secret_destination", "nothing is written there")] {
-        if planned.get(name) != prior.get(name) && !planned.get(name).is_null() {
+    let ways = [
+        ("pgp_key", planned.pgp_key, prior.pgp_key, "nothing is encrypted to it"),
+        ("secret_destination", planned.secret_destination, prior.secret_destination, "nothing is written there"),
+    ];
+    for (name, planned, prior_value, what) in ways {
+        if planned != prior_value && !planned.is_null() {
             diags.add_warning_at(
                 AttributePath::root(name),
                 "No secret to deliver for this key",
@@ -62,7 +61,7 @@ pub(super) fn delivery_change_without_secret(prior: &Value, planned: &Value) -> 
                     "IAM returns a key's secret only when the key is created, and access key {} was imported, so its secret \
                      is not known here: {name} is recorded and {what}. To get a secret delivered this way, replace the key \
                      (terraform apply -replace=ADDRESS).",
-                    prior.get("id").as_str().unwrap_or("?")
+                    prior.id.as_str().unwrap_or("?")
                 ),
             );
         }
@@ -72,8 +71,7 @@ pub(super) fn delivery_change_without_secret(prior: &Value, planned: &Value) -> 
 
 impl AccessKeyResource {
     /// The IAM user a key with no `user` is for (None: the root user, allowed).
-    pub(super) async fn owner_of_callers_key(&self, planned: &Value) -> Result<Option<String>, Diagnostics> {
-        let allow_root_key = planned.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true);
+    pub(super) async fn owner_of_callers_key(&self, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
         owner::of_the_caller(self.clients.get()?, allow_root_key).await
     }
 
@@ -152,26 +150,26 @@ impl AccessKeyResource {
     /// Rotation: a key past `rotation.after_days`, or a change of
     /// `rotation.keepers`, is replaced.
     pub(super) fn reasons_to_replace(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> Vec<AttributePath> {
-        let rotation = planned.get("rotation");
+        let (prior, planned) = (KeyValues::of(prior), KeyValues::of(planned));
         let mut reasons = Vec::new();
         // The secret is delivered once, when the key is made: a new way of delivering
         // it needs a new key. A key whose secret was never known here (imported)
         // has nothing to deliver, so it keeps its key (delivery_change_without_secret warns).
-        if secret_was_delivered(prior) {
-            for name in ["secret_destination", "pgp_key"] {
-                if planned.get(name) != prior.get(name) {
+        if prior.secret_was_delivered() {
+            let ways = [("secret_destination", planned.secret_destination, prior.secret_destination), ("pgp_key", planned.pgp_key, prior.pgp_key)];
+            for (name, planned, prior) in ways {
+                if planned != prior {
                     reasons.push(AttributePath::root(name));
                 }
             }
         }
-        let keepers = rotation.get("keepers");
-        let prior_keepers = prior.get("rotation").get("keepers");
+        let (keepers, prior_keepers) = (planned.rotation_keepers, prior.rotation_keepers);
         // Keepers set on an existing key (or removed) record a baseline: only a
         // change from one set of keepers to another replaces the key.
         if !prior_keepers.is_null() && !keepers.is_null() && keepers != prior_keepers {
             reasons.push(AttributePath::root("rotation").attribute("keepers"));
         }
-        if let (Some(after_days), Some(created)) = (rotation.get("after_days").as_i64(), prior.get("create_date").as_str()) {
+        if let (Some(after_days), Some(created)) = (planned.rotation_after_days.as_i64(), prior.create_date.as_str()) {
             // Terraform honours a replacement path only where the value changes:
             // create_date does (the new key gets a new one).
             if is_due(created, after_days, ctx.clock.now_secs()) {
@@ -184,37 +182,28 @@ impl AccessKeyResource {
     /// Secrets in clear or encrypted: which of the two pairs stays null is known
     /// at plan time whenever `pgp_key` is.
     pub(super) fn plan_secret_attributes(&self, prior: &Value, config: &Value, planned: &mut Value) {
-        if !prior.is_null() && planned.get("id") == prior.get("id") {
+        let (before, wanted, after) = (KeyValues::of(prior), KeyValues::of(config), KeyValues::of(planned));
+        if !prior.is_null() && after.id == before.id {
             // In place, only the regional passwords can change: derived from the
             // secret in state (check_plan refuses the change when it is not there).
-            if planned.get("ses_smtp_regions") != prior.get("ses_smtp_regions") {
-                if let Some(secret) = prior.get("secret").as_str() {
-                    let passwords = regional_passwords(&Secret::new(secret), planned.get("ses_smtp_regions"), |p| Ok(p.expose().to_string()));
-                    planned.set("ses_smtp_passwords_v4", passwords.unwrap_or(Value::Unknown));
-                }
+            if let (true, Some(secret)) = (after.ses_smtp_regions != before.ses_smtp_regions, before.secret.as_str()) {
+                let passwords = regional_passwords(&Secret::new(secret), after.ses_smtp_regions, |p| Ok(p.expose().to_string()));
+                KeyPlan(planned).set_regional_passwords(passwords.unwrap_or(Value::Unknown));
             }
             return;
         }
-        let regional = |pair: &Value| if config.get("ses_smtp_regions").is_null() { Value::Null } else { pair.clone() };
-        let (clear, encrypted) = match config.get("pgp_key") {
+        let (clear, encrypted) = match wanted.pgp_key {
             Value::Null => (Value::Unknown, Value::Null),
             Value::Unknown => (Value::Unknown, Value::Unknown),
             _ => (Value::Null, Value::Unknown),
         };
         // With a destination the secret goes there, never into state.
-        let (clear, version) = match config.get("secret_destination") {
+        let (clear, destination_version) = match wanted.secret_destination {
             Value::Null => (clear, Value::Null),
             _ => (Value::Null, Value::Unknown),
         };
-        planned.set("secret_destination_version", version);
-        for name in ["secret", "ses_smtp_password_v4"] {
-            planned.set(name, clear.clone());
-        }
-        for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
-            planned.set(name, encrypted.clone());
-        }
-        planned.set("ses_smtp_passwords_v4", regional(&clear));
-        planned.set("encrypted_ses_smtp_passwords_v4", regional(&encrypted));
+        let regional = !wanted.ses_smtp_regions.is_null();
+        KeyPlan(planned).set_secret(PlannedSecret { clear, encrypted, destination_version, regional });
     }
 
     /// A create needs the user (the caller's name filled in) and a free slot; an
@@ -227,20 +216,22 @@ impl AccessKeyResource {
                 if !planned.is_null() {
                     planned_existing.insert(fingerprint);
                 }
-                let mut diags = regions_change_needs_secret(prior, planned);
-                diags.extend(delivery_change_without_secret(prior, planned));
+                let (prior, planned) = (KeyValues::of(prior), KeyValues::of(planned));
+                let mut diags = regions_change_needs_secret(&prior, &planned);
+                diags.extend(delivery_change_without_secret(&prior, &planned));
                 return diags;
             }
             if planned_existing.contains(&fingerprint) {
                 return Diagnostics::new(); // the new half of a replacement
             }
         }
-        let user = match (planned.get("user"), config.get("user")) {
+        let (wanted, configured) = (KeyValues::of(planned), KeyValues::of(config));
+        let user = match (wanted.user, configured.user) {
             (Value::String(user), _) => Some(user.clone()),
             // No user: the caller's own key, whose name the plan can show.
-            (_, Value::Null) => match self.owner_of_callers_key(planned).await {
+            (_, Value::Null) => match self.owner_of_callers_key(wanted.allow_root_key.as_bool() == Some(true)).await {
                 Ok(Some(name)) => {
-                    planned.set("user", Value::string(&name));
+                    KeyPlan(planned).set_user(&name);
                     Some(name)
                 }
                 Ok(None) => None, // the root user, allowed
