@@ -52,8 +52,8 @@ pub(super) fn delivery_change_without_secret(prior: &KeyValues, planned: &KeyVal
         ("pgp_key", planned.pgp_key, prior.pgp_key, "nothing is encrypted to it"),
         ("secret_destination", planned.secret_destination, prior.secret_destination, "nothing is written there"),
     ];
-    for (name, planned, prior_value, what) in ways {
-        if planned != prior_value && !planned.is_null() {
+    for (name, now, before, what) in ways {
+        if now != before && !now.is_null() {
             diags.add_warning_at(
                 AttributePath::root(name),
                 "No secret to deliver for this key",
@@ -157,8 +157,8 @@ impl AccessKeyResource {
         // has nothing to deliver, so it keeps its key (delivery_change_without_secret warns).
         if prior.secret_was_delivered() {
             let ways = [("secret_destination", planned.secret_destination, prior.secret_destination), ("pgp_key", planned.pgp_key, prior.pgp_key)];
-            for (name, planned, prior) in ways {
-                if planned != prior {
+            for (name, now, before) in ways {
+                if now != before {
                     reasons.push(AttributePath::root(name));
                 }
             }
