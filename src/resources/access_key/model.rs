@@ -1,8 +1,10 @@
 //! The key's attributes as the operations read them, typed: decoded once from a
 //! plan or a state (`KeyModel::from_value`), so create, read, update and delete
-//! read fields, not strings. What the operations learn goes back through the
-//! typed writers below (`KeyState`); attributes no operation reads (rotation,
-//! keepers, the secret store's block) ride along in the state untouched.
+//! read fields, not strings. The plan rules compare values that may still be
+//! unknown, so they read `KeyValues` (each field a Terraform value) and write the
+//! plan through `KeyPlan`. What the operations learn goes back through the typed
+//! writers below (`KeyState`); attributes no operation reads (rotation, keepers,
+//! the secret store's block) ride along in the state untouched.
 
 use crate::aws::destination::Destination;
 use crate::aws::iam::{KeyMetadata, LastUsed};
