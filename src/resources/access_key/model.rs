@@ -102,25 +102,24 @@ pub(super) struct KeyValues<'v> {
     pub rotation_after_days: &'v Value,
 }
 
-static NULL: Value = Value::Null;
-
 impl<'v> KeyValues<'v> {
     /// Read in one pass over the attributes: a plan builds several views of its
     /// three values, and a lookup per field cost more than the rules themselves.
     pub(super) fn of(value: &'v Value) -> Self {
+        let null = &Value::Null; // a constant, promoted to 'static
         let mut view = KeyValues {
-            id: &NULL,
-            user: &NULL,
-            allow_root_key: &NULL,
-            create_date: &NULL,
-            pgp_key: &NULL,
-            secret_destination: &NULL,
-            ses_smtp_regions: &NULL,
-            secret: &NULL,
-            encrypted_secret: &NULL,
-            secret_destination_version: &NULL,
-            rotation_keepers: &NULL,
-            rotation_after_days: &NULL,
+            id: null,
+            user: null,
+            allow_root_key: null,
+            create_date: null,
+            pgp_key: null,
+            secret_destination: null,
+            ses_smtp_regions: null,
+            secret: null,
+            encrypted_secret: null,
+            secret_destination_version: null,
+            rotation_keepers: null,
+            rotation_after_days: null,
         };
         for (name, attribute) in value.as_map().into_iter().flatten() {
             match name.as_ref() {
