@@ -39,7 +39,9 @@ impl<V> NameMap<V> {
     /// Where `name`'s entry is (Ok), or where it would go (Err).
     fn position(&self, name: &str) -> Result<usize, usize> {
         if self.0.len() <= SCANNED {
-            let same = |(known, _): &(Name, V)| known.len() == name.len() && known.as_bytes() == name.as_bytes();
+            // A schema's names are static strings that its type and every value
+            // decoded with it share: the same address is the same name, unread.
+            let same = |(known, _): &(Name, V)| known.len() == name.len() && (known.as_ptr() == name.as_ptr() || known.as_bytes() == name.as_bytes());
             if let Some(found) = self.0.iter().position(same) {
                 return Ok(found);
             }
@@ -75,6 +77,17 @@ impl<V> NameMap<V> {
     /// The entries in name order.
     pub fn entries(&self) -> &[(Name, V)] {
         &self.0
+    }
+
+    /// A map of the same names, each with the value `value_of` makes of its own.
+    pub fn map_values<U>(&self, mut value_of: impl FnMut(&V) -> U) -> NameMap<U> {
+        NameMap(self.0.iter().map(|(name, value)| (name.clone(), value_of(value))).collect())
+    }
+
+    /// The value of the entry at `index` of `entries` (which it must be below, as
+    /// in indexing a slice).
+    pub fn value_at_mut(&mut self, index: usize) -> &mut V {
+        &mut self.0[index].1
     }
 
     pub fn iter(&self) -> Iter<'_, V> {

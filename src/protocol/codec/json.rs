@@ -91,10 +91,12 @@ impl<'s> Decoder<'_, 's> {
     }
 
     fn object<'de, A: MapAccess<'de>>(self, attrs: &NameMap<Type>, mut map: A) -> Result<Value, A::Error> {
-        let mut decoded = Vec::with_capacity(attrs.len());
+        // Every attribute of the type, null until the input gives it (a repeated
+        // name keeps its last value).
+        let mut object = attrs.map_values(|_| Value::Null);
         let mut types = InOrder::new(attrs);
         while let Some(name) = map.next_key_seed(KeySeed)? {
-            let Some((known, attr_ty)) = types.find(&name[..]) else {
+            let Some((index, known, attr_ty)) = types.find(name.as_bytes()) else {
                 if self.shared.lenient {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -103,9 +105,9 @@ impl<'s> Decoder<'_, 's> {
                 return Err(self.fail(CodecError::UnknownAttribute { path, name: name.into_owned() }));
             };
             let value = self.at(Seg::Attr(known.clone()), || map.next_value_seed(self.nested(attr_ty)))?;
-            decoded.push((known.clone(), value));
+            *object.value_at_mut(index) = value;
         }
-        Ok(Value::Object(complete_object(decoded, attrs)))
+        Ok(Value::Object(object))
     }
 
     fn map<'de, A: MapAccess<'de>>(self, elem: &Type, mut map: A) -> Result<Value, A::Error> {

@@ -44,22 +44,6 @@ pub enum CodecError {
     Json { category: &'static str, line: usize, column: usize },
 }
 
-/// An object from its decoded attributes, with every attribute of its type present:
-/// null where the input had none. Names are the type's own (a schema's are borrowed,
-/// so cloning one allocates nothing).
-fn complete_object(decoded: Vec<(Name, Value)>, attrs: &NameMap<Type>) -> NameMap<Value> {
-    let mut object: NameMap<Value> = decoded.into_iter().collect();
-    if object.len() == attrs.len() {
-        return object; // every name was decoded, and only the type's names are accepted
-    }
-    for name in attrs.keys() {
-        if !object.contains_key(name) {
-            object.insert(name.clone(), Value::Null);
-        }
-    }
-    object
-}
-
 /// Looks up entries of a map by name for names that come, like everything Terraform
 /// writes (cty sorts object attributes and map keys), in the map's own order: each
 /// lookup first compares the entry after the previous match, so it mostly compares
@@ -75,14 +59,16 @@ impl<'m, V> InOrder<'m, V> {
         InOrder { entries: all.entries(), next: 0 }
     }
 
-    fn find(&mut self, name: &str) -> Option<(&'m Name, &'m V)> {
+    /// The entry named `name` and its index in the map's entries, compared as bytes
+    /// (UTF-8 orders as its bytes do).
+    fn find(&mut self, name: &[u8]) -> Option<(usize, &'m Name, &'m V)> {
         let found = match self.entries.get(self.next) {
-            Some((known, _)) if known == name => self.next,
-            _ => self.entries.binary_search_by(|(known, _)| known.as_ref().cmp(name)).ok()?,
+            Some((known, _)) if known.as_bytes() == name => self.next,
+            _ => self.entries.binary_search_by(|(known, _)| known.as_bytes().cmp(name)).ok()?,
         };
         self.next = found + 1;
         let (known, entry) = &self.entries[found];
-        Some((known, entry))
+        Some((found, known, entry))
     }
 }
 

@@ -215,19 +215,24 @@ impl<'a> Reader<'a> {
             },
             Type::Object(attrs) => match item {
                 Item::Map(n) => {
-                    let mut decoded = Vec::with_capacity(self.capacity(n).min(attrs.len()));
+                    // Every attribute of the type, null until the input gives it (a
+                    // repeated name keeps its last value).
+                    let mut object = attrs.map_values(|_| Value::Null);
                     let mut types = InOrder::new(attrs);
                     for _ in 0..n {
-                        let name = self.key()?;
-                        let Some((known, attr_ty)) = types.find(name) else {
+                        // Matched as bytes: a name equal to one of the type's is valid
+                        // UTF-8, so only a name that matches none is checked.
+                        let name = self.key_bytes()?;
+                        let Some((index, known, attr_ty)) = types.find(name) else {
+                            let name = self.text(name)?;
                             return Err(CodecError::UnknownAttribute { path: self.path.to_string(), name: name.to_owned() });
                         };
-                        self.path.0.push(Seg::Attr(Cow::Borrowed(name)));
+                        self.path.0.push(Seg::Attr(known.clone()));
                         let v = self.value(attr_ty, depth + 1)?;
                         self.path.0.pop();
-                        decoded.push((known.clone(), v));
+                        *object.value_at_mut(index) = v;
                     }
-                    Ok(Value::Object(complete_object(decoded, attrs)))
+                    Ok(Value::Object(object))
                 }
                 other => Err(self.mismatch("map (object)", &other)),
             },
@@ -260,8 +265,14 @@ impl<'a> Reader<'a> {
     }
 
     pub(super) fn key(&mut self) -> Result<&'a str, CodecError> {
+        let bytes = self.key_bytes()?;
+        self.text(bytes)
+    }
+
+    /// A string key's bytes, not yet checked to be UTF-8.
+    pub(super) fn key_bytes(&mut self) -> Result<&'a [u8], CodecError> {
         match self.item()? {
-            Item::Str(s) => self.text(s),
+            Item::Str(s) => Ok(s),
             other => Err(self.mismatch("string key", &other)),
         }
     }

@@ -6,7 +6,8 @@ use crate::value::{Number, Type, Value};
 /// Encodes `value` as msgpack of type `ty`. Objects get every attribute of their
 /// type (null where the value has none) and nothing else.
 pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
-    let mut out = Vec::with_capacity(256);
+    // A resource's state is a few hundred bytes: one allocation holds most.
+    let mut out = Vec::with_capacity(1024);
     let mut path = Path::default();
     write_value(&mut out, value, ty, &mut path)?;
     Ok(out)
@@ -58,8 +59,8 @@ pub(super) fn write_value<'v>(out: &mut Vec<u8>, value: &'v Value, ty: &Type, pa
             let mut values = InOrder::new(m);
             for (name, attr_ty) in attrs {
                 write_str(out, name);
-                match values.find(name) {
-                    Some((name, attr)) => {
+                match values.find(name.as_bytes()) {
+                    Some((_, name, attr)) => {
                         path.0.push(Seg::Attr(Cow::Borrowed(&**name)));
                         write_value(out, attr, attr_ty, path)?;
                         path.0.pop();

@@ -178,17 +178,26 @@ fn attributes_decode_in_any_order_and_skipped_ones_are_null() {
     assert_eq!(decode_msgpack(&reversed, &ty).unwrap(), expected);
     assert_eq!(decode_msgpack(&in_order, &ty).unwrap(), expected);
     assert_eq!(decode_json(br#"{"c": "3", "a": "1"}"#, &ty, false).unwrap(), expected);
+    // A name given twice keeps its last value; an unknown or non-UTF-8 name is refused.
+    let repeated = [0x83, 0xa1, b'a', 0xa1, b'0', 0xa1, b'c', 0xa1, b'3', 0xa1, b'a', 0xa1, b'1'];
+    assert_eq!(decode_msgpack(&repeated, &ty).unwrap(), expected);
+    assert_eq!(decode_json(br#"{"a": "0", "c": "3", "a": "1"}"#, &ty, false).unwrap(), expected);
+    let unknown = [0x81, 0xa1, b'd', 0xc0];
+    assert_eq!(decode_msgpack(&unknown, &ty).unwrap_err().to_string(), "at the root: attribute \"d\" is not in the schema");
+    let not_utf8 = [0x81, 0xa1, 0xff, 0xc0];
+    assert_eq!(decode_msgpack(&not_utf8, &ty).unwrap_err().to_string(), "at the root: text is not valid UTF-8");
 }
 
 #[test]
 fn in_order_lookup_finds_every_name_whatever_the_order() {
     let map: NameMap<u8> = [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)].into();
     let mut names = InOrder::new(&map);
-    assert_eq!(names.find("a").map(|(_, v)| *v), Some(1));
-    assert_eq!(names.find("c").map(|(_, v)| *v), Some(3));
-    assert_eq!(names.find("b").map(|(_, v)| *v), Some(2), "behind the last match");
-    assert_eq!(names.find("bb"), None);
-    assert_eq!(names.find("a").map(|(_, v)| *v), Some(1));
+    let found = |names: &mut InOrder<u8>, name: &[u8]| names.find(name).map(|(index, known, v)| (index, known.to_string(), *v));
+    assert_eq!(found(&mut names, b"a"), Some((0, "a".into(), 1)));
+    assert_eq!(found(&mut names, b"c"), Some((2, "c".into(), 3)));
+    assert_eq!(found(&mut names, b"b"), Some((1, "b".into(), 2)), "behind the last match");
+    assert_eq!(found(&mut names, b"bb"), None);
+    assert_eq!(found(&mut names, b"a"), Some((0, "a".into(), 1)));
 }
 
 /// JSON state is read in one pass: a dynamic value may come before its type (cty
