@@ -64,7 +64,9 @@ impl ProviderService {
         F: Future<Output = T> + 's,
     {
         let cancel = self.stop.lock().unwrap_or_else(|p| p.into_inner()).child_token();
-        let ctx = OpContext { cancel, clock: self.clock.clone(), ..Default::default() };
+        // Named field by field: `..Default::default()` would build (and drop) a
+        // second token and clock for every call.
+        let ctx = OpContext { cancel, clock: self.clock.clone(), partial_state: Default::default(), warnings: Default::default() };
         let recorded = ctx.partial_state.clone();
         let request_id = self.requests.fetch_add(1, Ordering::Relaxed);
         let span = tracing::debug_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name, tf_req_id = request_id);
