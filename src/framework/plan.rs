@@ -27,20 +27,26 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: Value, config: &Value) -> 
     let mut state = proposed;
     let creating = prior.is_null();
     for attr in &schema.block.attributes {
-        let configured = config.get(attr.name);
+        let configured = config.get_at(attr.slot, attr.name);
         let planned = match (&attr.default, configured.is_null(), attr.mode) {
             (_, false, _) => configured.clone(),
             (Some(default), true, _) => default.clone(),
             (None, true, Mode::Computed | Mode::OptionalComputed) if creating => Value::Unknown,
-            (None, true, Mode::Computed | Mode::OptionalComputed) => prior.get(attr.name).clone(),
+            (None, true, Mode::Computed | Mode::OptionalComputed) => prior.get_at(attr.slot, attr.name).clone(),
             (None, true, _) => Value::Null,
         };
-        state.set(attr.name, planned);
+        state.set_at(attr.slot, attr.name, planned);
     }
     let requires_replace: Vec<AttributePath> = if creating {
         Vec::new()
     } else {
-        schema.block.attributes.iter().filter(|a| a.replace_on_change && state.get(a.name) != prior.get(a.name)).map(|a| AttributePath::root(a.name)).collect()
+        schema
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.replace_on_change && state.get_at(a.slot, a.name) != prior.get_at(a.slot, a.name))
+            .map(|a| AttributePath::root(a.name))
+            .collect()
     };
     let mut planned = Planned { state, requires_replace: Vec::new() };
     force_replacement(schema, config, &mut planned, requires_replace);
@@ -54,8 +60,8 @@ pub fn force_replacement(schema: &Schema, config: &Value, planned: &mut Planned,
         return;
     }
     for attr in schema.block.attributes.iter().filter(|a| a.is_computed()) {
-        if config.get(attr.name).is_null() && attr.default.is_none() {
-            planned.state.set(attr.name, Value::Unknown);
+        if config.get_at(attr.slot, attr.name).is_null() && attr.default.is_none() {
+            planned.state.set_at(attr.slot, attr.name, Value::Unknown);
         }
     }
     for reason in reasons {
@@ -73,8 +79,8 @@ pub fn config_from_state(schema: &Schema, state: &Value) -> Value {
             .block
             .attributes
             .iter()
-            .map(|a| (Name::Borrowed(a.name), if a.is_configurable() { state.get(a.name).clone() } else { Value::Null }))
-            .chain(schema.block.blocks.iter().map(|b| (Name::Borrowed(b.name), state.get(b.name).clone())))
+            .map(|a| (Name::Borrowed(a.name), if a.is_configurable() { state.get_at(a.slot, a.name).clone() } else { Value::Null }))
+            .chain(schema.block.blocks.iter().map(|b| (Name::Borrowed(b.name), state.get_at(b.slot, b.name).clone())))
             .collect(),
     )
 }

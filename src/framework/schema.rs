@@ -49,6 +49,10 @@ pub struct Attribute {
     /// What each field of an object-typed attribute (or of the objects of a
     /// list, set or map) means: the docs list them as a nested schema.
     pub field_descriptions: &'static [(&'static str, &'static str)],
+    /// Where an object of the block's type keeps this attribute: its index among
+    /// the block's names in name order (set by `Schema::new`). Lookups try it
+    /// first, so reading a value of the schema's type costs no search.
+    pub slot: usize,
 }
 
 impl Attribute {
@@ -63,6 +67,7 @@ impl Attribute {
             replace_on_change: false,
             validators: Vec::new(),
             field_descriptions: &[],
+            slot: 0,
         }
     }
 
@@ -136,6 +141,8 @@ pub struct NestedBlock {
     pub name: &'static str,
     pub nesting: Nesting,
     pub block: Block,
+    /// As `Attribute::slot`.
+    pub slot: usize,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -156,8 +163,22 @@ impl Block {
     }
 
     pub fn block(mut self, name: &'static str, nesting: Nesting, block: Block) -> Self {
-        self.blocks.push(NestedBlock { name, nesting, block });
+        self.blocks.push(NestedBlock { name, nesting, block, slot: 0 });
         self
+    }
+
+    /// Sets each attribute's and nested block's `slot`, in this block and below.
+    fn assign_slots(&mut self) {
+        let mut names: Vec<&str> = self.attributes.iter().map(|a| a.name).chain(self.blocks.iter().map(|b| b.name)).collect();
+        names.sort_unstable();
+        let slot = |name: &str| names.binary_search(&name).unwrap_or_default();
+        for attr in &mut self.attributes {
+            attr.slot = slot(attr.name);
+        }
+        for nested in &mut self.blocks {
+            nested.slot = slot(nested.name);
+            nested.block.assign_slots();
+        }
     }
 
     /// The object type of values in this block's shape.
@@ -189,7 +210,7 @@ impl Block {
         for attr in &self.attributes {
             // Built only for a diagnostic: most values pass, and a path allocates.
             let path = || at.clone().attribute(attr.name);
-            let value = value_of.get(attr.name);
+            let value = value_of.get_at(attr.slot, attr.name);
             match (attr.mode, value) {
                 // A planned state holds computed values: only the validators apply.
                 (_, v) if check == Check::ValuesOnly && (v.is_null() || !v.is_wholly_known()) => {}
@@ -212,7 +233,7 @@ impl Block {
             }
         }
         for nested in &self.blocks {
-            let value = value_of.get(nested.name);
+            let value = value_of.get_at(nested.slot, nested.name);
             let path = || at.clone().attribute(nested.name);
             match (nested.nesting, value) {
                 (Nesting::Single, v @ Value::Object(_)) => nested.block.check(v, &path(), check, diags),
@@ -238,7 +259,8 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn new(version: i64, block: Block) -> Self {
+    pub fn new(version: i64, mut block: Block) -> Self {
+        block.assign_slots();
         let value_type = block.value_type();
         Schema { version, block, value_type }
     }
@@ -304,6 +326,18 @@ mod tests {
         let diags = schema().validate(&config);
         let paths: Vec<String> = diags.iter().map(|d| d.path.clone().unwrap().to_string()).collect();
         assert_eq!(paths, ["name", "id", "inner.x"]);
+    }
+
+    #[test]
+    fn each_attribute_and_block_knows_where_a_value_of_the_schema_keeps_it() {
+        let schema = schema();
+        let Type::Object(fields) = schema.value_type() else { panic!("a block's type is an object") };
+        let names: Vec<&str> = fields.keys().map(|k| k.as_ref()).collect();
+        assert_eq!(names, ["id", "inner", "name"]);
+        let slots: Vec<(&str, usize)> =
+            schema.block.attributes.iter().map(|a| (a.name, a.slot)).chain(schema.block.blocks.iter().map(|b| (b.name, b.slot))).collect();
+        assert_eq!(slots, [("name", 2), ("id", 0), ("inner", 1)]);
+        assert_eq!(schema.block.blocks[0].block.attributes[0].slot, 0);
     }
 
     #[test]

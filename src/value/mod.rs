@@ -203,13 +203,34 @@ impl Value {
         }
     }
 
+    /// `get`, for a caller that knows the attribute's slot: its index among the
+    /// names of the object's type, in name order (`schema::Attribute::slot`).
+    pub fn get_at(&self, slot: usize, name: &str) -> &Value {
+        match self {
+            Value::Object(m) => m.get_at(slot, name).unwrap_or(&NULL),
+            _ => &NULL,
+        }
+    }
+
     /// Sets an attribute of an object (a null value becomes an empty object first).
     pub fn set(&mut self, name: impl Into<Name>, value: Value) {
+        self.set_in_slot(None, name.into(), value);
+    }
+
+    /// `set`, for a caller that knows the attribute's slot (see `get_at`).
+    pub fn set_at(&mut self, slot: usize, name: impl Into<Name>, value: Value) {
+        self.set_in_slot(Some(slot), name.into(), value);
+    }
+
+    fn set_in_slot(&mut self, slot: Option<usize>, name: Name, value: Value) {
         if !matches!(self, Value::Object(_)) {
             *self = Value::Object(NameMap::new());
         }
         if let Value::Object(m) = self {
-            m.insert(name.into(), value);
+            match slot {
+                Some(slot) => m.insert_at(slot, name, value),
+                None => m.insert(name, value),
+            };
         }
     }
 

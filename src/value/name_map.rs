@@ -23,6 +23,13 @@ impl<V> Default for NameMap<V> {
 /// not there, rare in a lookup, is then searched for its place.)
 const SCANNED: usize = 32;
 
+/// Whether an entry's name is `name`. A schema's names are static strings that its
+/// type and every value decoded with it share: the same address is the same name,
+/// without reading it.
+fn same_name(known: &str, name: &str) -> bool {
+    known.len() == name.len() && (known.as_ptr() == name.as_ptr() || known.as_bytes() == name.as_bytes())
+}
+
 impl<V> NameMap<V> {
     pub fn new() -> Self {
         Self::default()
@@ -39,18 +46,31 @@ impl<V> NameMap<V> {
     /// Where `name`'s entry is (Ok), or where it would go (Err).
     fn position(&self, name: &str) -> Result<usize, usize> {
         if self.0.len() <= SCANNED {
-            // A schema's names are static strings that its type and every value
-            // decoded with it share: the same address is the same name, unread.
-            let same = |(known, _): &(Name, V)| known.len() == name.len() && (known.as_ptr() == name.as_ptr() || known.as_bytes() == name.as_bytes());
-            if let Some(found) = self.0.iter().position(same) {
+            if let Some(found) = self.0.iter().position(|(known, _)| same_name(known, name)) {
                 return Ok(found);
             }
         }
         self.0.binary_search_by(|(known, _)| known.as_ref().cmp(name))
     }
 
+    /// Where `name`'s entry is, looked for first at `slot`: a caller that knows
+    /// where a map of its shape keeps the name (a schema's attribute in a value of
+    /// the schema's type) skips the scan.
+    fn position_at(&self, slot: usize, name: &str) -> Result<usize, usize> {
+        match self.0.get(slot) {
+            Some((known, _)) if same_name(known, name) => Ok(slot),
+            _ => self.position(name),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&V> {
         self.get_key_value(name).map(|(_, v)| v)
+    }
+
+    /// `get`, looking at `slot` first (see `position_at`).
+    pub fn get_at(&self, slot: usize, name: &str) -> Option<&V> {
+        let found = self.position_at(slot, name).ok()?;
+        Some(&self.0[found].1)
     }
 
     pub fn get_key_value(&self, name: &str) -> Option<(&Name, &V)> {
@@ -65,7 +85,18 @@ impl<V> NameMap<V> {
 
     /// Sets the entry of `name`, returning the value it replaced.
     pub fn insert(&mut self, name: Name, value: V) -> Option<V> {
-        match self.position(&name) {
+        let found = self.position(&name);
+        self.insert_found(found, name, value)
+    }
+
+    /// `insert`, looking at `slot` first (see `position_at`).
+    pub fn insert_at(&mut self, slot: usize, name: Name, value: V) -> Option<V> {
+        let found = self.position_at(slot, &name);
+        self.insert_found(found, name, value)
+    }
+
+    fn insert_found(&mut self, found: Result<usize, usize>, name: Name, value: V) -> Option<V> {
+        match found {
             Ok(found) => Some(std::mem::replace(&mut self.0[found].1, value)),
             Err(at) => {
                 self.0.insert(at, (name, value));
@@ -181,6 +212,15 @@ mod tests {
         assert_eq!(map.insert("a".into(), 9), Some(2));
         assert_eq!(map.iter().map(|(k, v)| (k.as_ref(), *v)).collect::<Vec<_>>(), [("a", 9), ("m", 4), ("z", 3)]);
         assert!(map.contains_key("z") && !map.contains_key("b"));
+    }
+
+    #[test]
+    fn a_slot_is_looked_at_first_and_a_wrong_slot_still_finds_the_name() {
+        let mut map: NameMap<u8> = [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)].into();
+        assert_eq!((map.get_at(1, "b"), map.get_at(0, "c"), map.get_at(9, "a"), map.get_at(1, "d")), (Some(&2), Some(&3), Some(&1), None));
+        assert_eq!(map.insert_at(1, "b".into(), 20), Some(2));
+        assert_eq!(map.insert_at(0, "bb".into(), 4), None, "a new name goes to its place in order");
+        assert_eq!(map.iter().map(|(k, v)| (k.as_ref(), *v)).collect::<Vec<_>>(), [("a", 1), ("b", 20), ("bb", 4), ("c", 3)]);
     }
 
     #[test]
