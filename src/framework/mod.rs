@@ -165,8 +165,9 @@ pub trait Resource: Send + Sync + 'static {
     /// holds it tainted, so the next apply deletes it (before creating its
     /// replacement, unless create_before_destroy). Called before `read`.
     fn refreshing_failed_create(&self, _state: &Value) {}
-    /// Reads the remote object; `Ok(None)` when it is gone.
-    async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics>;
+    /// Reads the remote object; `Ok(None)` when it is gone. It is given the current
+    /// state to keep: the new state is mostly the old one with what changed.
+    async fn read(&self, ctx: &OpContext, state: Value) -> Result<Option<Value>, Diagnostics>;
     async fn update(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> ApplyOutcome;
     async fn delete(&self, ctx: &OpContext, prior: &Value) -> Diagnostics;
     /// Builds the state stub for `terraform import`; Terraform reads it right after.

@@ -47,7 +47,7 @@ async fn refreshed<'a>(
     if private == FAILED_CREATE_PRIVATE {
         resource.refreshing_failed_create(&state);
     }
-    Ok(match resource.read(ctx, &state).await? {
+    Ok(match resource.read(ctx, state).await? {
         None => gone(),
         Some(new_state) => {
             let identity = identity_of(resource, &new_state).map_or(IdentityChange::Keep, IdentityChange::Set);

@@ -139,7 +139,7 @@ impl Resource for Notes {
         }
     }
 
-    async fn read(&self, _: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(&self, _: &OpContext, state: Value) -> Result<Option<Value>, Diagnostics> {
         let id = state.get("id").as_str().unwrap_or_default();
         Ok(self.store.lock().unwrap().get(id).map(|text| self.state(id, text, state.get("kind"))))
     }

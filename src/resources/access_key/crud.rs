@@ -192,9 +192,9 @@ impl Resource for AccessKeyResource {
     /// `refresh_last_used`; the user's tags one ListUserTags per user, only for a key
     /// that manages a description, or an import stub (no create_date: never read)
     /// that may adopt one.
-    async fn read(&self, ctx: &OpContext, state: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(&self, ctx: &OpContext, state: Value) -> Result<Option<Value>, Diagnostics> {
         let clients = self.clients.get()?;
-        let known = KeyModel::from_value(state);
+        let known = KeyModel::from_value(&state);
         let (Some(id), user) = (known.id, known.user) else {
             return Ok(None);
         };
@@ -219,7 +219,10 @@ impl Resource for AccessKeyResource {
             tracing::warn!(access_key_id = id, "the key is gone; removing it from state");
             return Ok(None);
         };
-        let mut new_state = KeyState(state.clone());
+        // The new state is the current one with what IAM says: what is still
+        // needed of the model is copied out before the state moves into it.
+        let (id, had_description) = (id.to_owned(), known.description.is_some());
+        let mut new_state = KeyState(state);
         new_state.set_metadata(key);
         match last_used {
             Some(Ok(used)) => new_state.set_last_used(Some(used)),
@@ -238,9 +241,9 @@ impl Resource for AccessKeyResource {
             None => clients.iam.user_tags_for_read(&key.user_name, &ctx.cancel).await,
         };
         match tags {
-            Ok(tags) => new_state.set_description(tags.get(id).map(String::as_str)),
+            Ok(tags) => new_state.set_description(tags.get(&id).map(String::as_str)),
             // An import stub has no description to lose: say what was not adopted.
-            Err(e) if known.description.is_none() => ctx.warnings.add(
+            Err(e) if !had_description => ctx.warnings.add(
                 "Description not read",
                 format!("The tags of the user of access key {id} could not be read, so a description it has is not imported: {e}."),
             ),

@@ -383,11 +383,11 @@ mod against_a_fake_iam {
         })
         .await;
         let state = Value::object([("id", Value::string("AKIAFAKE000000000NEW")), ("user", Value::string("bob")), ("secret", Value::string("kept"))]);
-        let read = resource.read(&OpContext::default(), &state).await.unwrap().unwrap();
+        let read = resource.read(&OpContext::default(), state.clone()).await.unwrap().unwrap();
         assert_eq!(read.get("status"), &Value::string("Expired"));
         assert_eq!(read.get("secret"), &Value::string("kept"), "secrets carry over from state");
         let mut gone = state.clone();
         gone.set("user", Value::string("ghost"));
-        assert_eq!(resource.read(&OpContext::default(), &gone).await.unwrap(), None);
+        assert_eq!(resource.read(&OpContext::default(), gone).await.unwrap(), None);
     }
 }
