@@ -167,11 +167,11 @@ impl Block {
         self
     }
 
-    /// Sets each attribute's and nested block's `slot`, in this block and below.
+    /// Sets each attribute's and nested block's `slot`, in this block and below: its
+    /// index in the block's value type, the one order every value of it keeps.
     fn assign_slots(&mut self) {
-        let mut names: Vec<&str> = self.attributes.iter().map(|a| a.name).chain(self.blocks.iter().map(|b| b.name)).collect();
-        names.sort_unstable();
-        let slot = |name: &str| names.binary_search(&name).unwrap_or_default();
+        let Type::Object(fields) = self.value_type() else { return };
+        let slot = |name: &str| fields.keys().position(|known| known == name).unwrap_or_default();
         for attr in &mut self.attributes {
             attr.slot = slot(attr.name);
         }
