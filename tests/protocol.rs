@@ -45,6 +45,24 @@ async fn handshake_line_is_go_plugin_format_and_the_only_stdout() {
     assert_eq!(rest, "", "stdout after the handshake line");
 }
 
+/// A client that speaks another protocol (tfplugin5, say) is told Unimplemented, as
+/// a gRPC server answers, and the connection goes on serving the services it has.
+#[tokio::test]
+async fn a_service_the_plugin_does_not_serve_is_unimplemented() {
+    let plugin = launch();
+    let channel = connect(&plugin, ClientAuth::Certificate(&plugin.identity)).await.unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.unwrap();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/tfplugin5.Provider/GetSchema");
+    let status = grpc.unary::<(), (), _>(tonic::Request::new(()), path, tonic_prost::ProstCodec::default()).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+    grpc.ready().await.unwrap();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/tfplugin6.Provider/NoSuchMethod");
+    let status = grpc.unary::<(), (), _>(tonic::Request::new(()), path, tonic_prost::ProstCodec::default()).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+    assert!(schema_call(channel).await.unwrap().resource_schemas.contains_key("iamkey_access_key"));
+}
+
 #[test]
 fn without_the_magic_cookie_it_explains_and_exits_1() {
     let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-iamkey")).env_remove(COOKIE.0).output().unwrap();

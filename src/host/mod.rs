@@ -16,7 +16,7 @@ use std::time::Duration;
 use base64::Engine;
 use tokio_util::sync::CancellationToken;
 
-use crate::protocol::{goplugin, server::ProviderService};
+use crate::protocol::{goplugin, routes::PluginServices, server::ProviderService};
 use conn::Listener;
 
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -188,14 +188,14 @@ async fn run_grpc(
 ) -> Result<(), HostError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
-    tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(provider.into_server())
-        .add_service(goplugin::broker(shutdown.clone()))
-        .add_service(goplugin::controller(on_controller_shutdown))
-        .add_service(goplugin::stdio(shutdown.clone()))
-        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned())
-        .await?;
+    let services = PluginServices {
+        health: health_service,
+        provider: provider.into_server(),
+        broker: goplugin::broker(shutdown.clone()),
+        controller: goplugin::controller(on_controller_shutdown),
+        stdio: goplugin::stdio(shutdown.clone()),
+    };
+    tonic::transport::Server::builder().serve_with_incoming_shutdown(services, incoming, shutdown.clone().cancelled_owned()).await?;
     Ok(())
 }
 

@@ -62,16 +62,21 @@ impl wire::grpc_stdio_server::GrpcStdio for Stdio {
     }
 }
 
-pub fn broker(shutdown: CancellationToken) -> wire::grpc_broker_server::GrpcBrokerServer<Broker> {
-    wire::grpc_broker_server::GrpcBrokerServer::new(Broker { shutdown })
+/// The generated servers of the three services.
+pub type BrokerServer = wire::grpc_broker_server::GrpcBrokerServer<Broker>;
+pub type ControllerServer = wire::grpc_controller_server::GrpcControllerServer<Controller>;
+pub type StdioServer = wire::grpc_stdio_server::GrpcStdioServer<Stdio>;
+
+pub fn broker(shutdown: CancellationToken) -> BrokerServer {
+    BrokerServer::new(Broker { shutdown })
 }
 
-pub fn controller(shutdown: CancellationToken) -> wire::grpc_controller_server::GrpcControllerServer<Controller> {
-    wire::grpc_controller_server::GrpcControllerServer::new(Controller { shutdown })
+pub fn controller(shutdown: CancellationToken) -> ControllerServer {
+    ControllerServer::new(Controller { shutdown })
 }
 
-pub fn stdio(shutdown: CancellationToken) -> wire::grpc_stdio_server::GrpcStdioServer<Stdio> {
-    wire::grpc_stdio_server::GrpcStdioServer::new(Stdio { shutdown })
+pub fn stdio(shutdown: CancellationToken) -> StdioServer {
+    StdioServer::new(Stdio { shutdown })
 }
 
 /// Client stubs, for the protocol tests that play Terraform's part.

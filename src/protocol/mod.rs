@@ -4,12 +4,14 @@
 //! through `testing`). `codec` turns msgpack/JSON into the value model and back;
 //! `convert` and `respond` hold one converter per message; `server` is the thin
 //! gRPC service, the one module that calls into the framework server;
-//! `unsupported` answers the RPCs of features this provider does not have.
+//! `unsupported` answers the RPCs of features this provider does not have;
+//! `routes` sends each call to its service.
 
 pub mod codec;
 mod convert;
 pub mod goplugin;
 mod respond;
+pub mod routes;
 mod serve;
 pub mod server;
 mod unsupported;
