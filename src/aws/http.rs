@@ -121,7 +121,58 @@ impl fmt::Debug for ProviderHttpClient {
 
 /// Every certificate of a PEM bundle decodes and parses as rustls will use it, and
 /// there is at least one; the error says which certificate (counting from 1) is bad.
+///
+/// A bundle of canonical PEM certificates (the system's, most corporate ones) is
+/// split at `memchr`'s speed and decoded with the `base64` crate's table-driven
+/// decoder, to the same bytes as rustls's constant-time one: Debian's 144
+/// certificates take 2.8M instructions instead of 8.5M (a plan of 500 keys, 165M).
+/// Any other bundle, and any certificate that fails, is judged by rustls's own
+/// parser, which is the one the SDK uses and whose errors are reported.
 pub(crate) fn check_ca_bundle(pem: &[u8]) -> Result<(), String> {
+    match canonical_certificates(pem) {
+        Some(ders) if ders.iter().all(|der| webpki::anchor_from_trusted_cert(der).is_ok()) => Ok(()),
+        _ => check_as_rustls_parses(pem),
+    }
+}
+
+/// The certificates of a bundle made only of canonical PEM certificates: lines
+/// ending in `\n` (no `\r`), each section exactly `-----BEGIN CERTIFICATE-----`,
+/// lines of standard base64 and `-----END CERTIFICATE-----`, other text only between
+/// sections and never starting with `-----`. None for anything else, or when the
+/// bundle holds no certificate or one does not decode.
+fn canonical_certificates(pem: &[u8]) -> Option<Vec<CertificateDer<'static>>> {
+    use base64::Engine;
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    // rustls also ends a line at `\r`, which could start a section inside a line.
+    if memchr::memchr(b'\r', pem).is_some() {
+        return None;
+    }
+    let mut certificates = Vec::new();
+    let mut body: Option<Vec<u8>> = None;
+    let mut start = 0;
+    let line_ends = memchr::memchr_iter(b'\n', pem).chain(std::iter::once(pem.len()));
+    for end in line_ends {
+        let line = &pem[start..end];
+        start = end + 1;
+        match body.as_mut() {
+            None if line == BEGIN => body = Some(Vec::with_capacity(2048)),
+            None if line.starts_with(b"-----") => return None,
+            None => {}
+            Some(text) if line == END => {
+                let der = base64::engine::general_purpose::STANDARD.decode(&*text).ok()?;
+                certificates.push(CertificateDer::from(der));
+                body = None;
+            }
+            // Whatever is not base64 (a marker, a space) fails the decoding above.
+            Some(text) => text.extend_from_slice(line),
+        }
+    }
+    (body.is_none() && !certificates.is_empty()).then_some(certificates)
+}
+
+/// `check_ca_bundle` by rustls's PEM parser, as the SDK parses the bundle.
+fn check_as_rustls_parses(pem: &[u8]) -> Result<(), String> {
     let mut count = 0;
     for (index, certificate) in CertificateDer::pem_slice_iter(pem).enumerate() {
         let number = index + 1;
@@ -158,6 +209,38 @@ pub(crate) mod tests {
         let error = check_ca_bundle(format!("{not_x509}{}", certificate_pem()).as_bytes()).unwrap_err();
         assert!(error.starts_with("certificate 1 is not a valid X.509 certificate"), "{error}");
         assert_eq!(check_ca_bundle(b"not a certificate"), Err("holds no PEM certificate".into()));
+    }
+
+    #[test]
+    fn a_canonical_bundle_is_decoded_by_the_fast_path() {
+        let bundle = format!("# comment\n{}\n{}", certificate_pem(), certificate_pem());
+        assert_eq!(canonical_certificates(bundle.as_bytes()).map(|ders| ders.len()), Some(2));
+        assert_eq!(canonical_certificates(bundle.replace('\n', "\r\n").as_bytes()), None);
+    }
+
+    /// Whatever a bundle holds, the check answers as rustls's parser judges it: the
+    /// fast path never passes a bundle the SDK would panic on. Each variant of a
+    /// bundle changes one byte (or inserts one) into a character PEM treats specially.
+    #[test]
+    fn the_check_agrees_with_rustls_on_every_variant_of_a_bundle() {
+        let bundle = format!("text\n{}{}", certificate_pem(), certificate_pem()).into_bytes();
+        let specials = [b' ', b'\t', b'\r', b'\n', b'=', b'-', b'A', b'/', b'#', 0xff];
+        let mut variants = vec![bundle.clone(), bundle[..bundle.len() - 30].to_vec()];
+        for at in (0..bundle.len()).step_by(3) {
+            for &special in &specials {
+                let mut replaced = bundle.clone();
+                replaced[at] = special;
+                let mut inserted = bundle.clone();
+                inserted.insert(at, special);
+                variants.extend([replaced, inserted]);
+            }
+        }
+        let mut fast = 0;
+        for variant in &variants {
+            fast += usize::from(canonical_certificates(variant).is_some());
+            assert_eq!(check_ca_bundle(variant), check_as_rustls_parses(variant), "{}", String::from_utf8_lossy(variant));
+        }
+        assert!(fast > variants.len() / 20, "the fast path took {fast} of {} variants", variants.len());
     }
 
     use std::sync::atomic::{AtomicUsize, Ordering};
