@@ -199,6 +199,12 @@ impl Block {
         self.attributes.iter().find(|a| a.name == name)
     }
 
+    /// The slot of an attribute or nested block of this block (see `Attribute::slot`).
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        let nested = || self.blocks.iter().find(|b| b.name == name).map(|b| b.slot);
+        self.attribute_named(name).map(|a| a.slot).or_else(nested)
+    }
+
     /// Checks a configuration against this block: required attributes, computed-only
     /// attributes left unset, and each attribute's validators. Unknown values are
     /// skipped: they are checked again once known.

@@ -103,41 +103,25 @@ pub(super) struct KeyValues<'v> {
 }
 
 impl<'v> KeyValues<'v> {
-    /// Read in one pass over the attributes: a plan builds several views of its
-    /// three values, and a lookup per field cost more than the rules themselves.
+    /// Read by slot (`Value::get_at`): a plan builds several views of its three
+    /// values, and a lookup per field cost more than the rules themselves.
     pub(super) fn of(value: &'v Value) -> Self {
-        let null = &Value::Null; // a constant, promoted to 'static
-        let mut view = KeyValues {
-            id: null,
-            user: null,
-            allow_root_key: null,
-            create_date: null,
-            pgp_key: null,
-            secret_destination: null,
-            ses_smtp_regions: null,
-            secret: null,
-            encrypted_secret: null,
-            secret_destination_version: null,
-            rotation_keepers: null,
-            rotation_after_days: null,
-        };
-        for (name, attribute) in value.as_map().into_iter().flatten() {
-            match name.as_ref() {
-                "id" => view.id = attribute,
-                "user" => view.user = attribute,
-                ALLOW_ROOT_KEY => view.allow_root_key = attribute,
-                "create_date" => view.create_date = attribute,
-                "pgp_key" => view.pgp_key = attribute,
-                "secret_destination" => view.secret_destination = attribute,
-                "ses_smtp_regions" => view.ses_smtp_regions = attribute,
-                "secret" => view.secret = attribute,
-                "encrypted_secret" => view.encrypted_secret = attribute,
-                "secret_destination_version" => view.secret_destination_version = attribute,
-                "rotation" => (view.rotation_keepers, view.rotation_after_days) = (attribute.get("keepers"), attribute.get("after_days")),
-                _ => {}
-            }
+        let slots = &*KEY_VALUE_SLOTS;
+        let rotation = value.get_at(slots.rotation, "rotation");
+        KeyValues {
+            id: value.get_at(slots.id, "id"),
+            user: value.get_at(slots.user, "user"),
+            allow_root_key: value.get_at(slots.allow_root_key, ALLOW_ROOT_KEY),
+            create_date: value.get_at(slots.create_date, "create_date"),
+            pgp_key: value.get_at(slots.pgp_key, "pgp_key"),
+            secret_destination: value.get_at(slots.secret_destination, "secret_destination"),
+            ses_smtp_regions: value.get_at(slots.ses_smtp_regions, "ses_smtp_regions"),
+            secret: value.get_at(slots.secret, "secret"),
+            encrypted_secret: value.get_at(slots.encrypted_secret, "encrypted_secret"),
+            secret_destination_version: value.get_at(slots.secret_destination_version, "secret_destination_version"),
+            rotation_keepers: rotation.get("keepers"),
+            rotation_after_days: rotation.get("after_days"),
         }
-        view
     }
 
     /// Whether the provider ever held this key's secret: in clear, encrypted to
@@ -146,6 +130,40 @@ impl<'v> KeyValues<'v> {
         [self.secret, self.encrypted_secret, self.secret_destination_version].iter().any(|v| !v.is_null())
     }
 }
+
+/// Where the attributes `KeyValues` reads sit in a value of the key's schema type.
+struct KeyValueSlots {
+    id: usize,
+    user: usize,
+    allow_root_key: usize,
+    create_date: usize,
+    pgp_key: usize,
+    secret_destination: usize,
+    ses_smtp_regions: usize,
+    secret: usize,
+    encrypted_secret: usize,
+    secret_destination_version: usize,
+    rotation: usize,
+}
+
+static KEY_VALUE_SLOTS: std::sync::LazyLock<KeyValueSlots> = std::sync::LazyLock::new(|| {
+    let block = super::schema::schema().block;
+    // A name the schema lacked would get no slot, and `get_at` would look it up by name.
+    let slot = |name: &str| block.slot_of(name).unwrap_or(usize::MAX);
+    KeyValueSlots {
+        id: slot("id"),
+        user: slot("user"),
+        allow_root_key: slot(ALLOW_ROOT_KEY),
+        create_date: slot("create_date"),
+        pgp_key: slot("pgp_key"),
+        secret_destination: slot("secret_destination"),
+        ses_smtp_regions: slot("ses_smtp_regions"),
+        secret: slot("secret"),
+        encrypted_secret: slot("encrypted_secret"),
+        secret_destination_version: slot("secret_destination_version"),
+        rotation: slot("rotation"),
+    }
+});
 
 /// The secret attributes a plan knows: each pair of values (clear, encrypted) is
 /// a value or unknown, or null where that form of the secret is not kept.
