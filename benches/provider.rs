@@ -422,9 +422,9 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
     report.push(format!("## Fleet scale: {n} keys over {users} users (provider CPU from outside; calls; latency; throttling)\n"));
     report.push(format!("Provider CPU is measured from outside: Terraform runs each provider (iamkey and the Go null provider) as the child of a wrapper (the bench binary) that records getrusage of the provider process at its exit, in microseconds, summed over the launches of one plan; medians of {CPU_REPEATS} plans each, iamkey's and the null provider's taking turns.\n"));
     report.push("| figure | iamkey | Go null provider | ratio | target |\n|---|---|---|---|---|".into());
-    report.push(format!("| provider CPU per resource, plan -refresh=false | {own_plan:.3} ms | {null_plan:.3} ms | {:.2}× | ≤ 0.25× |", own_plan / null_plan));
+    report.push(format!("| provider CPU per resource, plan -refresh=false | {own_plan:.3} ms | {null_plan:.3} ms | {:.3}× | ≤ 0.25× |", own_plan / null_plan));
     report.push(format!(
-        "| provider CPU per resource, plan (refresh) | {own_refresh:.3} ms | {null_refresh:.3} ms | {:.2}× | ≤ 0.5× |",
+        "| provider CPU per resource, plan (refresh) | {own_refresh:.3} ms | {null_refresh:.3} ms | {:.3}× | ≤ 0.5× |",
         own_refresh / null_refresh
     ));
     report.push(format!("| IAM calls per default refresh | {calls} | 0 | {users} users | ≤ {users} |"));
@@ -443,10 +443,10 @@ fn fleet(n: usize, scratch: &Path, rc: &Path, null_provider: &Path, report: &mut
     report.push("| provider settings | operation | outcome | requests accepted | requests throttled | wall | ÷ rate-limit time (target ≤ 1.3×) | wall without a rate limit | added ÷ rate-limit time (proposed) | orphaned keys |\n|---|---|---|---|---|---|---|---|---|---|".into());
     report.extend(rows);
     if own_plan / null_plan > 0.25 {
-        misses.push(format!("provider CPU per resource, plan -refresh=false: {:.2}× the null provider's > 0.25×", own_plan / null_plan));
+        misses.push(format!("provider CPU per resource, plan -refresh=false: {:.3}× the null provider's > 0.25×", own_plan / null_plan));
     }
     if own_refresh / null_refresh > 0.5 {
-        misses.push(format!("provider CPU per resource, plan (refresh): {:.2}× the null provider's > 0.5×", own_refresh / null_refresh));
+        misses.push(format!("provider CPU per resource, plan (refresh): {:.3}× the null provider's > 0.5×", own_refresh / null_refresh));
     }
     if calls > users {
         misses.push(format!("refresh of {n} keys made {calls} IAM calls for {users} users"));
