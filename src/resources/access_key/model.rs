@@ -107,18 +107,18 @@ impl<'v> KeyValues<'v> {
     /// values, and a lookup per field cost more than the rules themselves.
     pub(super) fn of(value: &'v Value) -> Self {
         let slots = &*KEY_VALUE_SLOTS;
-        let rotation = value.get_at(slots.rotation, "rotation");
+        let rotation = slots.rotation.of(value);
         KeyValues {
-            id: value.get_at(slots.id, "id"),
-            user: value.get_at(slots.user, "user"),
-            allow_root_key: value.get_at(slots.allow_root_key, ALLOW_ROOT_KEY),
-            create_date: value.get_at(slots.create_date, "create_date"),
-            pgp_key: value.get_at(slots.pgp_key, "pgp_key"),
-            secret_destination: value.get_at(slots.secret_destination, "secret_destination"),
-            ses_smtp_regions: value.get_at(slots.ses_smtp_regions, "ses_smtp_regions"),
-            secret: value.get_at(slots.secret, "secret"),
-            encrypted_secret: value.get_at(slots.encrypted_secret, "encrypted_secret"),
-            secret_destination_version: value.get_at(slots.secret_destination_version, "secret_destination_version"),
+            id: slots.id.of(value),
+            user: slots.user.of(value),
+            allow_root_key: slots.allow_root_key.of(value),
+            create_date: slots.create_date.of(value),
+            pgp_key: slots.pgp_key.of(value),
+            secret_destination: slots.secret_destination.of(value),
+            ses_smtp_regions: slots.ses_smtp_regions.of(value),
+            secret: slots.secret.of(value),
+            encrypted_secret: slots.encrypted_secret.of(value),
+            secret_destination_version: slots.secret_destination_version.of(value),
             rotation_keepers: rotation.get("keepers"),
             rotation_after_days: rotation.get("after_days"),
         }
@@ -131,25 +131,37 @@ impl<'v> KeyValues<'v> {
     }
 }
 
+/// An attribute of the key's schema and its slot in a value of the schema's type.
+struct Slot {
+    at: usize,
+    name: &'static str,
+}
+
+impl Slot {
+    fn of<'v>(&self, value: &'v Value) -> &'v Value {
+        value.get_at(self.at, self.name)
+    }
+}
+
 /// Where the attributes `KeyValues` reads sit in a value of the key's schema type.
 struct KeyValueSlots {
-    id: usize,
-    user: usize,
-    allow_root_key: usize,
-    create_date: usize,
-    pgp_key: usize,
-    secret_destination: usize,
-    ses_smtp_regions: usize,
-    secret: usize,
-    encrypted_secret: usize,
-    secret_destination_version: usize,
-    rotation: usize,
+    id: Slot,
+    user: Slot,
+    allow_root_key: Slot,
+    create_date: Slot,
+    pgp_key: Slot,
+    secret_destination: Slot,
+    ses_smtp_regions: Slot,
+    secret: Slot,
+    encrypted_secret: Slot,
+    secret_destination_version: Slot,
+    rotation: Slot,
 }
 
 static KEY_VALUE_SLOTS: std::sync::LazyLock<KeyValueSlots> = std::sync::LazyLock::new(|| {
     let block = super::schema::schema().block;
     // A name the schema lacked would get no slot, and `get_at` would look it up by name.
-    let slot = |name: &str| block.slot_of(name).unwrap_or(usize::MAX);
+    let slot = |name: &'static str| Slot { at: block.slot_of(name).unwrap_or(usize::MAX), name };
     KeyValueSlots {
         id: slot("id"),
         user: slot("user"),
