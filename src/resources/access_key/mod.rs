@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::framework::schema::Schema;
 use crate::resources::Clients;
+use crate::value::Value;
 use schema::{identity_schema, schema};
 pub use schema::{parse_import_id, validate_description, validate_status, validate_user_name};
 
@@ -36,6 +37,8 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 
 pub struct AccessKeyResource {
     schema: Schema,
+    /// Where the plan rules' attributes sit in values of `schema`'s type.
+    key_slots: model::KeyValueSlots,
     identity_schema: Schema,
     clients: Arc<Clients>,
     /// Fingerprints of the configurations of the existing objects planned by this
@@ -53,13 +56,20 @@ pub struct AccessKeyResource {
 
 impl AccessKeyResource {
     pub fn new(clients: Arc<Clients>) -> Self {
+        let schema = schema();
         AccessKeyResource {
-            schema: schema(),
+            key_slots: model::KeyValueSlots::new(&schema.block),
+            schema,
             identity_schema: identity_schema(),
             clients,
             planned_existing: Mutex::default(),
             fingerprints: RandomState::new(),
             leaving: Mutex::default(),
         }
+    }
+
+    /// A key's attributes as the plan rules read them.
+    fn view<'v>(&self, value: &'v Value) -> model::KeyValues<'v> {
+        model::KeyValues::of(value, &self.key_slots)
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::aws::destination::Destination;
 use crate::aws::iam::{KeyMetadata, LastUsed};
+use crate::framework::schema::Block;
 use crate::value::Value;
 
 use super::schema::destination_of;
@@ -105,8 +106,7 @@ pub(super) struct KeyValues<'v> {
 impl<'v> KeyValues<'v> {
     /// Read by slot (`Value::get_at`): a plan builds several views of its three
     /// values, and a lookup per field cost more than the rules themselves.
-    pub(super) fn of(value: &'v Value) -> Self {
-        let slots = &*KEY_VALUE_SLOTS;
+    pub(super) fn of(value: &'v Value, slots: &KeyValueSlots) -> Self {
         let rotation = slots.rotation.of(value);
         KeyValues {
             id: slots.id.of(value),
@@ -144,7 +144,7 @@ impl Slot {
 }
 
 /// Where the attributes `KeyValues` reads sit in a value of the key's schema type.
-struct KeyValueSlots {
+pub(super) struct KeyValueSlots {
     id: Slot,
     user: Slot,
     allow_root_key: Slot,
@@ -158,24 +158,26 @@ struct KeyValueSlots {
     rotation: Slot,
 }
 
-static KEY_VALUE_SLOTS: std::sync::LazyLock<KeyValueSlots> = std::sync::LazyLock::new(|| {
-    let block = super::schema::schema().block;
-    // A name the schema lacked would get no slot, and `get_at` would look it up by name.
-    let slot = |name: &'static str| Slot { at: block.slot_of(name).unwrap_or(usize::MAX), name };
-    KeyValueSlots {
-        id: slot("id"),
-        user: slot("user"),
-        allow_root_key: slot(ALLOW_ROOT_KEY),
-        create_date: slot("create_date"),
-        pgp_key: slot("pgp_key"),
-        secret_destination: slot("secret_destination"),
-        ses_smtp_regions: slot("ses_smtp_regions"),
-        secret: slot("secret"),
-        encrypted_secret: slot("encrypted_secret"),
-        secret_destination_version: slot("secret_destination_version"),
-        rotation: slot("rotation"),
+impl KeyValueSlots {
+    /// The slots `schema` (the key's) gave these attributes.
+    pub(super) fn new(schema: &Block) -> Self {
+        // A name the schema lacked would get no slot, and `get_at` would look it up by name.
+        let slot = |name: &'static str| Slot { at: schema.slot_of(name).unwrap_or(usize::MAX), name };
+        KeyValueSlots {
+            id: slot("id"),
+            user: slot("user"),
+            allow_root_key: slot(ALLOW_ROOT_KEY),
+            create_date: slot("create_date"),
+            pgp_key: slot("pgp_key"),
+            secret_destination: slot("secret_destination"),
+            ses_smtp_regions: slot("ses_smtp_regions"),
+            secret: slot("secret"),
+            encrypted_secret: slot("encrypted_secret"),
+            secret_destination_version: slot("secret_destination_version"),
+            rotation: slot("rotation"),
+        }
     }
-});
+}
 
 /// The secret attributes a plan knows: each pair of values (clear, encrypted) is
 /// a value or unknown, or null where that form of the secret is not kept.
@@ -277,11 +279,12 @@ mod tests {
     fn the_plan_view_keeps_unknown_apart_from_null_and_reads_rotation_inside_its_block() {
         let mut planned = Value::object([("id", Value::Unknown), ("user", Value::Null)]);
         planned.set("rotation", Value::object([("after_days", Value::Number(crate::value::Number::Int(30))), ("keepers", Value::Null)]));
-        let key = KeyValues::of(&planned);
+        let slots = KeyValueSlots::new(&super::super::schema::schema().block);
+        let key = KeyValues::of(&planned, &slots);
         assert_eq!((key.id, key.user, key.rotation_after_days.as_i64()), (&Value::Unknown, &Value::Null, Some(30)));
         assert!(!key.secret_was_delivered());
         planned.set("encrypted_secret", Value::string("wcBMA"));
-        assert!(KeyValues::of(&planned).secret_was_delivered(), "a secret encrypted to pgp_key was delivered");
+        assert!(KeyValues::of(&planned, &slots).secret_was_delivered(), "a secret encrypted to pgp_key was delivered");
         let mut plan = planned.clone();
         KeyPlan(&mut plan).set_secret(PlannedSecret { clear: Value::Null, encrypted: Value::Unknown, destination_version: Value::Null, regional: false });
         assert_eq!(

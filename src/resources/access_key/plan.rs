@@ -150,7 +150,7 @@ impl AccessKeyResource {
     /// Rotation: a key past `rotation.after_days`, or a change of
     /// `rotation.keepers`, is replaced.
     pub(super) fn reasons_to_replace(&self, ctx: &OpContext, prior: &Value, planned: &Value) -> Vec<AttributePath> {
-        let (prior, planned) = (KeyValues::of(prior), KeyValues::of(planned));
+        let (prior, planned) = (self.view(prior), self.view(planned));
         let mut reasons = Vec::new();
         // The secret is delivered once, when the key is made: a new way of delivering
         // it needs a new key. A key whose secret was never known here (imported)
@@ -182,7 +182,7 @@ impl AccessKeyResource {
     /// Secrets in clear or encrypted: which of the two pairs stays null is known
     /// at plan time whenever `pgp_key` is.
     pub(super) fn plan_secret_attributes(&self, prior: &Value, config: &Value, planned: &mut Value) {
-        let (before, wanted, after) = (KeyValues::of(prior), KeyValues::of(config), KeyValues::of(planned));
+        let (before, wanted, after) = (self.view(prior), self.view(config), self.view(planned));
         if !prior.is_null() && after.id == before.id {
             // In place, only the regional passwords can change: derived from the
             // secret in state (check_plan refuses the change when it is not there).
@@ -216,7 +216,7 @@ impl AccessKeyResource {
                 if !planned.is_null() {
                     planned_existing.insert(fingerprint);
                 }
-                let (prior, planned) = (KeyValues::of(prior), KeyValues::of(planned));
+                let (prior, planned) = (self.view(prior), self.view(planned));
                 let mut diags = regions_change_needs_secret(&prior, &planned);
                 diags.extend(delivery_change_without_secret(&prior, &planned));
                 return diags;
@@ -225,7 +225,7 @@ impl AccessKeyResource {
                 return Diagnostics::new(); // the new half of a replacement
             }
         }
-        let (wanted, configured) = (KeyValues::of(planned), KeyValues::of(config));
+        let (wanted, configured) = (self.view(planned), self.view(config));
         let user = match (wanted.user, configured.user) {
             (Value::String(user), _) => Some(user.clone()),
             // No user: the caller's own key, whose name the plan can show.

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use super::model::KeyValues;
 use super::plan::delivery_change_without_secret;
 use super::schema::*;
 use super::*;
@@ -148,13 +147,13 @@ fn a_new_pgp_key_or_destination_replaces_a_key_whose_secret_was_delivered_and_on
         planned.set("pgp_key", Value::string("k"));
         let reasons = resource.reasons_to_replace(&ctx, &prior, &planned);
         assert_eq!(reasons, if delivered { vec![AttributePath::root("pgp_key")] } else { vec![] }, "{prior:?}");
-        let warnings = delivery_change_without_secret(&KeyValues::of(&prior), &KeyValues::of(&planned));
+        let warnings = delivery_change_without_secret(&resource.view(&prior), &resource.view(&planned));
         assert_eq!(warnings.iter().count(), usize::from(!delivered), "{prior:?}");
     }
     let mut planned = imported.clone();
     planned.set("secret_destination", Value::object([("ssm_parameter_name", Value::string("/k"))]));
     assert!(resource.reasons_to_replace(&ctx, &imported, &planned).is_empty());
-    let warning = delivery_change_without_secret(&KeyValues::of(&imported), &KeyValues::of(&planned));
+    let warning = delivery_change_without_secret(&resource.view(&imported), &resource.view(&planned));
     let warning = warning.first().unwrap();
     assert_eq!(warning.summary, "No secret to deliver for this key");
     assert!(warning.detail.contains("secret_destination is recorded and nothing is written there"), "{}", warning.detail);
