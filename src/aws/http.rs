@@ -129,18 +129,18 @@ impl fmt::Debug for ProviderHttpClient {
 /// Any other bundle, and any certificate that fails, is judged by rustls's own
 /// parser, which is the one the SDK uses and whose errors are reported.
 pub(crate) fn check_ca_bundle(pem: &[u8]) -> Result<(), String> {
-    match canonical_certificates(pem) {
-        Some(ders) if ders.iter().all(|der| webpki::anchor_from_trusted_cert(der).is_ok()) => Ok(()),
-        _ => check_as_rustls_parses(pem),
+    match canonical_anchors(pem) {
+        Some(_) => Ok(()),
+        None => check_as_rustls_parses(pem),
     }
 }
 
-/// The certificates of a bundle made only of canonical PEM certificates: lines
-/// ending in `\n` (no `\r`), each section exactly `-----BEGIN CERTIFICATE-----`,
-/// lines of standard base64 and `-----END CERTIFICATE-----`, other text only between
-/// sections and never starting with `-----`. None for anything else, or when the
-/// bundle holds no certificate or one does not decode.
-fn canonical_certificates(pem: &[u8]) -> Option<Vec<CertificateDer<'static>>> {
+/// How many certificates a bundle made only of canonical PEM certificates holds,
+/// each decoded and parsed as a trust anchor: lines ending in `\n` (no `\r`), each
+/// section exactly `-----BEGIN CERTIFICATE-----`, lines of standard base64 and
+/// `-----END CERTIFICATE-----`, other text only between sections and never starting
+/// with `-----`. None for anything else, for no certificate, or for one that fails.
+fn canonical_anchors(pem: &[u8]) -> Option<usize> {
     use base64::Engine;
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     const END: &[u8] = b"-----END CERTIFICATE-----";
@@ -148,27 +148,28 @@ fn canonical_certificates(pem: &[u8]) -> Option<Vec<CertificateDer<'static>>> {
     if memchr::memchr(b'\r', pem).is_some() {
         return None;
     }
-    let mut certificates = Vec::new();
-    let mut body: Option<Vec<u8>> = None;
+    let (mut count, mut in_section) = (0, false);
+    let (mut base64, mut der) = (Vec::new(), Vec::new());
     let mut start = 0;
-    let line_ends = memchr::memchr_iter(b'\n', pem).chain(std::iter::once(pem.len()));
-    for end in line_ends {
+    for end in memchr::memchr_iter(b'\n', pem).chain(std::iter::once(pem.len())) {
         let line = &pem[start..end];
         start = end + 1;
-        match body.as_mut() {
-            None if line == BEGIN => body = Some(Vec::with_capacity(2048)),
-            None if line.starts_with(b"-----") => return None,
-            None => {}
-            Some(text) if line == END => {
-                let der = base64::engine::general_purpose::STANDARD.decode(&*text).ok()?;
-                certificates.push(CertificateDer::from(der));
-                body = None;
+        match (in_section, line) {
+            (false, BEGIN) => in_section = true,
+            (false, _) if line.starts_with(b"-----") => return None,
+            (false, _) => {}
+            (true, END) => {
+                der.clear();
+                base64::engine::general_purpose::STANDARD.decode_vec(&base64, &mut der).ok()?;
+                webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice())).ok()?;
+                base64.clear();
+                (count, in_section) = (count + 1, false);
             }
             // Whatever is not base64 (a marker, a space) fails the decoding above.
-            Some(text) => text.extend_from_slice(line),
+            (true, _) => base64.extend_from_slice(line),
         }
     }
-    (body.is_none() && !certificates.is_empty()).then_some(certificates)
+    (!in_section && count > 0).then_some(count)
 }
 
 /// `check_ca_bundle` by rustls's PEM parser, as the SDK parses the bundle.
@@ -214,8 +215,8 @@ pub(crate) mod tests {
     #[test]
     fn a_canonical_bundle_is_decoded_by_the_fast_path() {
         let bundle = format!("# comment\n{}\n{}", certificate_pem(), certificate_pem());
-        assert_eq!(canonical_certificates(bundle.as_bytes()).map(|ders| ders.len()), Some(2));
-        assert_eq!(canonical_certificates(bundle.replace('\n', "\r\n").as_bytes()), None);
+        assert_eq!(canonical_anchors(bundle.as_bytes()), Some(2));
+        assert_eq!(canonical_anchors(bundle.replace('\n', "\r\n").as_bytes()), None);
     }
 
     /// Whatever a bundle holds, the check answers as rustls's parser judges it: the
@@ -237,7 +238,7 @@ pub(crate) mod tests {
         }
         let mut fast = 0;
         for variant in &variants {
-            fast += usize::from(canonical_certificates(variant).is_some());
+            fast += usize::from(canonical_anchors(variant).is_some());
             assert_eq!(check_ca_bundle(variant), check_as_rustls_parses(variant), "{}", String::from_utf8_lossy(variant));
         }
         assert!(fast > variants.len() / 20, "the fast path took {fast} of {} variants", variants.len());
