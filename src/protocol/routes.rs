@@ -4,7 +4,7 @@
 //! differ in that first segment, so a comparison with each service's name routes a
 //! call. tonic's router did the same through an axum route table, which parsed URL
 //! parameters into a new request extension and wrapped each call in three more
-//! futures: about 5K instructions a call, 4% of a 500-key plan's.
+//! futures: about 5K instructions a call, 5% of a 500-key plan's (measured -4.9%).
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
