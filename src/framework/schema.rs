@@ -199,10 +199,12 @@ impl Block {
         self.attributes.iter().find(|a| a.name == name)
     }
 
-    /// The slot of an attribute or nested block of this block (see `Attribute::slot`).
-    pub fn slot_of(&self, name: &str) -> Option<usize> {
-        let nested = || self.blocks.iter().find(|b| b.name == name).map(|b| b.slot);
-        self.attribute_named(name).map(|a| a.slot).or_else(nested)
+    /// The slot of an attribute or nested block of this block (see `Attribute::slot`)
+    /// and the schema's own name for it, which values decoded with the schema share
+    /// (so a lookup compares addresses, not bytes).
+    pub fn slot_of(&self, name: &str) -> Option<(usize, &'static str)> {
+        let nested = || self.blocks.iter().find(|b| b.name == name).map(|b| (b.slot, b.name));
+        self.attribute_named(name).map(|a| (a.slot, a.name)).or_else(nested)
     }
 
     /// Checks a configuration against this block: required attributes, computed-only

@@ -162,7 +162,10 @@ impl KeyValueSlots {
     /// The slots `schema` (the key's) gave these attributes.
     pub(super) fn new(schema: &Block) -> Self {
         // A name the schema lacked would get no slot, and `get_at` would look it up by name.
-        let slot = |name: &'static str| Slot { at: schema.slot_of(name).unwrap_or(usize::MAX), name };
+        let slot = |name: &'static str| match schema.slot_of(name) {
+            Some((at, known)) => Slot { at, name: known },
+            None => Slot { at: usize::MAX, name },
+        };
         KeyValueSlots {
             id: slot("id"),
             user: slot("user"),
