@@ -158,9 +158,10 @@ impl tonic::transport::server::Connected for PluginStream {
     fn connect_info(&self) -> Self::ConnectInfo {}
 }
 
-/// Forwards the I/O traits to whichever variant is inside.
+/// Forwards the I/O traits to whichever variant is inside; `vectored = false`
+/// keeps the variants' vectored writes from the caller's sight.
 macro_rules! delegate_io {
-    ($ty:ty, $($variant:path),+) => {
+    ($ty:ty, vectored = $vectored:expr, $($variant:path),+) => {
         impl AsyncRead for $ty {
             fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
                 match self.get_mut() { $($variant(s) => Pin::new(s).poll_read(cx, buf),)+ }
@@ -180,14 +181,34 @@ macro_rules! delegate_io {
                 match self.get_mut() { $($variant(s) => Pin::new(s).poll_write_vectored(cx, bufs),)+ }
             }
             fn is_write_vectored(&self) -> bool {
-                match self { $($variant(s) => s.is_write_vectored(),)+ }
+                $vectored && match self { $($variant(s) => s.is_write_vectored(),)+ }
             }
         }
     };
 }
 
 #[cfg(unix)]
-delegate_io!(Io, Io::Unix, Io::Tcp);
+delegate_io!(Io, vectored = true, Io::Unix, Io::Tcp);
 #[cfg(not(unix))]
-delegate_io!(Io, Io::Tcp);
-delegate_io!(PluginStream, PluginStream::Tls, PluginStream::Plain);
+delegate_io!(Io, vectored = true, Io::Tcp);
+// h2 writes a DATA payload of 256 bytes or more straight from the response, in a
+// write (a TLS record and a syscall) of its own, to a stream that takes vectored
+// writes; to any other it copies payloads under 1 KiB into its frame buffer. A
+// plan's responses are 0.5-1 KiB, so the gRPC server sees a non-vectored stream
+// and the responses of a batch leave together: a refresh of 500 keys went from
+// 3,238 writes to 1,579, a plan without refresh from 1,567 to 601, and the
+// provider CPU of either fell by about 7% (medians of 30 alternating plans).
+delegate_io!(PluginStream, vectored = false, PluginStream::Tls, PluginStream::Plain);
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_grpc_server_sees_a_stream_without_vectored_writes() {
+        let (socket, _peer) = UnixStream::pair().unwrap();
+        let io = Io::Unix(socket);
+        assert!(io.is_write_vectored(), "the socket itself takes vectored writes");
+        assert!(!PluginStream::Plain(io).is_write_vectored());
+    }
+}
