@@ -166,7 +166,8 @@ pub enum Transport {
 /// and 1,170, and the provider's CPU fell by about 14% and 7%.
 pub struct PluginStream {
     transport: Transport,
-    /// Set once the tasks queued before the pending write have run.
+    /// None until the first write after a flush; then true once the tasks queued
+    /// before that write have run (the runtime of main.rs is current-thread).
     turn_passed: Option<Arc<AtomicBool>>,
 }
 
