@@ -145,6 +145,22 @@ pub struct NestedBlock {
     pub slot: usize,
 }
 
+/// An attribute's or nested block's slot (see `Attribute::slot`) and the schema's
+/// own name for it, which values decoded with the schema share (so a lookup
+/// compares addresses, not bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct FieldSlot {
+    pub at: usize,
+    pub name: &'static str,
+}
+
+impl FieldSlot {
+    /// The field in `value` (an object of the block's type), or null.
+    pub fn of<'v>(&self, value: &'v Value) -> &'v Value {
+        value.get_at(self.at, self.name)
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Block {
     pub description: &'static str,
@@ -199,12 +215,10 @@ impl Block {
         self.attributes.iter().find(|a| a.name == name)
     }
 
-    /// The slot of an attribute or nested block of this block (see `Attribute::slot`)
-    /// and the schema's own name for it, which values decoded with the schema share
-    /// (so a lookup compares addresses, not bytes).
-    pub fn slot_of(&self, name: &str) -> Option<(usize, &'static str)> {
-        let nested = || self.blocks.iter().find(|b| b.name == name).map(|b| (b.slot, b.name));
-        self.attribute_named(name).map(|a| (a.slot, a.name)).or_else(nested)
+    /// Where values of this block's type keep an attribute or nested block.
+    pub fn slot_of(&self, name: &str) -> Option<FieldSlot> {
+        let nested = || self.blocks.iter().find(|b| b.name == name).map(|b| FieldSlot { at: b.slot, name: b.name });
+        self.attribute_named(name).map(|a| FieldSlot { at: a.slot, name: a.name }).or_else(nested)
     }
 
     /// Checks a configuration against this block: required attributes, computed-only

@@ -8,7 +8,7 @@
 
 use crate::aws::destination::Destination;
 use crate::aws::iam::{KeyMetadata, LastUsed};
-use crate::framework::schema::Block;
+use crate::framework::schema::{Block, FieldSlot};
 use crate::value::Value;
 
 use super::schema::destination_of;
@@ -131,41 +131,26 @@ impl<'v> KeyValues<'v> {
     }
 }
 
-/// An attribute of the key's schema and its slot in a value of the schema's type.
-struct Slot {
-    at: usize,
-    name: &'static str,
-}
-
-impl Slot {
-    fn of<'v>(&self, value: &'v Value) -> &'v Value {
-        value.get_at(self.at, self.name)
-    }
-}
-
 /// Where the attributes `KeyValues` reads sit in a value of the key's schema type.
 pub(super) struct KeyValueSlots {
-    id: Slot,
-    user: Slot,
-    allow_root_key: Slot,
-    create_date: Slot,
-    pgp_key: Slot,
-    secret_destination: Slot,
-    ses_smtp_regions: Slot,
-    secret: Slot,
-    encrypted_secret: Slot,
-    secret_destination_version: Slot,
-    rotation: Slot,
+    id: FieldSlot,
+    user: FieldSlot,
+    allow_root_key: FieldSlot,
+    create_date: FieldSlot,
+    pgp_key: FieldSlot,
+    secret_destination: FieldSlot,
+    ses_smtp_regions: FieldSlot,
+    secret: FieldSlot,
+    encrypted_secret: FieldSlot,
+    secret_destination_version: FieldSlot,
+    rotation: FieldSlot,
 }
 
 impl KeyValueSlots {
     /// The slots `schema` (the key's) gave these attributes.
     pub(super) fn new(schema: &Block) -> Self {
         // A name the schema lacked would get no slot, and `get_at` would look it up by name.
-        let slot = |name: &'static str| match schema.slot_of(name) {
-            Some((at, known)) => Slot { at, name: known },
-            None => Slot { at: usize::MAX, name },
-        };
+        let slot = |name: &'static str| schema.slot_of(name).unwrap_or(FieldSlot { at: usize::MAX, name });
         KeyValueSlots {
             id: slot("id"),
             user: slot("user"),
