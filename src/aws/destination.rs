@@ -79,7 +79,7 @@ impl StoreError {
     }
 
     /// AWS's code and message, or, without a code, why no answer came.
-    fn from_sdk<E: ProvideErrorMetadata>(operation: &'static str, e: &super::SdkFailure<E>) -> Self {
+    fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'static str, e: &super::SdkFailure<E>) -> Self {
         match e.code() {
             Some(code) => StoreError { operation, code: code.to_string(), message: e.message().map(str::to_string) },
             None => StoreError { operation, code: "no error code".into(), message: Some(super::failure_reason(e)) },

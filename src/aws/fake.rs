@@ -131,7 +131,25 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<HashMap<Stri
         buf.extend_from_slice(&chunk[..n]);
     }
     let body = String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned();
-    Some(body.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (k.to_string(), v.replace("%2F", "/").replace("%40", "@"))).collect())
+    let mut form: HashMap<String, String> = body
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%2F", "/").replace("%40", "@").replace("%3A", ":")))
+        .collect();
+    if let Some(key_id) = signing_key_id(&String::from_utf8_lossy(&buf[..header_end])) {
+        form.insert(SIGNED_BY.into(), key_id);
+    }
+    Some(form)
+}
+
+/// The form field under which the handler finds the access key ID that signed
+/// the request (from its SigV4 Authorization header); no AWS form has it.
+pub const SIGNED_BY: &str = "X-Signed-By";
+
+fn signing_key_id(head: &str) -> Option<String> {
+    let authorization = head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:"))?;
+    let credential = authorization.split("Credential=").nth(1)?;
+    Some(credential.split('/').next()?.to_string())
 }
 
 const NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -175,6 +193,35 @@ pub fn listed(user: &str, keys: &[(&str, &str, &str)], next_marker: Option<&str>
             "<ListAccessKeysResponse xmlns=\"{NS}\"><ListAccessKeysResult><UserName>{user}</UserName><AccessKeyMetadata>{members}\
              </AccessKeyMetadata><IsTruncated>{truncated}</IsTruncated>{marker}</ListAccessKeysResult><ResponseMetadata>\
              <RequestId>r</RequestId></ResponseMetadata></ListAccessKeysResponse>"
+        ),
+    )
+}
+
+const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// An AssumeRole or AssumeRoleWithWebIdentity answer: a session `key_id` for
+/// `role_arn` that expires at `expiration` (ISO 8601).
+pub fn assumed(action: &str, role_arn: &str, key_id: &str, expiration: &str) -> Reply {
+    Reply::Xml(
+        200,
+        format!(
+            "<{action}Response xmlns=\"{STS_NS}\"><{action}Result><Credentials><AccessKeyId>{key_id}</AccessKeyId>\
+             <SecretAccessKey>session-secret</SecretAccessKey><SessionToken>session-token</SessionToken>\
+             <Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><Arn>{role_arn}/session</Arn>\
+             <AssumedRoleId>AROA:session</AssumedRoleId></AssumedRoleUser></{action}Result><ResponseMetadata><RequestId>r</RequestId>\
+             </ResponseMetadata></{action}Response>"
+        ),
+    )
+}
+
+/// A GetCallerIdentity answer.
+pub fn caller(account: &str, arn: &str) -> Reply {
+    Reply::Xml(
+        200,
+        format!(
+            "<GetCallerIdentityResponse xmlns=\"{STS_NS}\"><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDA</UserId>\
+             <Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>\
+             </GetCallerIdentityResponse>"
         ),
     )
 }

@@ -1,5 +1,5 @@
 //! Files the provider configuration names (a CA bundle, shared config and
-//! credentials files): each must be a regular file under a size cap, and is read
+//! credentials files, a web identity token): each must be a regular file under a size cap, and is read
 //! off the protocol thread within a timeout, so that a FIFO, a device or a
 //! directory gives a diagnostic instead of a hung or exhausted provider.
 
@@ -11,6 +11,8 @@ use std::time::Duration;
 pub const CA_BUNDLE_CAP: u64 = 1 << 20;
 /// The most a shared config or credentials file may hold.
 pub const SHARED_FILE_CAP: u64 = 10 << 20;
+/// The most a web identity token file may hold (an OIDC token is a few KiB).
+pub const TOKEN_FILE_CAP: u64 = 64 << 10;
 
 /// Why a named file was refused.
 #[derive(Debug, thiserror::Error)]

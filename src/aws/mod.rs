@@ -4,6 +4,7 @@
 //! resource.
 
 pub mod caller;
+pub mod credentials;
 pub mod destination;
 #[cfg(test)]
 pub(crate) mod fake;
@@ -16,6 +17,8 @@ pub mod retry;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -23,6 +26,9 @@ use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+pub use credentials::{AccountGuard, AssumeRole, WebIdentity, WebIdentityToken};
+use credentials::{AccountRefused, BaseSource, SessionFailure};
 
 use crate::secret::Secret;
 
@@ -37,7 +43,12 @@ pub struct ClientSettings {
     pub access_key: Option<String>,
     pub secret_key: Option<Secret>,
     pub token: Option<Secret>,
-    pub assume_role: Option<AssumeRole>,
+    /// Role sessions taken in order, each with the credentials of the one before.
+    pub assume_role: Vec<AssumeRole>,
+    /// A role session from an OIDC token, taken before any `assume_role` hop.
+    pub web_identity: Option<WebIdentity>,
+    /// The accounts the provider may act in.
+    pub account_guard: AccountGuard,
     pub iam_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
     pub secretsmanager_endpoint: Option<String>,
@@ -51,17 +62,6 @@ pub struct ClientSettings {
     pub connect_timeout: Duration,
     pub operation_timeout: Duration,
     pub skip_credentials_validation: bool,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct AssumeRole {
-    pub role_arn: String,
-    pub session_name: Option<String>,
-    pub external_id: Option<String>,
-    pub duration: Option<Duration>,
-    pub policy: Option<String>,
-    pub source_identity: Option<String>,
-    pub tags: Vec<(String, String)>,
 }
 
 /// The clients every resource shares, and what configuring them learned.
@@ -91,8 +91,12 @@ pub enum ConfigError {
     MissingRegion,
     #[error("the AWS credentials could not be verified with sts:GetCallerIdentity: {}", clause(.0))]
     InvalidCredentials(String),
-    #[error("assuming role {role}: {}", clause(reason))]
-    AssumeRole { role: String, reason: String },
+    #[error(transparent)]
+    Session(#[from] SessionFailure),
+    #[error(transparent)]
+    Account(#[from] AccountRefused),
+    #[error("allowed_account_ids and forbidden_account_ids need the caller's account, which skip_credentials_validation = true leaves unknown")]
+    GuardWithoutIdentity,
     #[error("custom_ca_bundle {path}: {reason}")]
     CaBundle { path: String, reason: String },
     #[error("http_proxy: {0}")]
@@ -133,62 +137,107 @@ impl ClientSettings {
         http::ProviderHttpClient::shared(pem, proxy).map_err(|reason| ConfigError::CaBundle { path: shown, reason })
     }
 
+    /// Which base credentials the provider block chooses (`credentials::PRECEDENCE`).
+    pub fn base_source(&self) -> BaseSource<'_> {
+        match (&self.access_key, &self.secret_key, &self.profile) {
+            (Some(_), Some(_), _) => BaseSource::StaticKeys,
+            (_, _, Some(profile)) => BaseSource::NamedProfile(profile),
+            _ => BaseSource::DefaultChain,
+        }
+    }
+
+    /// The shared config and credentials files the provider block names, read
+    /// here, bounded, and handed over as contents: aws-config never opens them.
+    async fn profile_files(&self) -> Result<Option<EnvConfigFiles>, ConfigError> {
+        if self.shared_config_files.is_empty() && self.shared_credentials_files.is_empty() {
+            return Ok(None);
+        }
+        let mut profile_files = EnvConfigFiles::builder();
+        let named = [
+            ("shared_config_files", EnvConfigFileKind::Config, &self.shared_config_files),
+            ("shared_credentials_files", EnvConfigFileKind::Credentials, &self.shared_credentials_files),
+        ];
+        for (argument, kind, paths) in named {
+            // A named file that does not exist is skipped, as aws-config skips it.
+            for path in paths.iter().filter(|p| !matches!(p.try_exists(), Ok(false))) {
+                let contents = files::read_bounded(argument, path, files::SHARED_FILE_CAP, self.operation_timeout).await?;
+                let text = String::from_utf8(contents).map_err(|_| files::FileError { argument, path: path.clone(), reason: "not UTF-8 text".into() })?;
+                profile_files = profile_files.with_contents(kind, text);
+            }
+        }
+        Ok(Some(profile_files.build()))
+    }
+
+    /// The SDK configuration with the base credentials (`base_source`): region,
+    /// retries, timeouts and the HTTP client as the settings say.
     async fn base_config(&self) -> Result<SdkConfig, ConfigError> {
         let retry = retry::sdk_retry_config(self.adaptive_retries, self.max_attempts());
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(self.connect_timeout)
-                .operation_timeout(self.operation_timeout)
-                .operation_attempt_timeout(self.operation_timeout)
-                .build(),
-        );
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .operation_timeout(self.operation_timeout)
+            .operation_attempt_timeout(self.operation_timeout)
+            .build();
+        let http_client = self.http_client(self.read_ca_bundle().await?)?;
+        let profile_files = self.profile_files().await?;
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry.clone()).timeout_config(timeouts.clone()).http_client(http_client.clone());
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        loader = loader.http_client(self.http_client(self.read_ca_bundle().await?)?);
+        // The profile also gives the region and other settings, whichever source signs.
         if let Some(profile) = &self.profile {
             loader = loader.profile_name(profile);
         }
-        if !self.shared_config_files.is_empty() || !self.shared_credentials_files.is_empty() {
-            let mut profile_files = EnvConfigFiles::builder();
-            // Read here, bounded, and handed over as contents: aws-config never opens them.
-            let named = [
-                ("shared_config_files", EnvConfigFileKind::Config, &self.shared_config_files),
-                ("shared_credentials_files", EnvConfigFileKind::Credentials, &self.shared_credentials_files),
-            ];
-            for (argument, kind, paths) in named {
-                // A named file that does not exist is skipped, as aws-config skips it.
-                for path in paths.iter().filter(|p| !matches!(p.try_exists(), Ok(false))) {
-                    let contents = files::read_bounded(argument, path, files::SHARED_FILE_CAP, self.operation_timeout).await?;
-                    let text = String::from_utf8(contents).map_err(|_| files::FileError { argument, path: path.clone(), reason: "not UTF-8 text".into() })?;
-                    profile_files = profile_files.with_contents(kind, text);
-                }
-            }
-            loader = loader.profile_files(profile_files.build());
+        if let Some(files) = &profile_files {
+            loader = loader.profile_files(files.clone());
         }
-        if let (Some(access_key), Some(secret_key)) = (&self.access_key, &self.secret_key) {
-            loader = loader.credentials_provider(Credentials::new(
-                access_key,
-                secret_key.expose(),
-                self.token.as_ref().map(|t| t.expose().to_string()),
-                None,
-                "iamkey-provider-configuration",
-            ));
+        match self.base_source() {
+            BaseSource::StaticKeys => {
+                let (Some(access_key), Some(secret_key)) = (&self.access_key, &self.secret_key) else { unreachable!("StaticKeys has both") };
+                let token = self.token.as_ref().map(|t| t.expose().to_string());
+                loader = loader.credentials_provider(Credentials::new(access_key, secret_key.expose(), token, None, "iamkey-provider-configuration"));
+            }
+            BaseSource::NamedProfile(profile) => {
+                // The profile alone: aws-config's default chain would try the
+                // environment's credentials first and never reach it.
+                let provider_config = ProviderConfig::without_region()
+                    .with_region(self.region.clone().map(Region::new))
+                    .with_http_client(http_client)
+                    .with_retry_config(retry)
+                    .with_timeout_config(timeouts);
+                let mut named = ProfileFileCredentialsProvider::builder().configure(&provider_config).profile_name(profile);
+                if let Some(files) = profile_files {
+                    named = named.profile_files(files);
+                }
+                loader = loader.credentials_provider(named.build());
+            }
+            BaseSource::DefaultChain => {}
         }
         Ok(loader.load().await)
     }
 
-    /// Builds the clients and, unless skipped, proves the credentials work.
+    /// Builds the clients and, unless skipped, proves the credentials work and
+    /// that they belong to an account the guard allows.
     pub async fn connect(&self) -> Result<AwsClients, ConfigError> {
-        let mut config = self.base_config().await?;
-        let region = config.region().map(|r| r.to_string()).ok_or(ConfigError::MissingRegion)?;
-        if let Some(role) = &self.assume_role {
-            config = self.assume(role, config).await?;
+        if self.skip_credentials_validation && self.account_guard.is_set() {
+            return Err(ConfigError::GuardWithoutIdentity);
         }
+        let base = self.base_config().await?;
+        let region = base.region().map(|r| r.to_string()).ok_or(ConfigError::MissingRegion)?;
+        let sessions = credentials::role_sessions(base.credentials_provider(), self.web_identity.as_ref(), &self.assume_role, |signer| {
+            let mut sts = self.sts_builder(&base);
+            sts.set_credentials_provider(signer);
+            aws_sdk_sts::Client::from_conf(sts.build())
+        });
+        let config = match sessions {
+            Some(credentials) => base.into_builder().credentials_provider(credentials).build(),
+            None => base,
+        };
         let (account_id, caller) = if self.skip_credentials_validation {
             (None, caller::CallerIdentity::lookup(self.sts_client(&config)))
         } else {
             let (account, arn) = self.caller_identity(&config).await?;
+            self.account_guard.check(&account)?;
             (Some(account), caller::CallerIdentity::known(caller::Caller::from_arn(&arn)))
         };
         let mut iam_config = aws_sdk_iam::config::Builder::from(&config).retry_partition(retry::retry_partition("iam"));
@@ -212,47 +261,30 @@ impl ClientSettings {
         Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, caller, probe, stores })
     }
 
-    fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {
-        let mut sts_config = aws_sdk_sts::config::Builder::from(config).retry_partition(retry::retry_partition("sts"));
-        if let Some(endpoint) = &self.sts_endpoint {
-            sts_config = sts_config.endpoint_url(endpoint);
+    fn sts_builder(&self, config: &SdkConfig) -> aws_sdk_sts::config::Builder {
+        let sts_config = aws_sdk_sts::config::Builder::from(config).retry_partition(retry::retry_partition("sts"));
+        match &self.sts_endpoint {
+            Some(endpoint) => sts_config.endpoint_url(endpoint),
+            None => sts_config,
         }
-        sts_config.build()
+    }
+
+    fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {
+        self.sts_builder(config).build()
     }
 
     fn sts_client(&self, config: &SdkConfig) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::from_conf(self.sts_config(config))
     }
 
-    /// The account and ARN of the credentials' principal.
+    /// The account and ARN of the credentials' principal. A role session that
+    /// could not be taken is reported as that session's failure.
     async fn caller_identity(&self, config: &SdkConfig) -> Result<(String, String), ConfigError> {
-        let identity = self.sts_client(config).get_caller_identity().send().await.map_err(|e| ConfigError::InvalidCredentials(describe_failure(&e)))?;
+        let identity = self.sts_client(config).get_caller_identity().send().await.map_err(|e| match SessionFailure::behind(&e) {
+            Some(session) => ConfigError::Session(session.clone()),
+            None => ConfigError::InvalidCredentials(describe_failure(&e)),
+        })?;
         Ok((identity.account().unwrap_or_default().to_string(), identity.arn().unwrap_or_default().to_string()))
-    }
-
-    /// Swaps the credentials for those of the assumed role.
-    async fn assume(&self, role: &AssumeRole, base: SdkConfig) -> Result<SdkConfig, ConfigError> {
-        let failure = |reason: String| ConfigError::AssumeRole { role: role.role_arn.clone(), reason };
-        let mut request = self
-            .sts_client(&base)
-            .assume_role()
-            .role_arn(&role.role_arn)
-            .role_session_name(role.session_name.clone().unwrap_or_else(|| "terraform-provider-iamkey".into()))
-            .set_external_id(role.external_id.clone())
-            .set_policy(role.policy.clone())
-            .set_source_identity(role.source_identity.clone());
-        for (key, value) in &role.tags {
-            let tag = aws_sdk_sts::types::Tag::builder().key(key).value(value).build().map_err(|e| failure(e.to_string()))?;
-            request = request.tags(tag);
-        }
-        if let Some(duration) = role.duration {
-            request = request.duration_seconds(duration.as_secs().min(i32::MAX as u64) as i32);
-        }
-        let output = request.send().await.map_err(|e| failure(describe_failure(&e)))?;
-        let creds = output.credentials().ok_or_else(|| failure("STS returned no credentials".into()))?;
-        let credentials =
-            Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_string()), None, "iamkey-assume-role");
-        Ok(base.into_builder().credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials)).build())
     }
 }
 
@@ -261,7 +293,7 @@ pub(crate) type SdkFailure<E> = aws_smithy_runtime_api::client::result::SdkError
 
 /// How a call failed: AWS's code and message when it sent them, else
 /// `failure_reason`.
-pub(crate) fn describe_failure<E: ProvideErrorMetadata>(e: &SdkFailure<E>) -> String {
+pub(crate) fn describe_failure<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &SdkFailure<E>) -> String {
     match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
@@ -270,15 +302,19 @@ pub(crate) fn describe_failure<E: ProvideErrorMetadata>(e: &SdkFailure<E>) -> St
 }
 
 /// AWS's error code alone (never its message), or `failure_reason` when none came.
-pub(crate) fn failure_code<E: ProvideErrorMetadata>(e: &SdkFailure<E>) -> String {
+pub(crate) fn failure_code<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &SdkFailure<E>) -> String {
     e.code().map_or_else(|| failure_reason(e), str::to_string)
 }
 
 /// Why a call failed when AWS sent no error code (a TLS refusal with rustls's
 /// reason, see `http::tls_refusal`); never includes bodies. Every error of this
 /// layer that has no code to show shows this (IAM's own wording names IAM).
-pub(crate) fn failure_reason<E>(e: &SdkFailure<E>) -> String {
+pub(crate) fn failure_reason<E: std::error::Error + 'static>(e: &SdkFailure<E>) -> String {
     use aws_smithy_runtime_api::client::result::SdkError;
+    // A role session that could not be renewed fails the call before it is sent.
+    if let Some(session) = SessionFailure::behind(e) {
+        return format!("the role session could not be renewed: {}", clause(&session.to_string()));
+    }
     match e {
         SdkError::TimeoutError(_) => "timed out".into(),
         SdkError::DispatchFailure(f) if f.is_timeout() => "timed out connecting".into(),
@@ -298,7 +334,11 @@ mod tests {
     fn aws_text_is_quoted_without_its_final_period() {
         let refused = ConfigError::InvalidCredentials("InvalidClientTokenId: The security token included in the request is invalid.".into());
         assert_eq!(format!("{refused}."), "the AWS credentials could not be verified with sts:GetCallerIdentity: InvalidClientTokenId: The security token included in the request is invalid.");
-        let assume = ConfigError::AssumeRole { role: "arn:aws:iam::1:role/r".into(), reason: "AccessDenied: not authorized.".into() };
+        let assume = ConfigError::Session(SessionFailure {
+            step: credentials::SessionStep::AssumeRole(0),
+            role: "arn:aws:iam::1:role/r".into(),
+            reason: "AccessDenied: not authorized.".into(),
+        });
         assert_eq!(format!("{assume}."), "assuming role arn:aws:iam::1:role/r: AccessDenied: not authorized.");
     }
 

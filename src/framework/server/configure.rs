@@ -1,5 +1,7 @@
 //! ConfigureProvider. Rule: the configuration is decoded with the provider's
-//! schema and handed to the provider, which builds what its resources use.
+//! schema, validated again (nothing relies on Terraform having called
+//! ValidateProviderConfig), and only then handed to the provider, which builds
+//! what its resources use.
 
 use super::{decode, Encoded};
 use crate::framework::{OpContext, Provider};
@@ -7,7 +9,14 @@ use crate::value::Diagnostics;
 
 pub async fn configure_provider(ctx: &OpContext, provider: &dyn Provider, config: &dyn Encoded, terraform_version: &str) -> Diagnostics {
     match decode(config, provider.schema().value_type(), "provider configuration") {
-        Ok(config) => provider.configure(ctx, &config, terraform_version).await,
+        Ok(config) => {
+            let checked = super::validate::provider_value(provider, &config);
+            // Its warnings were shown at validation already; its errors stop here.
+            match checked.has_errors() {
+                true => checked,
+                false => provider.configure(ctx, &config, terraform_version).await,
+            }
+        }
         Err(diags) => diags,
     }
 }

@@ -37,6 +37,14 @@ pub fn ephemeral_resource_config(provider: &dyn Provider, type_name: &str, confi
     schema_only(schema, "ephemeral resource", type_name, config)
 }
 
+/// The provider's whole validation of a decoded configuration, as
+/// ValidateProviderConfig runs it; ConfigureProvider runs it again.
+pub fn provider_value(provider: &dyn Provider, config: &Value) -> Diagnostics {
+    let mut diags = provider.schema().validate(config);
+    provider.validate(config, &mut diags);
+    diags
+}
+
 /// A resource's whole validation of a decoded configuration, as
 /// ValidateResourceConfig runs it; plan and apply run it again.
 pub fn resource_value(resource: &dyn Resource, config: &Value) -> Diagnostics {
