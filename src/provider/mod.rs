@@ -240,12 +240,16 @@ fn config_diagnostic(error: ConfigError) -> Diagnostics {
             ),
         ),
         ConfigError::Session(failure) => {
-            let (path, summary) = match failure.step {
-                SessionStep::AssumeRole(n) => (AttributePath::root("assume_role").index(n as i64).attribute("role_arn"), "Cannot assume role"),
-                SessionStep::WebIdentity => (AttributePath::root("assume_role_with_web_identity").attribute("role_arn"), "Cannot assume role with web identity"),
-                SessionStep::WebIdentityToken => (AttributePath::root("assume_role_with_web_identity").attribute("web_identity_token_file"), "Unreadable web identity token"),
-            };
-            diags.add_error_at(path, summary, format!("{error}."))
+            let detail = format!("{error}.");
+            match failure.step {
+                SessionStep::AssumeRole(n) => diags.add_error_at(AttributePath::root("assume_role").index(n as i64).attribute("role_arn"), "Cannot assume role", detail),
+                SessionStep::WebIdentity => {
+                    diags.add_error_at(AttributePath::root("assume_role_with_web_identity").attribute("role_arn"), "Cannot assume role with web identity", detail)
+                }
+                SessionStep::WebIdentityToken => {
+                    diags.add_error_at(AttributePath::root("assume_role_with_web_identity").attribute("web_identity_token_file"), "Unreadable web identity token", detail)
+                }
+            }
         }
         ConfigError::Account(_) => diags.add_error(
             "Wrong AWS account",

@@ -186,3 +186,132 @@ fn missing_credentials_fail_at_plan_naming_the_sources_tried() {
     assert!(run.stderr.contains("Invalid AWS credentials"), "{}", run.stderr);
     assert!(run.stderr.contains("Sources tried") && run.stderr.contains("skip_credentials_validation"), "{}", run.stderr);
 }
+
+/// The emulator's accounts used below (besides DEFAULT_ACCOUNT, the environment's).
+const ACCOUNT_B: &str = "111111111111";
+const ACCOUNT_C: &str = "222222222222";
+const ACCOUNT_D: &str = "333333333333";
+
+/// `user` in the default account (the environment's credentials) and in `other`.
+fn user_in_both(prefix: &str, other: &AccountSession) -> (String, aws_sdk_iam::Client) {
+    let user = unique_user(prefix);
+    create_user(&user);
+    let other_iam = Emulator::get().iam_in(other);
+    block_on(other_iam.create_user().user_name(&user).send()).expect("CreateUser in the other account");
+    (user, other_iam)
+}
+
+#[test]
+fn an_explicit_profile_beats_the_environments_credentials() {
+    // The environment holds credentials of DEFAULT_ACCOUNT (the harness's dummy key);
+    // the profile named in the provider block holds credentials of ACCOUNT_B.
+    let account_b = Emulator::get().session_in(ACCOUNT_B);
+    let (user, iam_b) = user_in_both("explicit-profile", &account_b);
+    let ws = Workspace::configured("", |ws| ws);
+    let credentials = ws.path().join("aws-credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[account-b]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            account_b.key_id, account_b.secret, account_b.token
+        ),
+    )
+    .unwrap();
+    let profile = format!("  profile = \"account-b\"\n  shared_credentials_files = [\"{}\"]\n", credentials.display());
+    ws.write(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_with(&Emulator::get().endpoint(), &profile)));
+    ws.apply().assert_success();
+    assert_eq!(key_ids_with(&iam_b, &user), ws.state_key_ids(), "the key is in the profile's account");
+    assert!(keys_of(&user).is_empty(), "nothing in the environment's account");
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+    assert!(key_ids_with(&iam_b, &user).is_empty());
+}
+
+#[test]
+fn without_a_profile_the_environments_credentials_sign() {
+    let account_b = Emulator::get().session_in(ACCOUNT_B);
+    let (user, iam_b) = user_in_both("environment-only", &account_b);
+    let ws = Workspace::new(&key_config(&user, ""));
+    ws.apply().assert_success();
+    assert_eq!(keys_of(&user).len(), 1, "the key is in the environment's account");
+    assert!(key_ids_with(&iam_b, &user).is_empty());
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+}
+
+#[test]
+fn the_account_guard_stops_the_plan_naming_both_accounts_with_no_iam_call() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let user = unique_user("guard");
+    create_user(&user);
+    let resource = format!("resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n");
+    let guarded = |guard: &str| format!("{}{resource}", provider_block_with(&proxy.endpoint(), guard));
+    let ws = Workspace::new(&guarded(&format!("  allowed_account_ids = [\"{ACCOUNT_B}\", \"{ACCOUNT_C}\"]\n")));
+    let mut refused = String::new();
+    let calls = proxy.calls_during(|| refused = ws.refused_plan());
+    assert_eq!(calls, [], "no IAM call was made");
+    let shown = refused.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains("Wrong AWS account"), "{shown}");
+    assert!(shown.contains(&format!("AWS account {DEFAULT_ACCOUNT}, which is not in allowed_account_ids ({ACCOUNT_B}, {ACCOUNT_C})")), "{shown}");
+
+    ws.write(&guarded(&format!("  forbidden_account_ids = [\"{DEFAULT_ACCOUNT}\"]\n")));
+    let calls = proxy.calls_during(|| refused = ws.refused_plan());
+    assert_eq!(calls, []);
+    assert!(refused.split_whitespace().collect::<Vec<_>>().join(" ").contains(&format!("which is in forbidden_account_ids ({DEFAULT_ACCOUNT})")), "{refused}");
+
+    ws.write(&guarded(&format!("  forbidden_account_ids = [\"{ACCOUNT_B}\"]\n  skip_credentials_validation = true\n")));
+    let calls = proxy.calls_during(|| refused = ws.refused_plan());
+    assert_eq!(calls, []);
+    assert!(refused.contains("Account guard needs the caller's identity"), "{refused}");
+
+    ws.write(&guarded(&format!("  allowed_account_ids = [\"{DEFAULT_ACCOUNT}\"]\n")));
+    ws.apply().assert_success();
+    assert_eq!(keys_of(&user).len(), 1, "the allowed account is served");
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+}
+
+#[test]
+fn a_role_chain_creates_the_key_with_the_last_hops_identity() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let account_c = Emulator::get().session_in(ACCOUNT_C);
+    let (user, iam_c) = user_in_both("role-chain", &account_c);
+    let hops = format!(
+        "  assume_role {{\n    role_arn = \"arn:aws:iam::{ACCOUNT_B}:role/hop-one\"\n    duration = \"1h\"\n  }}\n  assume_role {{\n    role_arn = \"arn:aws:iam::{ACCOUNT_C}:role/hop-two\"\n  }}\n"
+    );
+    let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_with(&proxy.endpoint(), &hops)));
+    let apply = ws.apply().assert_success();
+    assert!(!apply.all().contains("Duration in seconds is deprecated"), "{}", apply.all());
+    assert_eq!(key_ids_with(&iam_c, &user), ws.state_key_ids(), "the key is in the second hop's account");
+    assert!(keys_of(&user).is_empty(), "nothing in the environment's account");
+    assert!(proxy.calls("AssumeRole") >= 2, "both hops were assumed");
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+    assert!(key_ids_with(&iam_c, &user).is_empty());
+}
+
+#[test]
+fn web_identity_assumes_the_role_from_a_token_file() {
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let account_d = Emulator::get().session_in(ACCOUNT_D);
+    let (user, iam_d) = user_in_both("web-identity", &account_d);
+    let ws = Workspace::configured("", |ws| ws);
+    let token_file = ws.path().join("oidc-token");
+    std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.e2e.token\n").unwrap();
+    let web = |path: &std::path::Path| {
+        format!(
+            "  assume_role_with_web_identity {{\n    role_arn = \"arn:aws:iam::{ACCOUNT_D}:role/ci\"\n    web_identity_token_file = \"{}\"\n    session_name = \"ci-run\"\n  }}\n",
+            path.display()
+        )
+    };
+    let resource = format!("resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n");
+    ws.write(&format!("{}{resource}", provider_block_with(&proxy.endpoint(), &web(&token_file))));
+    ws.apply().assert_success();
+    assert!(proxy.calls("AssumeRoleWithWebIdentity") >= 1);
+    assert_eq!(key_ids_with(&iam_d, &user), ws.state_key_ids(), "the key is in the web identity role's account");
+    assert!(keys_of(&user).is_empty());
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+
+    // A token file that is not there is named, and nothing is called.
+    ws.write(&format!("{}{resource}", provider_block_with(&proxy.endpoint(), &web(&ws.path().join("missing-token")))));
+    let mut refused = String::new();
+    let calls = proxy.calls_during(|| refused = ws.refused_plan());
+    assert_eq!(calls, []);
+    assert!(refused.contains("Unreadable web identity token") && refused.contains("missing-token"), "{refused}");
+}

@@ -134,6 +134,48 @@ impl Emulator {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         self.iam_with(DUMMY_KEY_ID, DUMMY_SECRET)
     }
+
+    /// Credentials of a role session in `account`: moto maps a session of a role
+    /// ARN in another account to that account (the role need not exist).
+    pub fn session_in(&self, account: &str) -> AccountSession {
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+            .build();
+        let sts = aws_sdk_sts::Client::from_conf(config);
+        let out = block_on(sts.assume_role().role_arn(format!("arn:aws:iam::{account}:role/e2e")).role_session_name("e2e").send()).expect("AssumeRole");
+        let credentials = out.credentials().expect("credentials");
+        AccountSession { key_id: credentials.access_key_id().into(), secret: credentials.secret_access_key().into(), token: credentials.session_token().into() }
+    }
+
+    /// An IAM client acting in the account of `session`.
+    pub fn iam_in(&self, session: &AccountSession) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(&session.key_id, &session.secret, Some(session.token.clone()), None, "test"))
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
+}
+
+/// The default account of the emulator: the dummy credentials act in it.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// Temporary credentials in one account of the emulator.
+pub struct AccountSession {
+    pub key_id: String,
+    pub secret: String,
+    pub token: String,
+}
+
+/// The key IDs `user` has in the account `iam` acts in.
+pub fn key_ids_with(iam: &aws_sdk_iam::Client, user: &str) -> Vec<String> {
+    let out = block_on(iam.list_access_keys().user_name(user).send()).expect("ListAccessKeys");
+    out.access_key_metadata().iter().map(|k| k.access_key_id().unwrap().to_string()).collect()
 }
 
 /// Runs a future to completion from a synchronous test.

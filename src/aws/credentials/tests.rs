@@ -232,3 +232,17 @@ fn a_role_session_shows_no_credential_in_debug() {
     let shown = format!("{:?}", WebIdentityToken::Value(crate::secret::Secret::new("eyJ-canary-token")));
     assert!(!shown.contains("canary"), "{shown}");
 }
+
+#[test]
+fn the_configuration_guide_lists_the_sources_in_the_order_the_code_tries_them() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guides/configuration.md")).unwrap();
+    let rows: Vec<(usize, &str, &str)> = guide
+        .lines()
+        .filter_map(|line| match line.split('|').map(str::trim).collect::<Vec<_>>()[..] {
+            ["", order, source, gives, ""] => Some((order.parse().ok()?, source, gives)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(usize, &str, &str)> = PRECEDENCE.iter().enumerate().map(|(n, (source, gives))| (n + 1, *source, *gives)).collect();
+    assert_eq!(rows, expected);
+}
