@@ -1,5 +1,6 @@
-//! Plan rules that follow from a schema alone: defaults, unknown computed values on
-//! create, prior values kept on update, and replace-on-change.
+//! Plan rules that follow from a schema alone: defaults (always, or on create only),
+//! unknown computed values on create, prior values kept on update, and
+//! replace-on-change.
 //!
 //! The rules keep Terraform's planning contract: a non-null configured value is
 //! planned unchanged; a computed value is unknown only where it will change, so an
@@ -31,7 +32,7 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: Value, config: &Value) -> 
         let planned = match (&attr.default, configured.is_null(), attr.mode) {
             (_, false, _) => configured.clone(),
             (Some(default), true, _) => default.clone(),
-            (None, true, Mode::Computed | Mode::OptionalComputed) if creating => Value::Unknown,
+            (None, true, Mode::Computed | Mode::OptionalComputed) if creating => attr.create_default.clone().unwrap_or(Value::Unknown),
             (None, true, Mode::Computed | Mode::OptionalComputed) => prior.get_at(attr.slot, attr.name).clone(),
             (None, true, _) => Value::Null,
         };
@@ -61,7 +62,8 @@ pub fn force_replacement(schema: &Schema, config: &Value, planned: &mut Planned,
     }
     for attr in schema.block.attributes.iter().filter(|a| a.is_computed()) {
         if config.get_at(attr.slot, attr.name).is_null() && attr.default.is_none() {
-            planned.state.set_at(attr.slot, attr.name, Value::Unknown);
+            // The replacement is a new object.
+            planned.state.set_at(attr.slot, attr.name, attr.create_default.clone().unwrap_or(Value::Unknown));
         }
     }
     for reason in reasons {
@@ -110,6 +112,31 @@ mod tests {
         assert_eq!(p.state.get("user"), &Value::Unknown);
         assert_eq!(p.state.get("id"), &Value::Unknown);
         assert!(p.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn a_default_on_create_applies_to_new_objects_and_replacements_only() {
+        let schema = Schema::new(
+            0,
+            Block::new("")
+                .attribute(Attribute::optional("status", Type::String).default_on_create(Value::string("Active")))
+                .attribute(Attribute::optional("user", Type::String).replace_on_change()),
+        );
+        let unset = Value::object([("status", Value::Null), ("user", Value::string("bob"))]);
+        let created = plan(&schema, &Value::Null, unset.clone(), &unset);
+        assert_eq!(created.state.get("status"), &Value::string("Active"));
+        // Changed outside Terraform and left unset: kept, not reverted.
+        let prior = Value::object([("status", Value::string("Inactive")), ("user", Value::string("bob"))]);
+        let kept = plan(&schema, &prior, unset.clone(), &unset);
+        assert_eq!(kept.state, prior);
+        // Configured: the configuration wins.
+        let configured = Value::object([("status", Value::string("Active")), ("user", Value::string("bob"))]);
+        assert_eq!(plan(&schema, &prior, configured.clone(), &configured).state.get("status"), &Value::string("Active"));
+        // A replacement is a new object.
+        let moved = Value::object([("status", Value::Null), ("user", Value::string("carol"))]);
+        let replaced = plan(&schema, &prior, moved.clone(), &moved);
+        assert_eq!(replaced.requires_replace, [AttributePath::root("user")]);
+        assert_eq!(replaced.state.get("status"), &Value::string("Active"));
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct Attribute {
     /// Planned when configuration leaves the attribute null (the attribute is then
     /// also computed on the wire).
     pub default: Option<Value>,
+    /// Planned for a new object when configuration leaves the attribute null; an
+    /// existing object keeps the value it has (drift is not reverted). Computed
+    /// on the wire.
+    pub create_default: Option<Value>,
     /// A change of this attribute replaces the object instead of updating it.
     pub replace_on_change: bool,
     pub validators: Vec<Validator>,
@@ -64,6 +68,7 @@ impl Attribute {
             mode,
             sensitive: false,
             default: None,
+            create_default: None,
             replace_on_change: false,
             validators: Vec::new(),
             field_descriptions: &[],
@@ -105,6 +110,14 @@ impl Attribute {
 
     pub fn default(mut self, value: Value) -> Self {
         self.default = Some(value);
+        self.mode = Mode::OptionalComputed;
+        self
+    }
+
+    /// As `default`, but for new objects only: when configuration leaves the
+    /// attribute null, an existing object keeps what it has.
+    pub fn default_on_create(mut self, value: Value) -> Self {
+        self.create_default = Some(value);
         self.mode = Mode::OptionalComputed;
         self
     }

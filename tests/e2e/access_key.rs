@@ -365,3 +365,41 @@ fn a_plan_for_a_user_iam_does_not_have_warns_instead_of_waiting_silently() {
     let shown = plan.all();
     assert!(shown.contains("Warning: IAM has no such user yet") && shown.contains(&missing) && shown.contains("120 s"), "{shown}");
 }
+
+#[test]
+fn a_deactivation_outside_terraform_survives_apply_unless_status_is_configured() {
+    let user = unique_user("incident");
+    create_user(&user);
+    let ws = Workspace::new(&key_config(&user, ""));
+    ws.apply().assert_success();
+    let id = keys_of(&user)[0].0.clone();
+    let deactivate = || block_on(Emulator::get().iam().update_access_key().user_name(&user).access_key_id(&id).status("Inactive".into()).send()).unwrap();
+
+    // A responder deactivates the key; the pipeline's next apply never mentions status.
+    deactivate();
+    let plan = ws.plan();
+    assert_eq!(plan.code, 0, "no change planned: {}", plan.all());
+    ws.apply().assert_success();
+    assert_eq!(keys_of(&user), [(id.clone(), "Inactive".to_string())], "still Inactive after apply");
+    assert_eq!(ws.resource("iamkey_access_key.k")["values"]["status"], "Inactive", "state follows IAM");
+
+    // An explicit status = "Active" turns it back on, and the plan says so.
+    ws.write(&key_config(&user, "  status = \"Active\"\n"));
+    let plan = ws.plan();
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(plan.stdout.contains("\"Inactive\" -> \"Active\""), "{}", plan.stdout);
+    let shown = plan.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains("Inactive key turned back on") && shown.contains(&format!("access key {id} of user {user}")), "{shown}");
+    ws.apply().assert_success();
+    assert_eq!(keys_of(&user)[0].1, "Active");
+
+    // Import of an Inactive key, with status unset, plans nothing.
+    deactivate();
+    ws.write(&key_config(&user, ""));
+    ws.tf(&["state", "rm", "iamkey_access_key.k"]).assert_success();
+    ws.tf(&["import", "iamkey_access_key.k", &format!("{user}/{id}")]).assert_success();
+    let plan = ws.plan();
+    assert_eq!(plan.code, 0, "import plans no change: {}", plan.all());
+    assert_eq!(keys_of(&user)[0].1, "Inactive");
+    ws.tf(&["destroy", "-auto-approve"]).assert_success();
+}

@@ -347,6 +347,9 @@ fn the_adopt_existing_keys_example_imports_every_key_and_changes_none() {
             made.push(key.access_key().unwrap().access_key_id().to_string());
         }
     }
+    // One key was deactivated (a responder's doing): adopting it must not turn it back on.
+    let deactivated = made[0].clone();
+    block_on(Emulator::get().iam().update_access_key().user_name(&build).access_key_id(&deactivated).status("Inactive".into()).send()).unwrap();
     made.sort();
     let config = example_with("adopt-existing-keys/main.tf", &[("\"build-bot\"", &format!("\"{build}\"")), ("\"deploy-bot\"", &format!("\"{deploy}\""))]);
     let ws = Workspace::new(&config);
@@ -356,5 +359,6 @@ fn the_adopt_existing_keys_example_imports_every_key_and_changes_none() {
     let mut in_iam: Vec<String> = [keys_of(&build), keys_of(&deploy)].concat().into_iter().map(|(id, _)| id).collect();
     in_iam.sort();
     assert_eq!(in_iam, made, "no key was made or deleted");
+    assert_eq!(keys_of(&build), [(deactivated, "Inactive".to_string())], "the Inactive key stayed Inactive");
     assert_eq!(ws.plan().code, 0, "nothing to do after the adoption");
 }

@@ -84,6 +84,9 @@ fn render_block<'a>(block: &'a Block, path: &str, heading: &str, out: &mut Strin
             if let Some(default) = a.default.as_ref().and_then(|d| d.as_str()) {
                 notes.push(format!("Default `{default}`"));
             }
+            if let Some(default) = a.create_default.as_ref().and_then(|d| d.as_str()) {
+                notes.push(format!("Default `{default}` when created, then kept as it is"));
+            }
             if a.replace_on_change {
                 notes.push("Changing it replaces the resource".to_string());
             }

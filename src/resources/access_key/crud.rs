@@ -82,7 +82,9 @@ impl Resource for AccessKeyResource {
     }
 
     async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
-        self.check_against_iam(ctx, prior, config, planned).await
+        let mut diags = super::plan::reactivation_warning(prior, config);
+        diags.extend(self.check_against_iam(ctx, prior, config, planned).await);
+        diags
     }
 
     async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome {

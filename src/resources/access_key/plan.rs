@@ -3,7 +3,7 @@
 
 use std::hash::BuildHasher;
 
-use super::model::{KeyPlan, KeyValues, PlannedSecret};
+use super::model::{KeyModel, KeyPlan, KeyValues, PlannedSecret, Status};
 use super::secret::*;
 use super::*;
 use crate::aws::iam::IamError;
@@ -21,6 +21,29 @@ pub(super) fn is_due(create_date: &str, after_days: i64, now: i64) -> bool {
 
 /// New SES regions are derived from the secret: refused, with the way out, when
 /// the secret is not in state (pgp_key, or an imported key).
+/// Warns when an explicit `status = "Active"` turns back on a key IAM reports
+/// Inactive: whoever deactivated it (a responder to a leak, say) should know
+/// this apply undoes it. With `status` unset the key would stay Inactive.
+pub(super) fn reactivation_warning(prior: &Value, config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let was = KeyModel::from_value(prior);
+    if prior.is_null() || was.status != Status::Inactive || config.get("status").as_str() != Some(Status::Active.as_str()) {
+        return diags;
+    }
+    let key = was.id.unwrap_or("(unknown id)");
+    let owner = was.user.map_or_else(|| "the caller".to_string(), |u| format!("user {u}"));
+    diags.add_warning_at(
+        AttributePath::root("status"),
+        "Inactive key turned back on",
+        format!(
+            "IAM reports access key {key} of {owner} as Inactive, and status = \"Active\" in the configuration turns it back on in this apply. \
+             If it was deactivated on purpose (for example because it leaked), set status = \"Inactive\", or remove status: \
+             a key whose status is not configured keeps the status IAM reports."
+        ),
+    );
+    diags
+}
+
 pub(super) fn regions_change_needs_secret(prior: &KeyValues, planned: &KeyValues) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let in_place = planned.id == prior.id;

@@ -98,9 +98,9 @@ pub(super) fn schema() -> Schema {
             )
             .attribute(
                 Attribute::optional("status", Type::String)
-                    .default(Value::string("Active"))
+                    .default_on_create(Value::string("Active"))
                     .validate(validate_status)
-                    .describe("`Active` or `Inactive`. Changed in place; a status changed outside Terraform is set back on the next apply."),
+                    .describe("`Active` or `Inactive`, changed in place. When unset, a new key is Active and an existing key keeps the status IAM reports: a key someone deactivated (during an incident, say) stays Inactive through every later apply. When set, a status changed outside Terraform is set back on the next apply; turning an Inactive key back on this way also warns at plan."),
             )
             .attribute(
                 Attribute::optional("pgp_key", Type::String)
