@@ -19,11 +19,13 @@ use super::access_key::validate_user_name;
 use super::inventory::describe_keys;
 use super::owner;
 use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
+use crate::aws::AwsClients;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{EphemeralResource, OpContext, Opened};
 use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
 use crate::resources::Clients;
+use crate::secret::Secret;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -48,6 +50,20 @@ fn positive_minutes(v: &Value) -> Result<(), String> {
     }
 }
 
+const WAIT_UNTIL_USABLE: &str = "wait_until_usable";
+
+/// Returns once the new key authenticates, else why not (a clause).
+async fn wait_until_usable(clients: &AwsClients, id: &str, secret: &Secret, ctx: &OpContext) -> Result<(), String> {
+    let Some(probe) = &clients.probe else { return Err("this provider has no STS client to test it with".into()) };
+    match probe.wait_until_usable(id, secret, crate::aws::iam::PROPAGATION_TIMEOUT, &ctx.cancel).await {
+        Ok(attempts) => {
+            tracing::info!(access_key_id = id, attempts, "the ephemeral key authenticates");
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn schema() -> Schema {
     Schema::new(
         0,
@@ -55,6 +71,7 @@ fn schema() -> Schema {
             .attribute(Attribute::optional_computed("user", Type::String).validate(validate_user_name).describe("IAM user the key is for; the identity that signs the requests when omitted."))
             .attribute(Attribute::optional(owner::ALLOW_ROOT_KEY, Type::Bool).describe("Allow a key for the account's root user, when `user` is omitted and the provider's credentials are the root user's. Without it opening fails: AWS recommends never creating root access keys."))
             .attribute(Attribute::optional("ttl_minutes", Type::Number).validate(positive_minutes).describe("How long the key may outlive a run that could not delete it (a crash): the next run that opens a key for the same user deletes it after this. Default 60."))
+            .attribute(Attribute::optional(WAIT_UNTIL_USABLE, Type::Bool).describe("Wait after creating the key until it authenticates (sts:GetCallerIdentity signed with it, with backoff, for up to 2 minutes), so that a provider configured with it can use it at once: a new IAM key takes seconds to work. Default true; set false when nothing uses the key in the same run."))
             .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
             .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key."))
             .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password for the provider's region."))
@@ -173,6 +190,19 @@ impl EphemeralResource for EphemeralAccessKey {
                 detail = format!("The new key {} could not be marked as ephemeral, nor deleted ({e}). Delete it by hand.", key.access_key_id);
             }
             return Err(Diagnostics::error("Could not open the ephemeral access key", detail));
+        }
+        if config.get(WAIT_UNTIL_USABLE).as_bool() != Some(false) {
+            if let Err(reason) = wait_until_usable(clients, &key.access_key_id, &created.secret, ctx).await {
+                // A key the run cannot use is no use after it either: delete it now.
+                let mut detail = format!("Access key {} was created, but {reason}. It was deleted.", key.access_key_id);
+                if let Err(e) = delete_key(iam, &key.user_name, &key.access_key_id, ctx).await {
+                    detail = format!(
+                        "Access key {} was created, but {reason}. It could not be deleted ({e}); the next run that opens a key for this user deletes it.",
+                        key.access_key_id
+                    );
+                }
+                return Err(Diagnostics::error_at(AttributePath::root(WAIT_UNTIL_USABLE), "The ephemeral key does not work yet", detail));
+            }
         }
         let handle = Handle { user: key.user_name.clone(), id: key.access_key_id.clone() };
         let mut result = config.clone();

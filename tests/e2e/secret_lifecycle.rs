@@ -291,3 +291,38 @@ fn secret_destination_keeps_the_secret_out_of_state_and_rotation_updates_it() {
     let refused = ws.refused_plan();
     assert!(refused.contains("One secret store") && refused.contains("exactly one of secretsmanager_secret_id"), "{refused}");
 }
+
+#[test]
+fn the_ephemeral_key_is_usable_by_the_next_provider_behind_a_propagation_gate() {
+    use crate::support::proxy::{Fault, FaultProxy};
+    let proxy = FaultProxy::start(&Emulator::get().endpoint());
+    let user = unique_user("propagating");
+    create_user(&user);
+    // Both providers go through the gate; the first one checks no credentials, so the
+    // first GetCallerIdentity calls are those the new key makes.
+    let opener = provider_block_with(&proxy.endpoint(), "  skip_credentials_validation = true\n");
+    let consumer = provider_block_with(
+        &proxy.endpoint(),
+        "  alias      = \"temp\"\n  access_key = ephemeral.iamkey_access_key.temp.id\n  secret_key = ephemeral.iamkey_access_key.temp.secret\n",
+    );
+    let config = |wait: &str| {
+        format!(
+            "{opener}ephemeral \"iamkey_access_key\" \"temp\" {{\n  user = \"{user}\"\n{wait}}}\n{consumer}\
+             data \"iamkey_access_keys\" \"seen_by_temp\" {{\n  provider = iamkey.temp\n}}\n\
+             output \"caller\" {{\n  value = data.iamkey_access_keys.seen_by_temp.user\n}}\n"
+        )
+    };
+    let ws = Workspace::new(&config(""));
+    // As IAM does with a new key for its first seconds: refused twice, then accepted.
+    proxy.arm("GetCallerIdentity", 2, Fault::Error { status: 403, code: "InvalidClientTokenId" });
+    ws.apply().assert_success();
+    assert_eq!(outputs(&ws)["caller"]["value"], user.as_str(), "the next provider used the key at once");
+    assert!(keys_of(&user).is_empty(), "closed at the end of the run");
+
+    // Without the wait, the next provider meets the gate.
+    ws.write(&config("  wait_until_usable = false\n"));
+    proxy.arm("GetCallerIdentity", 2, Fault::Error { status: 403, code: "InvalidClientTokenId" });
+    let run = ws.apply();
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("Invalid AWS credentials"), "{}", run.stderr);
+}
