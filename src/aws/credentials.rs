@@ -40,7 +40,7 @@ pub const PRECEDENCE: &[(&str, &str)] = &[
 /// `PRECEDENCE`), or aws-config's default chain (rows 3 onwards, in that order).
 #[derive(Debug, PartialEq)]
 pub enum BaseSource<'a> {
-    StaticKeys,
+    StaticKeys { access_key: &'a str, secret_key: &'a Secret },
     NamedProfile(&'a str),
     DefaultChain,
 }

@@ -1,4 +1,5 @@
-//! AWS clients, built once from the provider configuration on top of aws-config's
+//! AWS clients, built once from the provider configuration: credentials the
+//! provider block names first (`credentials::PRECEDENCE`), else aws-config's
 //! default chain (environment, shared files and profiles, SSO, web identity,
 //! container and instance metadata, credential processes), and shared by every
 //! resource.
@@ -140,7 +141,7 @@ impl ClientSettings {
     /// Which base credentials the provider block chooses (`credentials::PRECEDENCE`).
     pub fn base_source(&self) -> BaseSource<'_> {
         match (&self.access_key, &self.secret_key, &self.profile) {
-            (Some(_), Some(_), _) => BaseSource::StaticKeys,
+            (Some(access_key), Some(secret_key), _) => BaseSource::StaticKeys { access_key, secret_key },
             (_, _, Some(profile)) => BaseSource::NamedProfile(profile),
             _ => BaseSource::DefaultChain,
         }
@@ -192,8 +193,7 @@ impl ClientSettings {
             loader = loader.profile_files(files.clone());
         }
         match self.base_source() {
-            BaseSource::StaticKeys => {
-                let (Some(access_key), Some(secret_key)) = (&self.access_key, &self.secret_key) else { unreachable!("StaticKeys has both") };
+            BaseSource::StaticKeys { access_key, secret_key } => {
                 let token = self.token.as_ref().map(|t| t.expose().to_string());
                 loader = loader.credentials_provider(Credentials::new(access_key, secret_key.expose(), token, None, "iamkey-provider-configuration"));
             }
