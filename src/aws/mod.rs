@@ -79,6 +79,18 @@ pub struct AwsClients {
     pub stores: Option<destination::SecretStores>,
 }
 
+impl AwsClients {
+    /// Returns once a new key authenticates (the probe, for at most IAM's
+    /// propagation timeout): the one wait every type that hands a new key to
+    /// another provider in the same run uses.
+    pub async fn wait_until_usable(&self, id: &str, secret: &Secret, cancel: &tokio_util::sync::CancellationToken) -> Result<(), probe::ProbeError> {
+        let probe = self.probe.as_ref().ok_or(probe::ProbeError::NoSts)?;
+        let attempts = probe.wait_until_usable(id, secret, iam::PROPAGATION_TIMEOUT, cancel).await?;
+        tracing::info!(access_key_id = id, attempts, "the new key authenticates");
+        Ok(())
+    }
+}
+
 /// AWS's text (a service message, a transport reason) as a clause of our own
 /// sentence: without its final period, which the sentence that quotes it adds.
 /// Every error of this module that shows such text displays it through this.

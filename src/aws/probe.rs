@@ -21,6 +21,8 @@ pub enum ProbeError {
     TimedOut { waited: Duration, attempts: u32, last: String },
     #[error("cancelled: Terraform asked the provider to stop")]
     Cancelled,
+    #[error("this provider has no STS client to test it with")]
+    NoSts,
 }
 
 impl KeyProbe {

@@ -19,13 +19,11 @@ use super::access_key::validate_user_name;
 use super::inventory::describe_keys;
 use super::owner;
 use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
-use crate::aws::AwsClients;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{EphemeralResource, OpContext, Opened};
 use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
 use crate::resources::Clients;
-use crate::secret::Secret;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -51,18 +49,6 @@ fn positive_minutes(v: &Value) -> Result<(), String> {
 }
 
 const WAIT_UNTIL_USABLE: &str = "wait_until_usable";
-
-/// Returns once the new key authenticates, else why not (a clause).
-async fn wait_until_usable(clients: &AwsClients, id: &str, secret: &Secret, ctx: &OpContext) -> Result<(), String> {
-    let Some(probe) = &clients.probe else { return Err("this provider has no STS client to test it with".into()) };
-    match probe.wait_until_usable(id, secret, crate::aws::iam::PROPAGATION_TIMEOUT, &ctx.cancel).await {
-        Ok(attempts) => {
-            tracing::info!(access_key_id = id, attempts, "the ephemeral key authenticates");
-            Ok(())
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
 
 fn schema() -> Schema {
     Schema::new(
@@ -192,7 +178,7 @@ impl EphemeralResource for EphemeralAccessKey {
             return Err(Diagnostics::error("Could not open the ephemeral access key", detail));
         }
         if config.get(WAIT_UNTIL_USABLE).as_bool() != Some(false) {
-            if let Err(reason) = wait_until_usable(clients, &key.access_key_id, &created.secret, ctx).await {
+            if let Err(reason) = clients.wait_until_usable(&key.access_key_id, &created.secret, &ctx.cancel).await {
                 // A key the run cannot use is no use after it either: delete it now.
                 let mut detail = format!("Access key {} was created, but {reason}. It was deleted.", key.access_key_id);
                 if let Err(e) = delete_key(iam, &key.user_name, &key.access_key_id, ctx).await {

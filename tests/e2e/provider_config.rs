@@ -61,7 +61,9 @@ fn assume_role_calls_sts_and_manages_keys_with_the_role() {
     let assume_role =
         "  assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/key-manager\"\n    session_name = \"iamkey-e2e\"\n    duration = 900\n  }\n";
     let ws = Workspace::new(&format!("{}resource \"iamkey_access_key\" \"k\" {{\n  user = \"{user}\"\n}}\n", provider_block_with(&endpoint, assume_role)));
-    ws.apply().assert_success();
+    let applied = ws.apply().assert_success();
+    // A duration in seconds, as before duration strings, still works, and says it is deprecated.
+    assert!(applied.all().contains("Duration in seconds is deprecated"), "{}", applied.all());
     assert!(proxy.calls("AssumeRole") >= 1, "sts:AssumeRole was called");
     assert_eq!(proxy.calls("CreateAccessKey"), 1);
     assert_eq!(keys_of(&user).len(), 1);

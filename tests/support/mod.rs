@@ -122,11 +122,16 @@ impl Emulator {
 
     /// An IAM client signed with the given key (the dummy key by default).
     pub fn iam_with(&self, key_id: &str, secret: &str) -> aws_sdk_iam::Client {
+        self.iam_signed(key_id, secret, None)
+    }
+
+    /// An IAM client signed with the given key and, for temporary credentials, token.
+    fn iam_signed(&self, key_id: &str, secret: &str, token: Option<String>) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::Config::builder()
             .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
             .region(aws_sdk_iam::config::Region::new(REGION))
             .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(key_id, secret, None, None, "test"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(key_id, secret, token, None, "test"))
             .build();
         aws_sdk_iam::Client::from_conf(config)
     }
@@ -152,13 +157,7 @@ impl Emulator {
 
     /// An IAM client acting in the account of `session`.
     pub fn iam_in(&self, session: &AccountSession) -> aws_sdk_iam::Client {
-        let config = aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(&session.key_id, &session.secret, Some(session.token.clone()), None, "test"))
-            .build();
-        aws_sdk_iam::Client::from_conf(config)
+        self.iam_signed(&session.key_id, &session.secret, Some(session.token.clone()))
     }
 }
 

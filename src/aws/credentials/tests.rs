@@ -228,8 +228,15 @@ fn a_session_failure_is_found_behind_a_failed_call() {
 }
 
 #[test]
-fn a_role_session_shows_no_credential_in_debug() {
-    let shown = format!("{:?}", WebIdentityToken::Value(crate::secret::Secret::new("eyJ-canary-token")));
+fn web_identity_settings_show_no_token_in_debug() {
+    let web = WebIdentity {
+        role_arn: ROLE_B.into(),
+        session_name: None,
+        duration: None,
+        policy: None,
+        token: WebIdentityToken::Value(crate::secret::Secret::new("eyJ-canary-token")),
+    };
+    let shown = format!("{web:?}");
     assert!(!shown.contains("canary"), "{shown}");
 }
 

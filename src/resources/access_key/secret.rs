@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::aws::destination::{Destination, SecretDocument};
+use crate::aws::probe::ProbeError;
 use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::OpContext;
@@ -83,16 +84,10 @@ impl AccessKeyResource {
     /// Returns once the new key authenticates; an error (the key stays in state,
     /// tainted) if it does not within the propagation timeout.
     pub(super) async fn wait_until_usable(&self, ctx: &OpContext, id: &str, secret: &Secret) -> Result<(), Diagnostics> {
-        let clients = self.clients.get()?;
         let path = AttributePath::root("wait_until_usable");
-        let Some(probe) = &clients.probe else {
-            return Err(Diagnostics::error_at(path, "Cannot test the new key", "This provider has no STS client to test the key with."));
-        };
-        match probe.wait_until_usable(id, secret, crate::aws::iam::PROPAGATION_TIMEOUT, &ctx.cancel).await {
-            Ok(attempts) => {
-                tracing::info!(access_key_id = id, attempts, "the new key authenticates");
-                Ok(())
-            }
+        match self.clients.get()?.wait_until_usable(id, secret, &ctx.cancel).await {
+            Ok(()) => Ok(()),
+            Err(ProbeError::NoSts) => Err(Diagnostics::error_at(path, "Cannot test the new key", "This provider has no STS client to test the key with.")),
             Err(e) => Err(Diagnostics::error_at(
                 path,
                 "The new key does not work yet",
