@@ -115,6 +115,47 @@ impl<T> ProviderData<T> {
 /// returned (Terraform keeps it, tainted). A successful apply replaces it.
 pub const FAILED_CREATE_PRIVATE: &[u8] = br#"{"iamkey_failed_create":true}"#;
 
+/// The private data the framework plans for an existing object that stays. When
+/// Terraform replaces the object (for a reason of the resource's, `-replace`, or
+/// `replace_triggered_by`), it plans the new half in a second call with a null
+/// prior state and the first call's planned private data: this mark is how that
+/// create is told apart from a new object. It never reaches state (see
+/// `private_after_apply`).
+pub const EXISTING_OBJECT_PRIVATE: &[u8] = br#"{"iamkey_existing_object":true}"#;
+
+/// What a plan is for, as Terraform tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanKind {
+    /// A new object.
+    Create,
+    /// The object that replaces an existing one (Terraform deletes the old one
+    /// first, unless `create_before_destroy`).
+    Replacement,
+    /// An existing object: update, no-op, destroy, or the first half of a replacement.
+    Existing,
+}
+
+impl PlanKind {
+    /// From the prior state and the prior private data Terraform sent.
+    pub fn of(prior: &Value, prior_private: &[u8]) -> Self {
+        match (prior.is_null(), prior_private == EXISTING_OBJECT_PRIVATE) {
+            (false, _) => PlanKind::Existing,
+            (true, true) => PlanKind::Replacement,
+            (true, false) => PlanKind::Create,
+        }
+    }
+}
+
+/// The private data an applied object keeps: the failed-create mark, or what was
+/// planned, never the existing-object mark (it only pairs the two plan calls).
+pub fn private_after_apply(planned_private: &[u8], failed_create: bool) -> Vec<u8> {
+    match (failed_create, planned_private == EXISTING_OBJECT_PRIVATE) {
+        (true, _) => FAILED_CREATE_PRIVATE.to_vec(),
+        (false, true) => Vec::new(),
+        (false, false) => planned_private.to_vec(),
+    }
+}
+
 /// The outcome of an apply: the new state (which may be present even with errors:
 /// Terraform then keeps it, tainted on create) and the diagnostics.
 pub struct ApplyOutcome {
@@ -156,7 +197,7 @@ pub trait Resource: Send + Sync + 'static {
     /// rules and `modify_plan`, and may fill in computed values only the remote
     /// system knows; `planned` is null for a destroy. Errors stop the plan.
     /// (Terraform drops warnings from its second call for a replacement.)
-    async fn check_plan(&self, _ctx: &OpContext, _prior: &Value, _config: &Value, _planned: &mut Value) -> Diagnostics {
+    async fn check_plan(&self, _ctx: &OpContext, _kind: PlanKind, _prior: &Value, _config: &Value, _planned: &mut Value) -> Diagnostics {
         Diagnostics::new()
     }
 

@@ -5,7 +5,7 @@ use super::convert::{diagnostics, encode, encode_into, encoded, identity, identi
 use super::wire;
 use crate::framework::server::{apply::ApplyResponse, ephemeral::OpenedResult, import::Imported, list::ListedObject, plan::PlanResponse};
 use crate::framework::server::{read::ReadResponse, Typed};
-use crate::framework::{FunctionError, FAILED_CREATE_PRIVATE};
+use crate::framework::{private_after_apply, FunctionError};
 use crate::value::{Diagnostics, Type, Value};
 
 /// A failed read keeps the state, identity and private data Terraform sent.
@@ -25,20 +25,20 @@ pub fn plan(plan: Result<PlanResponse<'_>, Diagnostics>, r: &wire::plan_resource
     wire::plan_resource_change::Response {
         planned_state: encode_into(Some(&plan.planned_state), &mut diags),
         requires_replace: plan.requires_replace.into_iter().map(path).collect(),
-        planned_private: r.prior_private.clone(),
+        planned_private: plan.planned_private,
         planned_identity: identity_change(&plan.identity, r.prior_identity.clone()),
         diagnostics: diagnostics(diags),
         ..Default::default()
     }
 }
 
-/// An apply that did nothing keeps the prior state; a create that failed with an
-/// object is marked in its private data; otherwise the planned private data stays.
+/// An apply that did nothing keeps the prior state; the private data is
+/// `private_after_apply`'s.
 pub fn apply(applied: ApplyResponse<'_>, r: &wire::apply_resource_change::Request) -> wire::apply_resource_change::Response {
     let mut diags = applied.diagnostics;
     wire::apply_resource_change::Response {
         new_state: encode_into(applied.new_state.as_ref(), &mut diags).or_else(|| r.prior_state.clone()),
-        private: if applied.failed_create { FAILED_CREATE_PRIVATE.to_vec() } else { r.planned_private.clone() },
+        private: private_after_apply(&r.planned_private, applied.failed_create),
         new_identity: identity(applied.identity.as_ref()),
         diagnostics: diagnostics(diags),
         ..Default::default()

@@ -143,7 +143,13 @@ impl wire::provider_server::Provider for ProviderService {
     async fn plan_resource_change(&self, request: Request<wire::plan_resource_change::Request>) -> RpcResult<wire::plan_resource_change::Response> {
         let r = &request.into_inner();
         self.answer("PlanResourceChange", &r.type_name, |ctx| async move {
-            let request = fw::plan::PlanRequest { type_name: &r.type_name, prior: &r.prior_state, proposed: &r.proposed_new_state, config: &r.config };
+            let request = fw::plan::PlanRequest {
+                type_name: &r.type_name,
+                prior: &r.prior_state,
+                proposed: &r.proposed_new_state,
+                config: &r.config,
+                prior_private: &r.prior_private,
+            };
             respond::plan(fw::plan::plan_resource_change(&ctx, self.provider(), request).await, r)
         })
         .await

@@ -235,9 +235,12 @@ fn quota_is_caught_at_plan_time_and_replacements_are_accounted_for() {
     assert_ne!(before, after);
     assert_eq!(keys_of(&user).len(), 2);
 
-    // With create_before_destroy the new key would be a third: apply stops with
-    // the quota error, and both old keys stay tracked.
+    // With create_before_destroy the new key would be a third: it still plans (the
+    // new half of a replacement is not counted), apply stops with the quota error,
+    // and both old keys stay tracked.
     ws.write(&pair("  lifecycle {\n    create_before_destroy = true\n  }\n"));
+    let plan = ws.tf(&["plan", "-replace=iamkey_access_key.k", "-detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
     let run = ws.tf(&["apply", "-replace=iamkey_access_key.k", "-auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stderr.contains("quota"), "{}", run.stderr);
@@ -251,6 +254,31 @@ fn quota_is_caught_at_plan_time_and_replacements_are_accounted_for() {
     let plan = ws.plan();
     assert_eq!(plan.code, 1, "{}", plan.all());
     assert!(plan.stderr.contains("Access key quota would be exceeded") && plan.stderr.contains("iamkey_access_key.k3"), "{}", plan.stderr);
+    assert_eq!(keys_of(&user).len(), 2);
+}
+
+#[test]
+fn keys_planned_together_count_against_the_quota_at_plan_time() {
+    let proxy = crate::support::proxy::FaultProxy::start(&Emulator::get().endpoint());
+    let user = unique_user("quota-count");
+    create_user(&user);
+    let keys =
+        |n: usize| format!("{}resource \"iamkey_access_key\" \"k\" {{\n  count = {n}\n  user  = \"{user}\"\n}}\n", provider_block_for(&proxy.endpoint()));
+    let ws = Workspace::new(&keys(3));
+    let mut plan = None;
+    let calls = proxy.calls_during(|| plan = Some(ws.plan()));
+    let plan = plan.unwrap();
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(plan.stderr.contains("Access key quota would be exceeded") && plan.stderr.contains(&format!("\"{user}\"")), "{}", plan.stderr);
+    assert!(plan.stderr.contains("IAM allows 2 per user"), "{}", plan.stderr);
+    assert!(!calls.iter().any(|(action, _)| *action == "CreateAccessKey"), "{calls:?}");
+    let apply = ws.apply();
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(keys_of(&user).is_empty(), "no key was created");
+
+    // Two fit: planned together, and planned again one by one as apply creates them.
+    ws.write(&keys(2));
+    ws.apply().assert_success();
     assert_eq!(keys_of(&user).len(), 2);
 }
 

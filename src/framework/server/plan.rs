@@ -9,7 +9,7 @@
 
 use super::{decode, identity_of, resource, state_type, validate, Encoded, IdentityChange, Typed};
 use crate::framework::plan::{force_replacement, plan};
-use crate::framework::{OpContext, Provider};
+use crate::framework::{OpContext, PlanKind, Provider, EXISTING_OBJECT_PRIVATE};
 use crate::value::{AttributePath, Diagnostics};
 
 pub struct PlanRequest<'r> {
@@ -17,12 +17,16 @@ pub struct PlanRequest<'r> {
     pub prior: &'r dyn Encoded,
     pub proposed: &'r dyn Encoded,
     pub config: &'r dyn Encoded,
+    pub prior_private: &'r [u8],
 }
 
 pub struct PlanResponse<'a> {
     pub planned_state: Typed<'a>,
     pub requires_replace: Vec<AttributePath>,
     pub identity: IdentityChange<'a>,
+    /// `EXISTING_OBJECT_PRIVATE` for an existing object that stays (updated, unchanged
+    /// or replaced), else the prior private data.
+    pub planned_private: Vec<u8>,
     /// Warnings only: a plan with errors is an `Err`.
     pub diagnostics: Diagnostics,
 }
@@ -47,15 +51,24 @@ pub async fn plan_resource_change<'a>(ctx: &OpContext, provider: &'a dyn Provide
     if !planned.state.is_null() {
         resource.modify_plan(&prior, &config, &mut planned.state);
     }
-    let warnings = resource.check_plan(ctx, &prior, &config, &mut planned.state).await;
+    let kind = PlanKind::of(&prior, request.prior_private);
+    let warnings = resource.check_plan(ctx, kind, &prior, &config, &mut planned.state).await;
     if warnings.has_errors() {
         return Err(warnings);
     }
-    let identity = match planned.requires_replace.is_empty() && !prior.is_null() {
+    let identity = match planned.requires_replace.is_empty() && kind == PlanKind::Existing {
         true => IdentityChange::Keep,
         false => identity_of(resource, &planned.state).map_or(IdentityChange::Absent, IdentityChange::Set),
     };
-    Ok(PlanResponse { planned_state: Typed { value: planned.state, ty }, requires_replace: planned.requires_replace, identity, diagnostics: warnings })
+    let stays = kind == PlanKind::Existing && !planned.state.is_null();
+    let planned_private = if stays { EXISTING_OBJECT_PRIVATE.to_vec() } else { request.prior_private.to_vec() };
+    Ok(PlanResponse {
+        planned_state: Typed { value: planned.state, ty },
+        requires_replace: planned.requires_replace,
+        identity,
+        planned_private,
+        diagnostics: warnings,
+    })
 }
 
 #[cfg(test)]
@@ -69,7 +82,7 @@ mod tests {
     }
 
     async fn planned(provider: &NotesProvider, prior: Value, config: Value) -> Result<PlanResponse<'_>, Diagnostics> {
-        let request = PlanRequest { type_name: "notes_note", prior: &prior, proposed: &config, config: &config };
+        let request = PlanRequest { type_name: "notes_note", prior: &prior, proposed: &config, config: &config, prior_private: b"" };
         plan_resource_change(&OpContext::default(), provider, request).await
     }
 
@@ -97,6 +110,26 @@ mod tests {
 
         let destroy = planned(&provider, note("a", "plain"), Value::Null).await.unwrap();
         assert_eq!(destroy.planned_state.value, Value::Null);
+    }
+
+    #[tokio::test]
+    async fn the_new_half_of_a_replacement_is_told_apart_by_the_private_data_planned_for_the_old() {
+        let provider = Notes::provider();
+        let prior = note("a", "plain");
+        let first = PlanRequest { type_name: "notes_note", prior: &prior, proposed: &prior, config: &with_kind(config("a"), "memo"), prior_private: b"{}" };
+        let replace = plan_resource_change(&OpContext::default(), &provider, first).await.unwrap();
+        assert_eq!(replace.planned_private, EXISTING_OBJECT_PRIVATE, "the replaced object's plan carries the mark");
+        // Terraform may replace an object the provider would keep (-replace): the mark is there too.
+        assert_eq!(PlanKind::of(&Value::Null, &replace.planned_private), PlanKind::Replacement);
+        assert_eq!(PlanKind::of(&Value::Null, b""), PlanKind::Create);
+        assert_eq!(crate::framework::private_after_apply(&replace.planned_private, false), b"", "the mark never reaches state");
+
+        let update = PlanRequest { type_name: "notes_note", prior: &prior, proposed: &config("b"), config: &config("b"), prior_private: b"{}" };
+        let update = plan_resource_change(&OpContext::default(), &provider, update).await.unwrap();
+        assert_eq!(update.planned_private, EXISTING_OBJECT_PRIVATE, "so a forced replacement is told apart too");
+        let destroy = PlanRequest { type_name: "notes_note", prior: &prior, proposed: &Value::Null, config: &Value::Null, prior_private: b"{}" };
+        let destroy = plan_resource_change(&OpContext::default(), &provider, destroy).await.unwrap();
+        assert_eq!(destroy.planned_private, b"{}", "a destroy keeps the private data");
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use super::*;
 use crate::aws::iam::{CreateFailure, IamError};
 use crate::crypto::pgp::RecipientKey;
 use crate::framework::schema::Schema;
-use crate::framework::{ApplyOutcome, OpContext, Resource};
+use crate::framework::{ApplyOutcome, OpContext, PlanKind, Resource};
 use crate::value::{AttributePath, Diagnostics, Value};
 
 /// The one place IAM errors become diagnostics.
@@ -81,9 +81,9 @@ impl Resource for AccessKeyResource {
         self.plan_secret_attributes(prior, config, planned)
     }
 
-    async fn check_plan(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
+    async fn check_plan(&self, ctx: &OpContext, kind: PlanKind, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
         let mut diags = super::plan::reactivation_warning(prior, config);
-        diags.extend(self.check_against_iam(ctx, prior, config, planned).await);
+        diags.extend(self.check_against_iam(ctx, kind, prior, config, planned).await);
         diags
     }
 
@@ -110,6 +110,7 @@ impl Resource for AccessKeyResource {
                 Err(d) => return ApplyOutcome::failed(Value::Null, d),
             },
         };
+        self.begin_planned_create(user);
         let created = match clients.iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
             Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {

@@ -17,8 +17,7 @@ mod secret;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
-use std::hash::RandomState;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::framework::schema::Schema;
@@ -41,13 +40,13 @@ pub struct AccessKeyResource {
     key_slots: model::KeyValueSlots,
     identity_schema: Schema,
     clients: Arc<Clients>,
-    /// Fingerprints of the configurations of the existing objects planned by this
-    /// provider process (a set: a plan of hundreds of keys checks each in O(1)).
-    /// Terraform plans a replacement as a change of the existing object, then as
-    /// a create with the same configuration: a create whose configuration is here
-    /// is the new half of a replacement, not one more key.
-    planned_existing: Mutex<HashSet<u64>>,
-    fingerprints: RandomState,
+    /// New keys this provider process has planned and not begun to create, per
+    /// user (None: the root user). Terraform plans each resource on its own, and
+    /// starts a provider process for each plan and each apply: these are the other
+    /// keys the same plan creates, which the quota check counts. A create takes
+    /// its key out when it begins, so at apply (which plans each create again just
+    /// before creating it) a key is counted in IAM's listing or here, never in both.
+    planned_creates: Mutex<HashMap<Option<String>, usize>>,
     /// Keys a failed create left in state, tainted, as refreshed by this process:
     /// the next apply deletes them, so the quota check does not count them.
     /// (Terraform plans a tainted object's replacement as a plain create.)
@@ -62,8 +61,7 @@ impl AccessKeyResource {
             schema,
             identity_schema: identity_schema(),
             clients,
-            planned_existing: Mutex::default(),
-            fingerprints: RandomState::new(),
+            planned_creates: Mutex::default(),
             leaving: Mutex::default(),
         }
     }

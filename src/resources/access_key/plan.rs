@@ -1,13 +1,11 @@
 //! Plan rules of `iamkey_access_key`: rotation, which secret attributes a plan
 //! knows, and the checks against IAM (the caller's name, the 2-keys quota).
 
-use std::hash::BuildHasher;
-
 use super::model::{KeyModel, KeyPlan, KeyValues, PlannedSecret, Status};
 use super::secret::*;
 use super::*;
 use crate::aws::iam::IamError;
-use crate::framework::{OpContext, SharedClock};
+use crate::framework::{OpContext, PlanKind, SharedClock};
 use crate::resources::inventory::{describe_keys, whose};
 use crate::resources::owner;
 use crate::secret::Secret;
@@ -121,10 +119,12 @@ impl AccessKeyResource {
         diags
     }
 
-    /// The plan-time quota check for a key about to be created for `user`: IAM
-    /// must have a free slot. (The new half of a replacement is not checked: it
-    /// reuses the slot of the key it replaces, which Terraform deletes first
-    /// unless create_before_destroy; then apply's own check catches it.)
+    /// The plan-time quota check for a new key for `user`: the keys IAM holds (but
+    /// a failed create's, which the apply deletes first) and the other new keys this
+    /// plan creates for the user must leave it a slot. The key is then counted for
+    /// the next one. (The new half of a replacement is not checked: it takes the
+    /// slot of the key it replaces, which Terraform deletes first unless
+    /// create_before_destroy; then the create's own LimitExceeded names the keys.)
     pub(super) async fn check_quota(&self, ctx: &OpContext, user: Option<&str>) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let Ok(clients) = self.clients.get() else { return diags };
@@ -147,6 +147,7 @@ impl AccessKeyResource {
                         crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
                     ),
                 );
+                self.count_planned_create(user);
                 return diags;
             }
             // Other failures are left to apply, which reports them with their cause.
@@ -155,19 +156,41 @@ impl AccessKeyResource {
                 return diags;
             }
         };
-        if held >= MAX_KEYS_PER_USER {
+        let others = self.count_planned_create(user);
+        if held + others >= MAX_KEYS_PER_USER {
+            let also = match others {
+                0 => String::new(),
+                n => format!(", and this plan creates {n} other key{} for them too", if n == 1 { "" } else { "s" }),
+            };
             diags.add_error_at(
                 AttributePath::root("user"),
                 "Access key quota would be exceeded",
                 format!(
-                    "This plan creates an access key for {}, who already has {held}, the most IAM allows:\n{}\n\n\
-                     Delete one of them (or import it, so that this configuration manages and can replace it), then plan again.",
+                    "This plan creates an access key for {}, who already has {held}{also}; IAM allows {MAX_KEYS_PER_USER} per user \
+                     (Inactive keys count):\n{}\n\n\
+                     Delete one of them (or import it, so that this configuration manages and can replace it), or create fewer keys, then plan again.",
                     whose(user),
                     self.existing_keys(user, &ctx.clock).await
                 ),
             );
         }
         diags
+    }
+
+    /// Counts one more planned create for `user`; returns how many were planned before it.
+    fn count_planned_create(&self, user: Option<&str>) -> usize {
+        let mut planned = self.planned_creates.lock().unwrap_or_else(|p| p.into_inner());
+        let count = planned.entry(user.map(str::to_string)).or_default();
+        *count += 1;
+        *count - 1
+    }
+
+    /// A create begins: its key is IAM's to count from now on.
+    pub(super) fn begin_planned_create(&self, user: Option<&str>) {
+        let mut planned = self.planned_creates.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = planned.get_mut(&user.map(str::to_string)) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     /// Rotation: a key past `rotation.after_days`, or a change of
@@ -231,22 +254,16 @@ impl AccessKeyResource {
 
     /// A create needs the user (the caller's name filled in) and a free slot; an
     /// update of SES regions needs the secret in state.
-    pub(super) async fn check_against_iam(&self, ctx: &OpContext, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
-        {
-            let fingerprint = self.fingerprints.hash_one(config);
-            let mut planned_existing = self.planned_existing.lock().unwrap_or_else(|p| p.into_inner());
-            if !prior.is_null() {
-                if !planned.is_null() {
-                    planned_existing.insert(fingerprint);
-                }
+    pub(super) async fn check_against_iam(&self, ctx: &OpContext, kind: PlanKind, prior: &Value, config: &Value, planned: &mut Value) -> Diagnostics {
+        match kind {
+            PlanKind::Existing => {
                 let (prior, planned) = (self.view(prior), self.view(planned));
                 let mut diags = regions_change_needs_secret(&prior, &planned);
                 diags.extend(delivery_change_without_secret(&prior, &planned));
                 return diags;
             }
-            if planned_existing.contains(&fingerprint) {
-                return Diagnostics::new(); // the new half of a replacement
-            }
+            PlanKind::Replacement => return Diagnostics::new(),
+            PlanKind::Create => {}
         }
         let (wanted, configured) = (self.view(planned), self.view(config));
         let user = match (wanted.user, configured.user) {

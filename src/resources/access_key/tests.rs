@@ -5,9 +5,9 @@ use std::sync::Arc;
 use super::plan::delivery_change_without_secret;
 use super::schema::*;
 use super::*;
-use crate::framework::{OpContext, Resource};
+use crate::framework::{OpContext, PlanKind, Resource};
 use crate::resources::owner;
-use crate::value::{AttributePath, Value};
+use crate::value::{AttributePath, Diagnostics, Value};
 
 /// Age-based rotation reads the injected clock: due exactly at `after_days`.
 #[test]
@@ -302,7 +302,7 @@ mod against_a_fake_iam {
             let mut planned = config.clone();
             planned.set("user", Value::Unknown);
             planned.set("id", Value::Unknown);
-            let diags = resource.check_plan(&OpContext::default(), &Value::Null, &config, &mut planned).await;
+            let diags = resource.check_plan(&OpContext::default(), PlanKind::Create, &Value::Null, &config, &mut planned).await;
             match expected {
                 Ok(user) => {
                     assert!(!diags.has_errors(), "{caller:?}: {diags:?}");
@@ -330,7 +330,7 @@ mod against_a_fake_iam {
         let config = Value::object([("user", Value::string("ghost")), ("status", Value::string("Active"))]);
         let mut planned = config.clone();
         planned.set("id", Value::Unknown);
-        let diags = resource.check_plan(&OpContext::default(), &Value::Null, &config, &mut planned).await;
+        let diags = resource.check_plan(&OpContext::default(), PlanKind::Create, &Value::Null, &config, &mut planned).await;
         assert!(!diags.has_errors(), "the user may be created by this apply: {diags:?}");
         let warning = &diags.first().unwrap();
         assert_eq!(warning.path, Some(AttributePath::root("user")));
@@ -372,6 +372,58 @@ mod against_a_fake_iam {
         assert_eq!(outcome.state, Value::Null);
         let detail = &outcome.diagnostics.first().unwrap().detail;
         assert!(detail.contains("AKIAFAKE00000000OLD1 (Active") && detail.contains("AKIAFAKE00000000OLD2 (Inactive"), "{detail}");
+    }
+
+    /// Plans `n` new keys for bob (who has none) as Terraform does, one at a time.
+    async fn plan_new_keys(resource: &AccessKeyResource, kind: PlanKind, n: usize) -> Vec<Diagnostics> {
+        let mut results = Vec::new();
+        for _ in 0..n {
+            let config = Value::object([("user", Value::string("bob"))]);
+            let mut planned = planned("Active");
+            results.push(resource.check_plan(&OpContext::default(), kind, &Value::Null, &config, &mut planned).await);
+        }
+        results
+    }
+
+    #[tokio::test]
+    async fn the_quota_check_counts_the_other_keys_the_same_plan_creates() {
+        let (resource, fake) = resource(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed("bob", &[], None),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let planned = plan_new_keys(&resource, PlanKind::Create, 3).await;
+        assert!(!planned[0].has_errors() && !planned[1].has_errors(), "two keys fit: {planned:?}");
+        let refused = planned[2].first().unwrap();
+        assert_eq!((refused.summary.as_str(), refused.path.clone()), ("Access key quota would be exceeded", Some(AttributePath::root("user"))));
+        assert!(refused.detail.contains("\"bob\"") && refused.detail.contains("2 other keys"), "{}", refused.detail);
+        assert_eq!(fake.calls("CreateAccessKey"), 0);
+
+        // The new half of a replacement takes its old key's slot: not counted.
+        let (resource, _fake) = resource_listing_one().await;
+        let replacements = plan_new_keys(&resource, PlanKind::Replacement, 3).await;
+        assert!(replacements.iter().all(Diagnostics::is_empty), "{replacements:?}");
+    }
+
+    #[tokio::test]
+    async fn a_create_that_begins_leaves_the_count_to_iam() {
+        // Apply plans each create again just before it: bob has the first key by
+        // the time the second is planned, and it is counted once.
+        let (resource, _fake) = resource_listing_one().await;
+        assert!(!plan_new_keys(&resource, PlanKind::Create, 1).await[0].has_errors(), "one held, this one fits");
+        resource.begin_planned_create(Some("bob"));
+        assert!(!plan_new_keys(&resource, PlanKind::Create, 1).await[0].has_errors(), "counted in IAM, not also as planned");
+        assert!(plan_new_keys(&resource, PlanKind::Create, 1).await[0].has_errors(), "a third is refused");
+    }
+
+    /// Bob holds one key.
+    async fn resource_listing_one() -> (AccessKeyResource, FakeIam) {
+        resource(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z")], None),
+            "GetAccessKeyLastUsed" => fake::never_used("bob"),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await
     }
 
     #[tokio::test]
