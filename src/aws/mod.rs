@@ -4,6 +4,7 @@
 //! container and instance metadata, credential processes), and shared by every
 //! resource.
 
+pub mod actions;
 pub mod caller;
 pub mod credentials;
 pub mod destination;

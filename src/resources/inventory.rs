@@ -22,8 +22,17 @@ pub struct KeyReport {
 
 /// Every key of `user` (the caller when None), oldest first, with last use.
 pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
-    let mut keys = iam.list_access_keys(user, cancel).await?;
+    let keys = oldest_first(iam.list_access_keys(user, cancel).await?);
+    with_last_use(iam, keys, clock, cancel).await
+}
+
+fn oldest_first(mut keys: Vec<KeyMetadata>) -> Vec<KeyMetadata> {
     keys.sort_by(|a, b| (&a.create_date, &a.access_key_id).cmp(&(&b.create_date, &b.access_key_id)));
+    keys
+}
+
+/// `keys`, each with its last use (one GetAccessKeyLastUsed each).
+async fn with_last_use(iam: &Iam, keys: Vec<KeyMetadata>, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
     // Collected first: a lazy map held across the await would not be Send.
     let calls: Vec<_> = keys.iter().map(|k| iam.last_used(&k.access_key_id, cancel)).collect();
     let used: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
@@ -32,11 +41,23 @@ pub async fn keys_with_last_use(iam: &Iam, user: Option<&str>, clock: &SharedClo
 }
 
 /// The keys `user` has, one line each with age and last use (never a secret),
-/// for diagnostics about the 2-keys quota.
+/// for diagnostics about the 2-keys quota. Without last use (GetAccessKeyLastUsed
+/// denied, say: the core policy does not grant it) the lines show age only, and a
+/// note says why.
 pub async fn describe_keys(iam: &Iam, user: Option<&str>, clock: &SharedClock) -> String {
-    match keys_with_last_use(iam, user, clock, &CancellationToken::new()).await {
-        Ok(reports) => reports.iter().map(|r| format!("  - {}", r.summary())).collect::<Vec<_>>().join("\n"),
-        Err(e) => format!("  (the existing keys could not be listed: {e})"),
+    let cancel = CancellationToken::new();
+    let keys = match iam.list_access_keys(user, &cancel).await {
+        Ok(keys) => oldest_first(keys),
+        Err(e) => return format!("  (the existing keys could not be listed: {e})"),
+    };
+    let lines = |reports: &[KeyReport], summary: fn(&KeyReport) -> String| reports.iter().map(|r| format!("  - {}", summary(r))).collect::<Vec<_>>().join("\n");
+    match with_last_use(iam, keys.clone(), clock, &cancel).await {
+        Ok(reports) => lines(&reports, KeyReport::summary),
+        Err(e) => {
+            let as_of = clock.now_secs();
+            let reports: Vec<KeyReport> = keys.into_iter().map(|key| KeyReport { key, last_used: LastUsed::default(), as_of }).collect();
+            format!("{}\n  (last use not shown: {e})", lines(&reports, KeyReport::age_summary))
+        }
     }
 }
 
@@ -118,14 +139,60 @@ impl KeyReport {
         ])
     }
 
+    /// One line for a diagnostic without last use: id, status and age.
+    pub fn age_summary(&self) -> String {
+        format!("{} ({}, {})", self.key.access_key_id, self.key.status, self.age_words())
+    }
+
+    fn age_words(&self) -> String {
+        self.age_days().map_or("age unknown".to_string(), |d| format!("{d} days old"))
+    }
+
     /// One line for a diagnostic: id, status, age and last use (never a secret).
     pub fn summary(&self) -> String {
-        let age = self.age_days().map_or("age unknown".to_string(), |d| format!("{d} days old"));
+        let age = self.age_words();
         let used = match (&self.last_used.date, &self.last_used.service) {
             (Some(date), Some(service)) => format!("last used {date} ({service})"),
             (Some(date), None) => format!("last used {date}"),
             _ => "never used".to_string(),
         };
         format!("{} ({}, {age}, {used})", self.key.access_key_id, self.key.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::{self, FakeIam};
+
+    #[tokio::test]
+    async fn the_quota_listing_shows_age_only_when_last_use_is_denied() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed(
+                "bob",
+                &[("AKIAFAKE00000000NEW2", "Inactive", "2021-01-01T00:00:00Z"), ("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z")],
+                None,
+            ),
+            _ => fake::error(403, "AccessDenied"),
+        })
+        .await;
+        let listing = describe_keys(&fake.clients().iam, Some("bob"), &SharedClock::default()).await;
+        let lines: Vec<&str> = listing.lines().collect();
+        assert!(lines[0].starts_with("  - AKIAFAKE00000000OLD1 (Active, ") && lines[0].ends_with(" days old)"), "oldest first, with age: {listing}");
+        assert!(lines[1].starts_with("  - AKIAFAKE00000000NEW2 (Inactive, "), "{listing}");
+        assert!(lines[2].contains("last use not shown") && lines[2].contains("GetAccessKeyLastUsed") && lines[2].contains("AccessDenied"), "{listing}");
+        assert!(!listing.contains("never used"), "a denied read is not reported as never used: {listing}");
+    }
+
+    #[tokio::test]
+    async fn the_quota_listing_shows_last_use_when_it_can() {
+        let fake = FakeIam::start(|action, _, _| match action {
+            "ListAccessKeys" => fake::listed("bob", &[("AKIAFAKE00000000OLD1", "Active", "2020-01-01T00:00:00Z")], None),
+            "GetAccessKeyLastUsed" => fake::never_used("bob"),
+            _ => fake::error(400, "Unexpected"),
+        })
+        .await;
+        let listing = describe_keys(&fake.clients().iam, Some("bob"), &SharedClock::default()).await;
+        assert!(listing.starts_with("  - AKIAFAKE00000000OLD1 (Active, ") && listing.ends_with("never used)"), "{listing}");
     }
 }

@@ -29,12 +29,14 @@ fn policy(file: &str) -> (Vec<String>, serde_json::Value) {
     (actions, document)
 }
 
-/// The same document without `action`.
+/// The same document without `action` (and without a statement left with none).
 fn without(document: &serde_json::Value, action: &str) -> serde_json::Value {
     let mut document = document.clone();
-    for statement in document["Statement"].as_array_mut().unwrap() {
+    let statements = document["Statement"].as_array_mut().unwrap();
+    for statement in statements.iter_mut() {
         statement["Action"].as_array_mut().unwrap().retain(|a| a != action);
     }
+    statements.retain(|statement| !statement["Action"].as_array().unwrap().is_empty());
     document
 }
 
