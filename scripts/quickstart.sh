@@ -54,7 +54,7 @@ step "4/6 terraform init and apply"
 "$terraform" init -input=false -no-color | grep -E "Installing|Installed|successfully"
 "$terraform" apply -auto-approve -input=false -no-color | tail -n 6
 
-step "5/6 what was created (the secret stays hidden: it is sensitive)"
+step "5/6 what was created (the secret is in the SSM parameter, not in state)"
 "$terraform" output -no-color
 "$terraform" state show -no-color iamkey_access_key.example
 

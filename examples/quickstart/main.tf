@@ -16,15 +16,20 @@ variable "user" {
   default = "quickstart-user"
 }
 
+# The secret goes to an SSM SecureString parameter, never to Terraform state.
 resource "iamkey_access_key" "example" {
   user = var.user
+
+  secret_destination {
+    ssm_parameter_name = "/quickstart/${var.user}/access-key"
+  }
 }
 
 output "access_key_id" {
   value = iamkey_access_key.example.id
 }
 
-output "secret" {
-  value     = iamkey_access_key.example.secret
-  sensitive = true
+output "secret_parameter" {
+  description = "The SSM parameter that holds the secret (JSON with access_key_id and secret_access_key)."
+  value       = iamkey_access_key.example.secret_destination.ssm_parameter_name
 }

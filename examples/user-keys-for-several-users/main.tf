@@ -22,7 +22,7 @@ output "access_key_ids" {
   value = module.ci_keys.access_key_ids
 }
 
-output "secrets" {
-  value     = module.ci_keys.secrets
-  sensitive = true
+# Where each secret is: consumers read it from Secrets Manager, not from this state.
+output "secret_ids" {
+  value = module.ci_keys.secret_ids
 }

@@ -158,6 +158,60 @@ fn every_example_is_formatted_and_runs_against_the_emulator() {
     }
 }
 
+/// Output blocks of every example: (file, output name, block text).
+fn example_outputs() -> Vec<(String, String, String)> {
+    let mut files = Vec::new();
+    example_folders(&project_root().join("examples"), &project_root().join("examples"), &mut files);
+    let mut outputs = Vec::new();
+    for folder in files {
+        for path in std::fs::read_dir(project_root().join("examples").join(&folder)).unwrap().map(|e| e.unwrap().path()) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for (at, _) in text.match_indices("\noutput \"") {
+                let name = text[at + 9..].split('"').next().unwrap().to_string();
+                let end = text[at..].find("\n}").map_or(text.len(), |e| at + e);
+                outputs.push((format!("{folder}/{}", path.file_name().unwrap().to_string_lossy()), name, text[at..end].to_string()));
+            }
+        }
+    }
+    outputs
+}
+
+/// Why an output block hands out a secret (None: it does not). A sensitive output
+/// is still in state, readable by every terraform_remote_state reader; only an
+/// example that exists to show `pgp_key` may output what is encrypted to it.
+fn secret_in_output(file_text: &str, block: &str) -> Option<&'static str> {
+    let refers =
+        |attribute: &str| block.match_indices(attribute).any(|(at, _)| !block[at + attribute.len()..].starts_with(|c: char| c == '_' || c.is_alphanumeric()));
+    if refers(".secret") {
+        return Some("the secret");
+    }
+    if block.contains("ses_smtp_password") {
+        return Some("an SES SMTP password");
+    }
+    (block.contains("encrypted_") && !file_text.contains("pgp_key")).then_some("an encrypted secret outside a pgp_key example")
+}
+
+#[test]
+fn no_example_outputs_a_secret() {
+    let outputs = example_outputs();
+    assert!(outputs.len() >= 8, "{outputs:?}");
+    for (file, name, block) in &outputs {
+        let text = std::fs::read_to_string(project_root().join("examples").join(file)).unwrap();
+        assert_eq!(secret_in_output(&text, block), None, "examples/{file}: output {name:?} hands out a secret:\n{block}");
+    }
+    // The check sees what the examples used to do.
+    let module_output = "output \"secrets\" {\n  value = { for user, key in iamkey_access_key.this : user => key.secret }\n  sensitive = true\n}";
+    assert_eq!(secret_in_output("", module_output), Some("the secret"));
+    let function_output = "output \"p\" {\n  value = provider::iamkey::ses_smtp_password_v4(iamkey_access_key.smtp.secret, \"eu-west-1\")\n}";
+    assert!(secret_in_output("", function_output).is_some());
+    assert_eq!(
+        secret_in_output("", "output \"e\" {\n  value = iamkey_access_key.k.encrypted_secret\n}"),
+        Some("an encrypted secret outside a pgp_key example")
+    );
+    assert_eq!(secret_in_output("pgp_key = var.k", "output \"e\" {\n  value = iamkey_access_key.k.encrypted_secret\n}"), None);
+    assert_eq!(secret_in_output("", "output \"v\" {\n  value = iamkey_access_key.k.secret_destination_version\n}"), None);
+}
+
 #[test]
 fn the_readme_quick_start_creates_and_destroys_a_key() {
     let output =
@@ -168,7 +222,8 @@ fn the_readme_quick_start_creates_and_destroys_a_key() {
         assert!(stdout.contains(&format!("==> {step}")), "step {step} missing:\n{stdout}");
     }
     assert!(stdout.contains("Apply complete! Resources: 1 added"), "{stdout}");
-    assert!(stdout.contains("secret               = (sensitive value)"), "{stdout}");
+    assert!(stdout.contains("secret_parameter = \"/quickstart/quickstart-user/access-key\""), "{stdout}");
+    assert!(stdout.contains("secret_destination_version = \"1\""), "the secret went to its parameter: {stdout}");
     assert!(stdout.contains("Destroy complete! Resources: 1 destroyed."), "{stdout}");
     assert!(stdout.contains("Quick start complete."));
 }

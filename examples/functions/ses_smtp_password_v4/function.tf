@@ -1,9 +1,13 @@
-resource "iamkey_access_key" "smtp" {
+# A key that exists only for this run (Terraform 1.10+), and the SES SMTP password
+# of its secret for a region other than the provider's. Both are ephemeral: never
+# in plan or state, and accepted only where ephemeral values are (provider
+# configuration, write-only arguments such as aws_secretsmanager_secret_version's
+# secret_string_wo). A key that outlives the run gets its regional passwords from
+# the resource's `ses_smtp_regions`, delivered with `secret_destination`.
+ephemeral "iamkey_access_key" "smtp" {
   user = "mailer"
 }
 
-# The SES SMTP password of the key's secret for a region other than the provider's.
-output "smtp_password_eu_west_1" {
-  value     = provider::iamkey::ses_smtp_password_v4(iamkey_access_key.smtp.secret, "eu-west-1")
-  sensitive = true
+locals {
+  smtp_password_eu_west_1 = provider::iamkey::ses_smtp_password_v4(ephemeral.iamkey_access_key.smtp.secret, "eu-west-1")
 }

@@ -1,6 +1,10 @@
-# A key for an IAM user.
+# A key for an IAM user, its secret written to Secrets Manager instead of state.
 resource "iamkey_access_key" "ci" {
   user = "deploy-bot"
+
+  secret_destination {
+    secretsmanager_secret_id = "ci/deploy-bot/access-key"
+  }
 }
 
 # A key whose secret is stored only encrypted to an OpenPGP key
@@ -19,9 +23,9 @@ output "ci_access_key_id" {
   value = iamkey_access_key.ci.id
 }
 
-output "ci_secret" {
-  value     = iamkey_access_key.ci.secret
-  sensitive = true
+output "ci_secret_version" {
+  description = "The Secrets Manager version the secret was written as."
+  value       = iamkey_access_key.ci.secret_destination_version
 }
 
 output "encrypted_secret" {
