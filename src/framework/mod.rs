@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::value::summary;
 use crate::value::Value;
 use crate::value::{AttributePath, Diagnostics};
 use schema::Schema;
@@ -51,7 +52,7 @@ impl SharedClock {
 pub struct Warnings(Arc<Mutex<Diagnostics>>);
 
 impl Warnings {
-    pub fn add(&self, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn add(&self, summary: impl Into<crate::value::SummaryText>, detail: impl Into<String>) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).add_warning(summary, detail);
     }
 
@@ -103,7 +104,7 @@ impl<T> ProviderData<T> {
     pub fn get(&self) -> Result<&T, Diagnostics> {
         self.0.get().ok_or_else(|| {
             Diagnostics::error(
-                "Provider not configured",
+                summary::PROVIDER_NOT_CONFIGURED,
                 "The provider's configuration was unknown or invalid, so it is not configured yet. \
                  Apply the resources its configuration depends on first (terraform apply -target=...).",
             )
@@ -243,7 +244,7 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Builds the state stub for an `import` block that gives an identity.
     async fn import_by_identity(&self, _ctx: &OpContext, _identity: &Value) -> Result<Value, Diagnostics> {
-        Err(Diagnostics::error("Import by identity not supported", "This resource type has no identity; import it by ID."))
+        Err(Diagnostics::error(summary::IMPORT_BY_IDENTITY_NOT_SUPPORTED, "This resource type has no identity; import it by ID."))
     }
 }
 

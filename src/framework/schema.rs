@@ -2,6 +2,7 @@
 //! `providers schema -json` (through the protocol layer) and the generated docs all
 //! read that one declaration.
 
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Name, NameMap, Type, Value};
 
@@ -249,19 +250,21 @@ impl Block {
             match (attr.mode, value) {
                 // A planned state holds computed values: only the validators apply.
                 (_, v) if check == Check::ValuesOnly && (v.is_null() || !v.is_wholly_known()) => {}
-                (Mode::Required, Value::Null) => {
-                    diags.add_error_at(path(), "Missing required argument", format!("The argument \"{}\" is required, but no definition was found.", attr.name))
-                }
+                (Mode::Required, Value::Null) => diags.add_error_at(
+                    path(),
+                    summary::MISSING_REQUIRED_ARGUMENT,
+                    format!("The argument \"{}\" is required, but no definition was found.", attr.name),
+                ),
                 (Mode::Computed, v) if check == Check::Configuration && !v.is_null() => diags.add_error_at(
                     path(),
-                    "Value for unconfigurable attribute",
+                    summary::VALUE_FOR_UNCONFIGURABLE_ATTRIBUTE,
                     format!("Can't configure a value for \"{}\": its value is decided by the provider.", attr.name),
                 ),
                 (_, v) if v.is_null() || !v.is_wholly_known() => {}
                 (_, v) => {
                     for validator in &attr.validators {
                         if let Err(reason) = validator(v) {
-                            diags.add_error_at(path(), format!("Invalid value for \"{name}\"", name = attr.name), bounded(reason));
+                            diags.add_error_at(path(), summary::INVALID_VALUE_FOR.fill(&[("name", attr.name)]), bounded(reason));
                         }
                     }
                 }

@@ -8,6 +8,7 @@ use super::wire;
 use crate::framework::schema::{self, Mode, Nesting, Schema};
 use crate::framework::server::{Encoded, IdentityChange, Typed};
 use crate::framework::{Function, Provider};
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, PathStep, Severity, Type, Value};
 
 /// A `DynamicValue` decodes from msgpack when present, else JSON, else null.
@@ -45,7 +46,10 @@ impl Encoded for Stored<'_> {
 /// Encodes a value for Terraform; an encoding failure is the provider's bug.
 pub fn encode(typed: &Typed<'_>) -> Result<wire::DynamicValue, Diagnostics> {
     encode_msgpack(&typed.value, typed.ty).map(|msgpack| wire::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| {
-        Diagnostics::error("Provider produced an invalid value", format!("The provider could not encode its result: {e}. This is a bug in the provider."))
+        Diagnostics::error(
+            summary::PROVIDER_PRODUCED_AN_INVALID_VALUE,
+            format!("The provider could not encode its result: {e}. This is a bug in the provider."),
+        )
     })
 }
 

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use super::convert::{diagnostics, Failed};
 use super::wire;
 use crate::framework::{OpContext, Provider, SharedClock};
+use crate::value::summary;
 use crate::value::{Diagnostics, Value};
 
 pub(super) type RpcResult<T> = Result<Response<T>, Status>;
@@ -83,7 +84,7 @@ impl ProviderService {
                     "The provider hit an internal error while handling {rpc}. Any object it had already created is recorded in state, \
                      so Terraform keeps track of it. Please report this issue with the provider's log (TF_LOG_PROVIDER=debug)."
                 );
-                on_panic(Diagnostics::error("Provider internal error", detail), recorded.take())
+                on_panic(Diagnostics::error(summary::PROVIDER_INTERNAL_ERROR, detail), recorded.take())
             }
         }
     }

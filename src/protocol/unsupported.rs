@@ -5,6 +5,7 @@
 use super::convert::diagnostics;
 use super::wire;
 use crate::framework::server::unknown_type;
+use crate::value::summary;
 use crate::value::Diagnostics;
 
 fn no_state_store(type_name: &str) -> Vec<wire::Diagnostic> {
@@ -28,7 +29,7 @@ pub fn read_state_bytes(request: wire::read_state_bytes::Request) -> wire::read_
 }
 
 pub fn write_state_bytes() -> wire::write_state_bytes::Response {
-    wire::write_state_bytes::Response { diagnostics: diagnostics(Diagnostics::error("No state store", "This provider has no state store.")) }
+    wire::write_state_bytes::Response { diagnostics: diagnostics(Diagnostics::error(summary::NO_STATE_STORE, "This provider has no state store.")) }
 }
 
 pub fn get_states(request: wire::get_states::Request) -> wire::get_states::Response {

@@ -15,6 +15,7 @@ use crate::framework::{DataSource, EphemeralResource, Function, ListResource, Op
 use crate::resources::access_key::AccessKeyResource;
 use crate::resources::Clients;
 use crate::secret::Secret;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -226,11 +227,11 @@ fn config_diagnostic(error: ConfigError) -> Diagnostics {
     match &error {
         ConfigError::MissingRegion => diags.add_error_at(
             AttributePath::root("region"),
-            "No AWS region",
+            summary::NO_AWS_REGION,
             "Set `region` in the provider block, or AWS_REGION, or a region in the selected profile.",
         ),
         ConfigError::InvalidCredentials(_) => diags.add_error(
-            "Invalid AWS credentials",
+            summary::INVALID_AWS_CREDENTIALS,
             format!(
                 "{error}.\n\nSources tried, in order: the provider's access_key/secret_key/token, \
                  the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), \
@@ -242,23 +243,23 @@ fn config_diagnostic(error: ConfigError) -> Diagnostics {
         ConfigError::Session(failure) => {
             let detail = format!("{error}.");
             match failure.step {
-                SessionStep::AssumeRole(n) => diags.add_error_at(AttributePath::root("assume_role").index(n as i64).attribute("role_arn"), "Cannot assume role", detail),
+                SessionStep::AssumeRole(n) => diags.add_error_at(AttributePath::root("assume_role").index(n as i64).attribute("role_arn"), summary::CANNOT_ASSUME_ROLE, detail),
                 SessionStep::WebIdentity => {
-                    diags.add_error_at(AttributePath::root("assume_role_with_web_identity").attribute("role_arn"), "Cannot assume role with web identity", detail)
+                    diags.add_error_at(AttributePath::root("assume_role_with_web_identity").attribute("role_arn"), summary::CANNOT_ASSUME_ROLE_WITH_WEB_IDENTITY, detail)
                 }
                 SessionStep::WebIdentityToken => {
-                    diags.add_error_at(AttributePath::root("assume_role_with_web_identity").attribute("web_identity_token_file"), "Unreadable web identity token", detail)
+                    diags.add_error_at(AttributePath::root("assume_role_with_web_identity").attribute("web_identity_token_file"), summary::UNREADABLE_WEB_IDENTITY_TOKEN, detail)
                 }
             }
         }
         ConfigError::Account(_) => diags.add_error(
-            "Wrong AWS account",
+            summary::WRONG_AWS_ACCOUNT,
             format!("{error}. Nothing was done in it. Check the credentials (the provider block's, then the environment's, see the configuration guide) or the account list."),
         ),
-        ConfigError::GuardWithoutIdentity => diags.add_error_at(AttributePath::root("skip_credentials_validation"), "Account guard needs the caller's identity", format!("{error}: remove skip_credentials_validation, or the account list.")),
-        ConfigError::CaBundle { .. } => diags.add_error_at(AttributePath::root("custom_ca_bundle"), "Invalid CA bundle", error.to_string()),
-        ConfigError::Proxy(_) => diags.add_error_at(AttributePath::root("http_proxy"), "Invalid proxy", error.to_string()),
-        ConfigError::File(file) => diags.add_error_at(AttributePath::root(file.argument), "Unusable file", error.to_string()),
+        ConfigError::GuardWithoutIdentity => diags.add_error_at(AttributePath::root("skip_credentials_validation"), summary::ACCOUNT_GUARD_NEEDS_THE_CALLER_S_IDENTITY, format!("{error}: remove skip_credentials_validation, or the account list.")),
+        ConfigError::CaBundle { .. } => diags.add_error_at(AttributePath::root("custom_ca_bundle"), summary::INVALID_CA_BUNDLE, error.to_string()),
+        ConfigError::Proxy(_) => diags.add_error_at(AttributePath::root("http_proxy"), summary::INVALID_PROXY, error.to_string()),
+        ConfigError::File(file) => diags.add_error_at(AttributePath::root(file.argument), summary::UNUSABLE_FILE, error.to_string()),
     }
     diags
 }
@@ -274,7 +275,7 @@ fn validate_web_identity(web: &Value, diags: &mut Diagnostics) {
     }
     diags.add_error_at(
         AttributePath::root("assume_role_with_web_identity").attribute("web_identity_token_file"),
-        "Web identity token: one source",
+        summary::WEB_IDENTITY_TOKEN_ONE_SOURCE,
         "Set exactly one of web_identity_token and web_identity_token_file.",
     );
 }
@@ -314,20 +315,24 @@ impl Provider for IamKeyProvider {
         let has_secret = !config.get("secret_key").is_null();
         if has_key != has_secret {
             let missing = if has_key { "secret_key" } else { "access_key" };
-            diags.add_error_at(AttributePath::root(missing), "Incomplete static credentials", "access_key and secret_key go together: set both, or neither.");
+            diags.add_error_at(
+                AttributePath::root(missing),
+                summary::INCOMPLETE_STATIC_CREDENTIALS,
+                "access_key and secret_key go together: set both, or neither.",
+            );
         }
         let (allowed, forbidden) = (config.get("allowed_account_ids"), config.get("forbidden_account_ids"));
         if !allowed.is_null() && !forbidden.is_null() {
             diags.add_error_at(
                 AttributePath::root("forbidden_account_ids"),
-                "Conflicting account lists",
+                summary::CONFLICTING_ACCOUNT_LISTS,
                 "Set allowed_account_ids or forbidden_account_ids, not both.",
             );
         }
         if config.get("skip_credentials_validation").as_bool() == Some(true) && !(allowed.is_null() && forbidden.is_null()) {
             diags.add_error_at(
                 AttributePath::root("skip_credentials_validation"),
-                "Account guard needs the caller's identity",
+                summary::ACCOUNT_GUARD_NEEDS_THE_CALLER_S_IDENTITY,
                 "allowed_account_ids and forbidden_account_ids are checked against the caller's account, which skip_credentials_validation = true leaves unknown: remove one or the other.",
             );
         }
@@ -339,7 +344,7 @@ impl Provider for IamKeyProvider {
             if block.get("duration").as_str().is_some_and(|d| d.parse::<u64>().is_ok()) {
                 diags.add_warning_at(
                     at.attribute("duration"),
-                    "Duration in seconds is deprecated",
+                    summary::DURATION_IN_SECONDS_IS_DEPRECATED,
                     "Give the session duration as a duration string, as hashicorp/aws takes it: \"15m\", \"1h\", \"1h30m\". A whole number of seconds still works for now.",
                 );
             }

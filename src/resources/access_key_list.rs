@@ -15,6 +15,7 @@ use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
 use crate::resources::Clients;
+use crate::value::summary;
 use crate::value::Diagnostics;
 use crate::value::{Type, Value};
 
@@ -120,7 +121,7 @@ impl ListResource for AccessKeyList {
 
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics> {
         let clients = self.clients.get()?;
-        let failed = |e: IamError| Diagnostics::error("Could not list access keys", e.to_string());
+        let failed = |e: IamError| Diagnostics::error(summary::COULD_NOT_LIST_ACCESS_KEYS, e.to_string());
         let filters = Filters {
             status: config.get("status").as_str(),
             older_than_days: config.get("older_than_days").as_i64(),

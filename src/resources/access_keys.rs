@@ -10,6 +10,7 @@ use super::inventory::{key_type, keys_with_last_use, KEY_ATTRIBUTES};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{DataSource, OpContext};
 use crate::resources::Clients;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -78,7 +79,8 @@ impl DataSource for AccessKeysDataSource {
         let reports = keys_with_last_use(&clients.iam, user, &ctx.clock, &ctx.cancel).await.map_err(|e| {
             let path = user.map(|_| AttributePath::root("user"));
             let mut d = Diagnostics::new();
-            let summary = format!("Could not list the access keys of {}", user.map_or("the caller".to_string(), |u| format!("user {u:?}")));
+            let who = user.map_or("the caller".to_string(), |u| format!("user {u:?}"));
+            let summary = summary::COULD_NOT_LIST_THE_ACCESS_KEYS_OF.fill(&[("who", &who)]);
             match path {
                 Some(path) => d.add_error_at(path, summary, e.to_string()),
                 None => d.add_error(summary, e.to_string()),

@@ -24,6 +24,7 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{EphemeralResource, OpContext, Opened};
 use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
 use crate::resources::Clients;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics};
 use crate::value::{Type, Value};
 
@@ -82,7 +83,7 @@ struct Handle {
     id: String,
 }
 
-fn failed(summary: &str, e: &IamError) -> Diagnostics {
+fn failed(summary: summary::Summary, e: &IamError) -> Diagnostics {
     Diagnostics::error(summary, e.to_string())
 }
 
@@ -137,12 +138,12 @@ impl EphemeralResource for EphemeralAccessKey {
                 callers_user.as_deref()
             }
         };
-        let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| failed("Could not list the user's access keys", &e))?;
+        let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| failed(summary::COULD_NOT_LIST_THE_USER_S_ACCESS_KEYS, &e))?;
         if remaining.len() >= MAX_KEYS_PER_USER {
             let who = user.map_or("The calling identity".to_string(), |u| format!("User {u:?}"));
             return Err(Diagnostics::error_at(
                 AttributePath::root("user"),
-                "No room for an ephemeral key",
+                summary::NO_ROOM_FOR_AN_EPHEMERAL_KEY,
                 format!(
                     "{who} already has {} access keys, the most IAM allows, so no key can be opened for this run:\n{}\n\n\
                      Delete one of them, or open the ephemeral key for another user.",
@@ -153,7 +154,7 @@ impl EphemeralResource for EphemeralAccessKey {
         }
         let created = match iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
-            Err(CreateFailure::NotCreated(e)) => return Err(failed("Could not create the ephemeral access key", &e)),
+            Err(CreateFailure::NotCreated(e)) => return Err(failed(summary::COULD_NOT_CREATE_THE_EPHEMERAL_ACCESS_KEY, &e)),
             Err(CreateFailure::Unattributable { appeared, cause }) => return Err(super::inventory::uncertain_create(user, &appeared, &cause)),
             Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
                 // Useless without its secret: delete it now rather than leave it.
@@ -162,7 +163,7 @@ impl EphemeralResource for EphemeralAccessKey {
                 if let Err(e) = cleanup {
                     detail.push_str(&format!(" The key it created, {}, could not be deleted: {e}.", key.access_key_id));
                 }
-                return Err(Diagnostics::error("Could not create the ephemeral access key", detail));
+                return Err(Diagnostics::error(summary::COULD_NOT_CREATE_THE_EPHEMERAL_ACCESS_KEY, detail));
             }
         };
         let key = &created.metadata;
@@ -175,7 +176,7 @@ impl EphemeralResource for EphemeralAccessKey {
             if let Err(e) = cleanup {
                 detail = format!("The new key {} could not be marked as ephemeral, nor deleted ({e}). Delete it by hand.", key.access_key_id);
             }
-            return Err(Diagnostics::error("Could not open the ephemeral access key", detail));
+            return Err(Diagnostics::error(summary::COULD_NOT_OPEN_THE_EPHEMERAL_ACCESS_KEY, detail));
         }
         if config.get(WAIT_UNTIL_USABLE).as_bool() != Some(false) {
             if let Err(reason) = clients.wait_until_usable(&key.access_key_id, &created.secret, &ctx.cancel).await {
@@ -187,7 +188,7 @@ impl EphemeralResource for EphemeralAccessKey {
                         key.access_key_id
                     );
                 }
-                return Err(Diagnostics::error_at(AttributePath::root(WAIT_UNTIL_USABLE), "The ephemeral key does not work yet", detail));
+                return Err(Diagnostics::error_at(AttributePath::root(WAIT_UNTIL_USABLE), summary::THE_EPHEMERAL_KEY_DOES_NOT_WORK_YET, detail));
             }
         }
         let handle = Handle { user: key.user_name.clone(), id: key.access_key_id.clone() };
@@ -203,7 +204,7 @@ impl EphemeralResource for EphemeralAccessKey {
 
     async fn close(&self, ctx: &OpContext, private: &[u8]) -> Diagnostics {
         let Ok(handle) = serde_json::from_slice::<Handle>(private) else {
-            return Diagnostics::error("Invalid private data", "Terraform handed back private data this provider did not write.");
+            return Diagnostics::error(summary::INVALID_PRIVATE_DATA, "Terraform handed back private data this provider did not write.");
         };
         let clients = match self.clients.get() {
             Ok(c) => c,
@@ -212,7 +213,7 @@ impl EphemeralResource for EphemeralAccessKey {
         match delete_key(&clients.iam, &handle.user, &handle.id, ctx).await {
             Ok(()) => Diagnostics::new(),
             Err(e) => Diagnostics::error(
-                "Could not delete the ephemeral access key",
+                summary::COULD_NOT_DELETE_THE_EPHEMERAL_ACCESS_KEY,
                 format!("Access key {} of user {:?}: {e}. The next run that opens a key for this user deletes it once expired.", handle.id, handle.user),
             ),
         }

@@ -3,6 +3,7 @@
 
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
 use crate::framework::SharedClock;
+use crate::value::summary;
 use crate::value::{Name, NameMap, Number, Type, Value};
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -80,7 +81,7 @@ pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &Ia
             .join("\n")
     };
     crate::value::Diagnostics::error(
-        "Access key creation uncertain",
+        summary::ACCESS_KEY_CREATION_UNCERTAIN,
         format!(
             "CreateAccessKey for {who} failed in a way that may or may not have created a key ({cause}), and the keys of \
              {who} cannot tell which key, if any, this create made. Keys that appeared since just before the call:\n{keys}\n\n\

@@ -4,6 +4,7 @@
 
 use crate::aws::caller::Caller;
 use crate::aws::AwsClients;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics};
 
 /// The argument that lets a key be made for the account's root user.
@@ -13,12 +14,12 @@ pub const ALLOW_ROOT_KEY: &str = "allow_root_key";
 /// `allow_root_key`). A role session, a federated user, or the root user without
 /// the opt-in is refused at `user`, saying what to set.
 pub async fn of_the_caller(clients: &AwsClients, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
-    let refuse = |summary: &str, detail: String| Err(Diagnostics::error_at(AttributePath::root("user"), summary, detail));
+    let refuse = |summary: summary::Summary, detail: String| Err(Diagnostics::error_at(AttributePath::root("user"), summary, detail));
     match clients.caller.get().await {
         Ok(Caller::User(name)) => Ok(Some(name)),
         Ok(Caller::Root) if allow_root_key => Ok(None),
         Ok(Caller::Root) => refuse(
-            "Refusing to create a root access key",
+            summary::REFUSING_TO_CREATE_A_ROOT_ACCESS_KEY,
             "`user` is omitted and the provider's credentials are the account's root user, so the key would be a \
              root access key: full, unrestrictable control of the account, which AWS recommends never to create. \
              Set `user` to the IAM user the key is for. If a root key is really what you need, set \
@@ -26,14 +27,14 @@ pub async fn of_the_caller(clients: &AwsClients, allow_root_key: bool) -> Result
                 .to_string(),
         ),
         Ok(Caller::Other { arn }) => refuse(
-            "The caller is not an IAM user",
+            summary::THE_CALLER_IS_NOT_AN_IAM_USER,
             format!(
                 "`user` is omitted, so the provider acts for the identity that signs its requests: {arn}, which is \
                  not an IAM user and has no access keys. Set `user` to the IAM user whose keys this is about."
             ),
         ),
         Err(reason) => refuse(
-            "Cannot tell whom the key is for",
+            summary::CANNOT_TELL_WHOM_THE_KEY_IS_FOR,
             format!("`user` is omitted and the provider could not find out who its credentials belong to ({reason}). Set `user`."),
         ),
     }

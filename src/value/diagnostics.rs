@@ -2,6 +2,7 @@
 //! it concerns. gRPC errors are kept for protocol faults only.
 
 use super::path::AttributePath;
+use super::summary::SummaryText;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -26,32 +27,32 @@ impl Diagnostics {
         Self::default()
     }
 
-    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn error(summary: impl Into<SummaryText>, detail: impl Into<String>) -> Self {
         let mut d = Self::new();
         d.add_error(summary, detail);
         d
     }
 
-    pub fn error_at(path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn error_at(path: AttributePath, summary: impl Into<SummaryText>, detail: impl Into<String>) -> Self {
         let mut d = Self::new();
         d.add_error_at(path, summary, detail);
         d
     }
 
-    pub fn add_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
-        self.push(Severity::Error, summary.into(), detail.into(), None);
+    pub fn add_error(&mut self, summary: impl Into<SummaryText>, detail: impl Into<String>) {
+        self.push(Severity::Error, String::from(summary.into()), detail.into(), None);
     }
 
-    pub fn add_error_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
-        self.push(Severity::Error, summary.into(), detail.into(), Some(path));
+    pub fn add_error_at(&mut self, path: AttributePath, summary: impl Into<SummaryText>, detail: impl Into<String>) {
+        self.push(Severity::Error, String::from(summary.into()), detail.into(), Some(path));
     }
 
-    pub fn add_warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
-        self.push(Severity::Warning, summary.into(), detail.into(), None);
+    pub fn add_warning(&mut self, summary: impl Into<SummaryText>, detail: impl Into<String>) {
+        self.push(Severity::Warning, String::from(summary.into()), detail.into(), None);
     }
 
-    pub fn add_warning_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
-        self.push(Severity::Warning, summary.into(), detail.into(), Some(path));
+    pub fn add_warning_at(&mut self, path: AttributePath, summary: impl Into<SummaryText>, detail: impl Into<String>) {
+        self.push(Severity::Warning, String::from(summary.into()), detail.into(), Some(path));
     }
 
     fn push(&mut self, severity: Severity, summary: String, detail: String, path: Option<AttributePath>) {

@@ -10,10 +10,12 @@
 mod diagnostics;
 mod name_map;
 mod path;
+pub mod summary;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use name_map::NameMap;
 pub use path::{AttributePath, PathStep};
+pub use summary::{Summary, SummaryText};
 
 use std::borrow::Cow;
 use std::fmt;

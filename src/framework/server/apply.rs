@@ -11,6 +11,7 @@
 
 use super::{decode, identity_of, resource, state_type, validate, Encoded, Typed};
 use crate::framework::{ApplyOutcome, OpContext, Provider, Resource};
+use crate::value::summary;
 use crate::value::{Diagnostics, Value};
 
 pub struct ApplyRequest<'r> {
@@ -80,7 +81,7 @@ fn checked_change(resource: &dyn Resource, request: &ApplyRequest<'_>) -> Result
     let config = decode(request.config, ty, "configuration")?;
     if !config.is_wholly_known() {
         return Err(Diagnostics::error(
-            "Unknown value at apply",
+            summary::UNKNOWN_VALUE_AT_APPLY,
             "The configuration holds a value that is not known yet. Terraform resolves every configured value before \
              it applies; this provider refuses to guess one (an unknown user would otherwise mean the caller).",
         ));
@@ -106,18 +107,21 @@ fn respond(resource: &dyn Resource, creating: bool, outcome: ApplyOutcome) -> Ap
     let ApplyOutcome { mut state, mut diagnostics } = outcome;
     if creating && state.is_null() && !diagnostics.has_errors() {
         diagnostics.add_error(
-            "Missing resource state after create",
+            summary::MISSING_RESOURCE_STATE_AFTER_CREATE,
             "The provider reported success creating the object but returned no state for it. This is a bug in the provider.",
         );
     }
     if !state.is_wholly_known() {
         state = unknowns_nulled(state);
-        diagnostics
-            .add_error("Unknown value after apply", "The provider left a value unknown after the apply; it is stored as null. This is a bug in the provider.");
+        diagnostics.add_error(
+            summary::UNKNOWN_VALUE_AFTER_APPLY,
+            "The provider left a value unknown after the apply; it is stored as null. This is a bug in the provider.",
+        );
     }
     let reported = if state.is_null() { None } else { resource.identity(&state) };
     if reported.as_ref().is_some_and(|identity| !identity.is_wholly_known()) {
-        diagnostics.add_error("Missing resource identity after apply", "The provider could not tell the object's identity. This is a bug in the provider.");
+        diagnostics
+            .add_error(summary::MISSING_RESOURCE_IDENTITY_AFTER_APPLY, "The provider could not tell the object's identity. This is a bug in the provider.");
     }
     let identity = identity_of(resource, &state);
     let failed_create = creating && diagnostics.has_errors() && !state.is_null();

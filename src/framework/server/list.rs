@@ -6,6 +6,7 @@
 
 use super::{decode, identity_of, resource, state_type, unknown_type, Encoded, Typed};
 use crate::framework::{OpContext, Provider};
+use crate::value::summary;
 use crate::value::Diagnostics;
 
 pub struct ListRequest<'r> {
@@ -35,7 +36,7 @@ pub async fn list_resource<'a>(ctx: &OpContext, provider: &'a dyn Provider, requ
     for listed in lister.list(ctx, &config).await?.into_iter().take(limit) {
         let Some(identity) = identity_of(resource, &listed.state) else {
             let detail = format!("{} has no complete identity (is the provider's account known?).", listed.display_name);
-            return Err(Diagnostics::error("Listed object without identity", detail));
+            return Err(Diagnostics::error(summary::LISTED_OBJECT_WITHOUT_IDENTITY, detail));
         };
         let state = request.include_resource_object.then(|| Typed { value: listed.state, ty: state_type(resource) });
         objects.push(ListedObject { display_name: listed.display_name, identity, state });

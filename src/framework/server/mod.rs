@@ -27,6 +27,7 @@ pub mod validate;
 mod testing;
 
 use super::{Provider, Resource};
+use crate::value::summary;
 use crate::value::{Diagnostics, Type, Value};
 
 /// A value as Terraform sent it, decoded only once the framework knows its type.
@@ -62,12 +63,12 @@ pub enum IdentityChange<'a> {
 
 /// Decodes a value Terraform sent; `what` names it in the diagnostic.
 pub fn decode(value: &dyn Encoded, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
-    value.decode(ty).map_err(|e| Diagnostics::error("Invalid value from Terraform", format!("The {what} sent by Terraform could not be decoded: {e}.")))
+    value.decode(ty).map_err(|e| Diagnostics::error(summary::INVALID_VALUE_FROM_TERRAFORM, format!("The {what} sent by Terraform could not be decoded: {e}.")))
 }
 
 /// The diagnostic for a type name this provider does not serve.
 pub fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
-    Diagnostics::error(format!("Unknown {kind} type"), format!("This provider has no {kind} type \"{type_name}\"."))
+    Diagnostics::error(summary::UNKNOWN_TYPE.fill(&[("kind", kind)]), format!("This provider has no {kind} type \"{type_name}\"."))
 }
 
 /// The served resource type of that name.

@@ -7,6 +7,7 @@
 
 use super::{identity_of, resource, state_type, Encoded, Typed};
 use crate::framework::Provider;
+use crate::value::summary;
 use crate::value::{Diagnostics, Type, Value};
 
 pub fn upgrade_resource_state<'a>(provider: &'a dyn Provider, type_name: &str, version: i64, stored: &dyn Encoded) -> Result<Typed<'a>, Diagnostics> {
@@ -14,27 +15,30 @@ pub fn upgrade_resource_state<'a>(provider: &'a dyn Provider, type_name: &str, v
     let schema = resource.schema();
     if version > schema.version {
         return Err(Diagnostics::error(
-            "State written by a newer provider",
+            summary::STATE_WRITTEN_BY_A_NEWER_PROVIDER,
             format!("The state of this {type_name} has schema version {version}, newer than this provider's {}. Upgrade the provider.", schema.version),
         ));
     }
     let ty = state_type(resource);
-    Ok(Typed { value: read_stored(stored, ty, "Invalid stored state", "The stored state")?, ty })
+    Ok(Typed { value: read_stored(stored, ty, summary::INVALID_STORED_STATE, "The stored state")?, ty })
 }
 
 pub fn upgrade_resource_identity<'a>(provider: &'a dyn Provider, type_name: &str, version: i64, stored: &dyn Encoded) -> Result<Typed<'a>, Diagnostics> {
     let resource = resource(provider, type_name)?;
     let Some(schema) = resource.identity_schema() else {
-        return Err(Diagnostics::error("Resource identity not supported", format!("The {type_name} type has no resource identity in this provider version.")));
+        return Err(Diagnostics::error(
+            summary::RESOURCE_IDENTITY_NOT_SUPPORTED,
+            format!("The {type_name} type has no resource identity in this provider version."),
+        ));
     };
     if version > schema.version {
         return Err(Diagnostics::error(
-            "Identity written by a newer provider",
+            summary::IDENTITY_WRITTEN_BY_A_NEWER_PROVIDER,
             format!("The stored identity has version {version}, newer than this provider's {}. Upgrade the provider.", schema.version),
         ));
     }
     let ty = schema.value_type();
-    Ok(Typed { value: read_stored(stored, ty, "Invalid stored identity", "The stored identity")?, ty })
+    Ok(Typed { value: read_stored(stored, ty, summary::INVALID_STORED_IDENTITY, "The stored identity")?, ty })
 }
 
 /// Where state comes from in a cross-type move: the provider as Terraform names
@@ -55,17 +59,17 @@ pub fn move_resource_state<'a>(
     let MoveSource { provider: source_provider, type_name: kind, version } = source;
     if !resource.accepts_moved_state(source_provider, kind, version) {
         return Err(Diagnostics::error(
-            "Move not supported",
+            summary::MOVE_NOT_SUPPORTED,
             format!("This provider cannot move {kind} (schema version {version}) of {source_provider} to {target_type}."),
         ));
     }
     let ty = state_type(resource);
-    let state = read_stored(stored, ty, "Invalid source state", &format!("The state of the {kind}"))?;
+    let state = read_stored(stored, ty, summary::INVALID_SOURCE_STATE, &format!("The state of the {kind}"))?;
     let identity = identity_of(resource, &state);
     Ok((Typed { value: state, ty }, identity))
 }
 
-fn read_stored(stored: &dyn Encoded, ty: &Type, summary: &str, what: &str) -> Result<Value, Diagnostics> {
+fn read_stored(stored: &dyn Encoded, ty: &Type, summary: summary::Summary, what: &str) -> Result<Value, Diagnostics> {
     stored.decode(ty).map_err(|e| Diagnostics::error(summary, format!("{what} could not be read: {e}.")))
 }
 

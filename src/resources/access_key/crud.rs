@@ -12,6 +12,7 @@ use crate::aws::iam::{CreateFailure, IamError};
 use crate::crypto::pgp::RecipientKey;
 use crate::framework::schema::Schema;
 use crate::framework::{ApplyOutcome, OpContext, PlanKind, Resource};
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, Value};
 
 /// The one place IAM errors become diagnostics.
@@ -19,11 +20,13 @@ pub(super) fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> D
     let mut diags = Diagnostics::new();
     // The summary names the call; the detail adds only what the summary does not say.
     let (summary, detail) = match error {
-        IamError::Service { operation, code, message, .. } => (format!("IAM {operation} failed ({code})"), format!("IAM answered: {message}")),
-        IamError::Transport { operation, reason, .. } => {
-            (format!("IAM {operation} failed"), format!("The call did not complete: {}.", crate::aws::clause(reason)))
+        IamError::Service { operation, code, message, .. } => {
+            (summary::IAM_CALL_FAILED_WITH_CODE.fill(&[("operation", operation), ("code", code)]), format!("IAM answered: {message}"))
         }
-        IamError::Cancelled { .. } => ("Operation cancelled".to_string(), error.to_string()),
+        IamError::Transport { operation, reason, .. } => {
+            (summary::IAM_CALL_FAILED.fill(&[("operation", operation)]), format!("The call did not complete: {}.", crate::aws::clause(reason)))
+        }
+        IamError::Cancelled { .. } => (summary::OPERATION_CANCELLED.into(), error.to_string()),
     };
     match path {
         Some(path) => diags.add_error_at(path, summary, detail),
@@ -63,7 +66,7 @@ impl Resource for AccessKeyResource {
         if key.wait_until_usable && key.status == Status::Inactive {
             diags.add_error_at(
                 AttributePath::root("wait_until_usable"),
-                "An Inactive key never becomes usable",
+                summary::AN_INACTIVE_KEY_NEVER_BECOMES_USABLE,
                 "wait_until_usable waits until the new key authenticates, which an Inactive key never does. Create it Active, or leave wait_until_usable unset.",
             );
         }
@@ -97,7 +100,9 @@ impl Resource for AccessKeyResource {
         let recipient = match wanted.pgp_key.map(RecipientKey::parse) {
             None => None,
             Some(Ok(key)) => Some(key),
-            Some(Err(reason)) => return ApplyOutcome::failed(Value::Null, Diagnostics::error_at(AttributePath::root("pgp_key"), "Invalid pgp_key", reason)),
+            Some(Err(reason)) => {
+                return ApplyOutcome::failed(Value::Null, Diagnostics::error_at(AttributePath::root("pgp_key"), summary::INVALID_PGP_KEY, reason))
+            }
         };
         let callers_user;
         let user = match wanted.user {
@@ -140,7 +145,7 @@ impl Resource for AccessKeyResource {
                      state and marked tainted, so the next apply replaces it with a key whose secret is known.",
                     key.access_key_id
                 );
-                return ApplyOutcome::failed(state.0, Diagnostics::error("Access key created, but its secret was lost", detail));
+                return ApplyOutcome::failed(state.0, Diagnostics::error(summary::ACCESS_KEY_CREATED_BUT_ITS_SECRET_WAS_LOST, detail));
             }
         };
         // From here on the key exists: every exit returns it in state.
@@ -160,7 +165,7 @@ impl Resource for AccessKeyResource {
             },
             Err(reason) => {
                 let detail = format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", key.access_key_id);
-                return ApplyOutcome::failed(state.0, Diagnostics::error_at(AttributePath::root("pgp_key"), "Could not encrypt the secret", detail));
+                return ApplyOutcome::failed(state.0, Diagnostics::error_at(AttributePath::root("pgp_key"), summary::COULD_NOT_ENCRYPT_THE_SECRET, detail));
             }
         }
         ctx.partial_state.record(state.0.clone());
@@ -231,9 +236,9 @@ impl Resource for AccessKeyResource {
             Some(Ok(used)) => new_state.set_last_used(Some(used)),
             // Last use is information, not configuration: a caller without
             // iam:GetAccessKeyLastUsed keeps the values it had, and is told.
-            Some(Err(e)) => {
-                ctx.warnings.add("Last use not refreshed", format!("The last use of access key {id} could not be read, so the values in state are kept: {e}."))
-            }
+            Some(Err(e)) => ctx
+                .warnings
+                .add(summary::LAST_USE_NOT_REFRESHED, format!("The last use of access key {id} could not be read, so the values in state are kept: {e}.")),
             None => new_state.set_last_used(None),
         }
         if !wants_description {
@@ -247,7 +252,7 @@ impl Resource for AccessKeyResource {
             Ok(tags) => new_state.set_description(tags.get(&id).map(String::as_str)),
             // An import stub has no description to lose: say what was not adopted.
             Err(e) if !had_description => ctx.warnings.add(
-                "Description not read",
+                summary::DESCRIPTION_NOT_READ,
                 format!("The tags of the user of access key {id} could not be read, so a description it has is not imported: {e}."),
             ),
             Err(e) => return Err(iam_diagnostic(&e, Some(AttributePath::root("description")))),
@@ -320,7 +325,7 @@ impl Resource for AccessKeyResource {
         if let (Some(wanted), Some(ours)) = (identity.get("account_id").as_str(), self.clients.get()?.account_id.as_deref()) {
             if wanted != ours {
                 return Err(Diagnostics::error(
-                    "Identity is in another account",
+                    summary::IDENTITY_IS_IN_ANOTHER_ACCOUNT,
                     format!("The identity names account {wanted}, but the provider's credentials are for account {ours}. Import with a provider configured for {wanted}."),
                 ));
             }
@@ -333,8 +338,9 @@ impl Resource for AccessKeyResource {
     }
 
     async fn import(&self, ctx: &OpContext, import_id: &str) -> Result<Value, Diagnostics> {
-        let invalid =
-            |reason: String| Diagnostics::error("Invalid import ID", format!("{reason}\n\nImport with the access key ID (AKIA…) or with USER/ACCESS_KEY_ID."));
+        let invalid = |reason: String| {
+            Diagnostics::error(summary::INVALID_IMPORT_ID, format!("{reason}\n\nImport with the access key ID (AKIA…) or with USER/ACCESS_KEY_ID."))
+        };
         let (user, id) = parse_import_id(import_id).map_err(invalid)?;
         let user = match user {
             Some(user) => user.to_string(),

@@ -9,6 +9,7 @@ use crate::framework::{OpContext, PlanKind, SharedClock};
 use crate::resources::inventory::{describe_keys, whose};
 use crate::resources::owner;
 use crate::secret::Secret;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, Value};
 
 /// Whether a key created at `create_date` (RFC 3339) is at least `after_days` old.
@@ -32,7 +33,7 @@ pub(super) fn reactivation_warning(prior: &Value, config: &Value) -> Diagnostics
     let owner = was.user.map_or_else(|| "the caller".to_string(), |u| format!("user {u}"));
     diags.add_warning_at(
         AttributePath::root("status"),
-        "Inactive key turned back on",
+        summary::INACTIVE_KEY_TURNED_BACK_ON,
         format!(
             "IAM reports access key {key} of {owner} as Inactive, and status = \"Active\" in the configuration turns it back on in this apply. \
              If it was deactivated on purpose (for example because it leaked), set status = \"Inactive\", or remove status: \
@@ -49,7 +50,7 @@ pub(super) fn regions_change_needs_secret(prior: &KeyValues, planned: &KeyValues
     if in_place && regions != prior.ses_smtp_regions && !regions.is_null() && prior.secret.is_null() {
         diags.add_error_at(
             AttributePath::root("ses_smtp_regions"),
-            "SES passwords need the secret",
+            summary::SES_PASSWORDS_NEED_THE_SECRET,
             format!(
                 "The secret of access key {} is not in state (pgp_key is set, or the key was imported), so SES passwords \
                  for new regions cannot be derived from it. Replace the key to get passwords for these regions \
@@ -77,7 +78,7 @@ pub(super) fn delivery_change_without_secret(prior: &KeyValues, planned: &KeyVal
         if now != before && !now.is_null() {
             diags.add_warning_at(
                 AttributePath::root(name),
-                "No secret to deliver for this key",
+                summary::NO_SECRET_TO_DELIVER_FOR_THIS_KEY,
                 format!(
                     "IAM returns a key's secret only when the key is created, and access key {} was imported, so its secret \
                      is not known here: {name} is recorded and {what}. To get a secret delivered this way, replace the key \
@@ -108,7 +109,7 @@ impl AccessKeyResource {
         let mut diags = Diagnostics::new();
         diags.add_error_at(
             AttributePath::root("user"),
-            "Access key quota reached",
+            summary::ACCESS_KEY_QUOTA_REACHED,
             format!(
                 "IAM allows 2 access keys per user, and {} already has them:\n{}\n\n\
                  Delete or rotate out one of them, then apply again. ({error})",
@@ -138,7 +139,7 @@ impl AccessKeyResource {
             Err(e) if e.is_no_such_entity() && user.is_some() => {
                 diags.add_warning_at(
                     AttributePath::root("user"),
-                    "IAM has no such user yet",
+                    summary::IAM_HAS_NO_SUCH_USER_YET,
                     format!(
                         "IAM has no user {:?}. If this apply creates it (an aws_iam_user resource, say), nothing is wrong: \
                          the create waits up to {} s for the new user to become visible. Otherwise the apply waits that long \
@@ -164,7 +165,7 @@ impl AccessKeyResource {
             };
             diags.add_error_at(
                 AttributePath::root("user"),
-                "Access key quota would be exceeded",
+                summary::ACCESS_KEY_QUOTA_WOULD_BE_EXCEEDED,
                 format!(
                     "This plan creates an access key for {}, who already has {held}{also}; IAM allows {MAX_KEYS_PER_USER} per user \
                      (Inactive keys count):\n{}\n\n\

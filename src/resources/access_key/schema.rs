@@ -6,6 +6,7 @@ use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::check_region;
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
 use crate::resources::owner;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, Type, Value};
 
 /// The identity (protocol 6.9): which account, which user, which key. With the
@@ -181,17 +182,17 @@ pub(super) fn validate_destination(config: &Value, diags: &mut Diagnostics) {
     if sm.is_null() == ssm.is_null() {
         diags.add_error_at(
             AttributePath::root("secret_destination"),
-            "One secret store",
+            summary::ONE_SECRET_STORE,
             "secret_destination needs exactly one of secretsmanager_secret_id and ssm_parameter_name.",
         );
     }
     if !block.get("ssm_kms_key_id").is_null() && ssm.is_null() {
-        diags.add_error_at(at("ssm_kms_key_id"), "KMS key without SSM", "ssm_kms_key_id applies to ssm_parameter_name only.");
+        diags.add_error_at(at("ssm_kms_key_id"), summary::KMS_KEY_WITHOUT_SSM, "ssm_kms_key_id applies to ssm_parameter_name only.");
     }
     if !config.get("pgp_key").is_null() {
         diags.add_error_at(
             AttributePath::root("pgp_key"),
-            "pgp_key and secret_destination together",
+            summary::PGP_KEY_AND_SECRET_DESTINATION_TOGETHER,
             "With secret_destination the secret is not in state, so there is nothing to encrypt to pgp_key: set one of them.",
         );
     }

@@ -8,6 +8,7 @@ use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::OpContext;
 use crate::secret::Secret;
+use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, Name, NameMap, Value};
 
 /// SES SMTP passwords for each region of `regions` (a set; null gives null),
@@ -62,7 +63,7 @@ impl AccessKeyResource {
         let clients = self.clients.get()?;
         let path = AttributePath::root("secret_destination");
         let Some(stores) = &clients.stores else {
-            return Err(Diagnostics::error_at(path, "No secret store", "This provider has no Secrets Manager or SSM client."));
+            return Err(Diagnostics::error_at(path, summary::NO_SECRET_STORE, "This provider has no Secrets Manager or SSM client."));
         };
         let mut document = SecretDocument::new(id);
         for (name, value) in &attributes {
@@ -75,7 +76,7 @@ impl AccessKeyResource {
         stores.write(destination, document).await.map_err(|e| {
             Diagnostics::error_at(
                 path,
-                "Could not write the secret to its destination",
+                summary::COULD_NOT_WRITE_THE_SECRET_TO_ITS_DESTINATION,
                 format!("{e}. Access key {id} is kept in state and marked tainted; its secret is not kept anywhere, so the next apply replaces it."),
             )
         })
@@ -87,10 +88,12 @@ impl AccessKeyResource {
         let path = AttributePath::root("wait_until_usable");
         match self.clients.get()?.wait_until_usable(id, secret, &ctx.cancel).await {
             Ok(()) => Ok(()),
-            Err(ProbeError::NoSts) => Err(Diagnostics::error_at(path, "Cannot test the new key", "This provider has no STS client to test the key with.")),
+            Err(ProbeError::NoSts) => {
+                Err(Diagnostics::error_at(path, summary::CANNOT_TEST_THE_NEW_KEY, "This provider has no STS client to test the key with."))
+            }
             Err(e) => Err(Diagnostics::error_at(
                 path,
-                "The new key does not work yet",
+                summary::THE_NEW_KEY_DOES_NOT_WORK_YET,
                 format!("Access key {id} was created but {e}. It is kept in state and marked tainted; the next apply replaces it."),
             )),
         }
