@@ -99,8 +99,9 @@ pub struct SessionFailure {
 impl SessionFailure {
     fn what(&self) -> String {
         match self.step {
-            SessionStep::AssumeRole(_) => format!("assuming role {}", self.role),
-            SessionStep::WebIdentity => format!("assuming role {} with web identity", self.role),
+            // The call is named, as IAM failures name theirs: the policy to check.
+            SessionStep::AssumeRole(_) => format!("assuming role {} (sts:AssumeRole)", self.role),
+            SessionStep::WebIdentity => format!("assuming role {} with web identity (sts:AssumeRoleWithWebIdentity)", self.role),
             SessionStep::WebIdentityToken => "reading the web identity token".to_string(),
         }
     }

@@ -352,7 +352,7 @@ mod tests {
             role: "arn:aws:iam::1:role/r".into(),
             reason: "AccessDenied: not authorized.".into(),
         });
-        assert_eq!(format!("{assume}."), "assuming role arn:aws:iam::1:role/r: AccessDenied: not authorized.");
+        assert_eq!(format!("{assume}."), "assuming role arn:aws:iam::1:role/r (sts:AssumeRole): AccessDenied: not authorized.");
     }
 
     #[tokio::test]

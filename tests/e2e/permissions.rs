@@ -78,6 +78,9 @@ struct Feature {
     existing_key: bool,
     /// Whether the one step is a `.tfquery.hcl` file for `terraform query`.
     query: bool,
+    /// Whether the provider assumes a role: the feature's policies but the last go
+    /// on the role, the last (what taking the role needs) on the operator.
+    role: bool,
     /// The configurations applied in order (destroy follows), with @USER@ for the
     /// managed user, @ENDPOINT@ for the emulator and @NAME@ for a name unique to
     /// the run (secrets and parameters outlive a destroy).
@@ -85,7 +88,8 @@ struct Feature {
 }
 
 fn features() -> Vec<Feature> {
-    let feature = |name, policies, steps| Feature { name, policies, remove_each_action: true, other_user: true, existing_key: false, query: false, steps };
+    let feature =
+        |name, policies, steps| Feature { name, policies, remove_each_action: true, other_user: true, existing_key: false, query: false, role: false, steps };
     vec![
         feature(
             "core resource",
@@ -157,6 +161,18 @@ fn features() -> Vec<Feature> {
             remove_each_action: false,
             ..feature("examples/ci-identity", &["../ci-identity/terraform-runner-policy.json"], ci_identity_example())
         },
+        // The operator may only take the role; the role holds the core policy. (moto
+        // checks sts:AssumeRole against the caller's policies but not the trust
+        // policy, nor sts:TagSession or sts:SetSourceIdentity, so those two are
+        // documented from the Service Authorization Reference, not proven here.)
+        Feature {
+            role: true,
+            ..feature(
+                "assume_role (the role holds core.json)",
+                &["core.json", "assume-role.json"],
+                &["resource \"iamkey_access_key\" \"k\" {\n  user = \"@USER@\"\n}\n", "resource \"iamkey_access_key\" \"k\" {\n  user   = \"@USER@\"\n  status = \"Inactive\"\n}\n"],
+            )
+        },
         Feature {
             remove_each_action: false,
             ..feature(
@@ -186,6 +202,7 @@ fn list_resource() -> Feature {
         other_user: true,
         existing_key: true,
         query: true,
+        role: false,
         steps: &["list \"iamkey_access_key\" \"all\" {\n  provider = iamkey\n  config {\n  }\n}\n"],
     }
 }
@@ -197,12 +214,20 @@ struct Lifecycle {
     output: String,
 }
 
-fn run_lifecycle(emulator: &Emulator, signer: &(String, String), user: &str, feature: &Feature) -> Lifecycle {
+/// The role a feature's provider assumes, one per operator.
+fn role_of(operator: &str) -> String {
+    format!("iamkey-manager-{operator}")
+}
+
+fn run_lifecycle(emulator: &Emulator, signer: &(String, String), operator: &str, user: &str, feature: &Feature) -> Lifecycle {
     let steps = feature.steps;
     static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let endpoint = emulator.endpoint();
-    let credentials = format!("  access_key = \"{}\"\n  secret_key = \"{}\"\n", signer.0, signer.1);
+    let mut credentials = format!("  access_key = \"{}\"\n  secret_key = \"{}\"\n", signer.0, signer.1);
+    if feature.role {
+        credentials.push_str(&format!("  assume_role {{\n    role_arn = \"arn:aws:iam::{DEFAULT_ACCOUNT}:role/{}\"\n  }}\n", role_of(operator)));
+    }
     let config = |step: &str| {
         let step = step.replace("@USER@", user).replace("@ENDPOINT@", &endpoint).replace("@NAME@", &format!("{user}-{run}"));
         format!("{}{step}", provider_block_with(&endpoint, &credentials))
@@ -254,6 +279,17 @@ fn attach(admin: &aws_sdk_iam::Client, user: &str, name: &str, document: &serde_
     block_on(admin.put_user_policy().user_name(user).policy_name(name).policy_document(document.to_string()).send()).unwrap();
 }
 
+/// A role the operator may take (per the trust policy; moto does not check it)
+/// holding `documents`.
+fn role_with(admin: &aws_sdk_iam::Client, operator: &str, documents: &[(String, Vec<String>, serde_json::Value)]) {
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": format!("arn:aws:iam::{DEFAULT_ACCOUNT}:user/{operator}")}}]});
+    block_on(admin.create_role().role_name(role_of(operator)).assume_role_policy_document(trust.to_string()).send()).unwrap();
+    for (name, _, document) in documents {
+        block_on(admin.put_role_policy().role_name(role_of(operator)).policy_name(name).policy_document(document.to_string()).send()).unwrap();
+    }
+}
+
 /// Runs one feature; returns its row for the report.
 fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, operator: &str, signer: &(String, String), target: &str) -> String {
     let user = if feature.other_user { target } else { operator };
@@ -272,10 +308,17 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
             (name, actions, document)
         })
         .collect();
-    for (name, _, document) in &documents {
+    let on_the_operator = match feature.role {
+        true => {
+            role_with(admin, operator, &documents[..documents.len() - 1]);
+            &documents[documents.len() - 1..]
+        }
+        false => &documents[..],
+    };
+    for (name, _, document) in on_the_operator {
         attach(admin, operator, name, document);
     }
-    let full = run_lifecycle(emulator, signer, user, feature);
+    let full = run_lifecycle(emulator, signer, operator, user, feature);
     assert!(full.clean, "{}: the lifecycle does not run clean with the documented policy:\n{}", feature.name, full.output);
     clean_up(admin, user, &kept);
 
@@ -289,7 +332,7 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
             1 => drop(block_on(admin.delete_user_policy().user_name(operator).policy_name(name.as_str()).send()).unwrap()),
             _ => attach(admin, operator, name, &without(document, action)),
         }
-        let reduced = run_lifecycle(emulator, signer, user, feature);
+        let reduced = run_lifecycle(emulator, signer, operator, user, feature);
         attach(admin, operator, name, document);
         clean_up(admin, user, &kept);
         assert!(!reduced.clean, "{}: {action} is in the policy but the lifecycle needs no permission for it:\n{}", feature.name, reduced.output);
