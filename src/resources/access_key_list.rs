@@ -8,8 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 
-use super::access_key::{validate_user_name, TYPE_NAME};
+use super::access_key::TYPE_NAME;
 use super::access_keys::validate_status_filter;
+use super::common::{iam_failure, validate_user_name};
 use super::inventory::{keys_with_last_use, KeyReport, CONCURRENT_CALLS};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -121,7 +122,7 @@ impl ListResource for AccessKeyList {
 
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics> {
         let clients = self.clients.get()?;
-        let failed = |e: IamError| Diagnostics::error(summary::COULD_NOT_LIST_ACCESS_KEYS, e.to_string());
+        let failed = |e: IamError| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
         let filters = Filters {
             status: config.get("status").as_str(),
             older_than_days: config.get("older_than_days").as_i64(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::access_key::validate_user_name;
+use super::common::{iam_failure, validate_user_name, whose};
 use super::inventory::{key_type, keys_with_last_use, KEY_ATTRIBUTES};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{DataSource, OpContext};
@@ -68,24 +68,11 @@ impl DataSource for AccessKeysDataSource {
         let clients = self.clients.get()?;
         // No user: the caller's keys; a role or federated caller has none to list.
         // The root user's keys may be listed (reading them mints nothing).
-        let callers_user;
-        let user = match config.get("user").as_str() {
-            Some(user) => Some(user),
-            None => {
-                callers_user = super::owner::of_the_caller(clients, true).await?;
-                callers_user.as_deref()
-            }
-        };
+        let user = super::owner::user_or_caller(clients, config.get("user").as_str(), true).await?;
+        let user = user.as_deref();
         let reports = keys_with_last_use(&clients.iam, user, &ctx.clock, &ctx.cancel).await.map_err(|e| {
-            let path = user.map(|_| AttributePath::root("user"));
-            let mut d = Diagnostics::new();
-            let who = user.map_or("the caller".to_string(), |u| format!("user {u:?}"));
-            let summary = summary::COULD_NOT_LIST_THE_ACCESS_KEYS_OF.fill(&[("who", &who)]);
-            match path {
-                Some(path) => d.add_error_at(path, summary, e.to_string()),
-                None => d.add_error(summary, e.to_string()),
-            }
-            d
+            let summary = summary::COULD_NOT_LIST_THE_ACCESS_KEYS_OF.fill(&[("who", &whose(user))]);
+            iam_failure(summary, &e, user.map(|_| AttributePath::root("user")))
         })?;
         let wanted = config.get("status").as_str();
         let keys: Vec<Value> = reports.iter().filter(|r| wanted.is_none_or(|s| r.key.status == s)).map(|r| r.to_value()).collect();

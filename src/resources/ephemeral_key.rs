@@ -15,14 +15,14 @@ use async_trait::async_trait;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
-use super::access_key::validate_user_name;
+use super::common::{iam_failure, validate_user_name, whose, MAX_KEYS_PER_USER};
 use super::inventory::describe_keys;
 use super::owner;
 use crate::aws::iam::{CreateFailure, Iam, IamError, KeyMetadata};
 use crate::crypto::ses::ses_smtp_password_v4;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{EphemeralResource, OpContext, Opened};
-use crate::resources::access_key::{MAX_KEYS_PER_USER, TYPE_NAME};
+use crate::resources::access_key::TYPE_NAME;
 use crate::resources::Clients;
 use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics};
@@ -83,10 +83,6 @@ struct Handle {
     id: String,
 }
 
-fn failed(summary: summary::Summary, e: &IamError) -> Diagnostics {
-    Diagnostics::error(summary, e.to_string())
-}
-
 /// Deletes a key and its marker; a key already gone counts as deleted.
 async fn delete_key(iam: &Iam, user: &str, id: &str, ctx: &OpContext) -> Result<(), IamError> {
     iam.delete_access_key(user, id, &ctx.cancel).await?;
@@ -130,23 +126,17 @@ impl EphemeralResource for EphemeralAccessKey {
     async fn open(&self, ctx: &OpContext, config: &Value) -> Result<Opened, Diagnostics> {
         let clients = self.clients.get()?;
         let iam = &clients.iam;
-        let callers_user;
-        let user = match config.get("user").as_str() {
-            Some(user) => Some(user),
-            None => {
-                callers_user = owner::of_the_caller(clients, config.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true)).await?;
-                callers_user.as_deref()
-            }
-        };
-        let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| failed(summary::COULD_NOT_LIST_THE_USER_S_ACCESS_KEYS, &e))?;
+        let user = owner::user_or_caller(clients, config.get("user").as_str(), config.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true)).await?;
+        let user = user.as_deref();
+        let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| iam_failure(summary::COULD_NOT_LIST_THE_USER_S_ACCESS_KEYS, &e, None))?;
         if remaining.len() >= MAX_KEYS_PER_USER {
-            let who = user.map_or("The calling identity".to_string(), |u| format!("User {u:?}"));
             return Err(Diagnostics::error_at(
                 AttributePath::root("user"),
                 summary::NO_ROOM_FOR_AN_EPHEMERAL_KEY,
                 format!(
-                    "{who} already has {} access keys, the most IAM allows, so no key can be opened for this run:\n{}\n\n\
+                    "{} already has {} access keys, the most IAM allows, so no key can be opened for this run:\n{}\n\n\
                      Delete one of them, or open the ephemeral key for another user.",
+                    whose(user),
                     remaining.len(),
                     describe_keys(iam, user, &ctx.clock).await
                 ),
@@ -154,7 +144,7 @@ impl EphemeralResource for EphemeralAccessKey {
         }
         let created = match iam.create_access_key(user, &ctx.cancel).await {
             Ok(created) => created,
-            Err(CreateFailure::NotCreated(e)) => return Err(failed(summary::COULD_NOT_CREATE_THE_EPHEMERAL_ACCESS_KEY, &e)),
+            Err(CreateFailure::NotCreated(e)) => return Err(iam_failure(summary::COULD_NOT_CREATE_THE_EPHEMERAL_ACCESS_KEY, &e, None)),
             Err(CreateFailure::Unattributable { appeared, cause }) => return Err(super::inventory::uncertain_create(user, &appeared, &cause)),
             Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
                 // Useless without its secret: delete it now rather than leave it.

@@ -3,6 +3,7 @@
 
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
 use crate::framework::SharedClock;
+use crate::resources::common::whose;
 use crate::value::summary;
 use crate::value::{Name, NameMap, Number, Type, Value};
 use futures::stream::{self, StreamExt};
@@ -60,11 +61,6 @@ pub async fn describe_keys(iam: &Iam, user: Option<&str>, clock: &SharedClock) -
             format!("{}\n  (last use not shown: {e})", lines(&reports, KeyReport::age_summary))
         }
     }
-}
-
-/// Who a key is for, in words.
-pub fn whose(user: Option<&str>) -> String {
-    user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"))
 }
 
 /// A create that may or may not have happened, and keys that appeared that

@@ -10,6 +10,7 @@ pub type Clients = ProviderData<AwsClients>;
 pub mod access_key;
 pub mod access_key_list;
 pub mod access_keys;
+pub mod common;
 pub mod ephemeral_key;
 pub mod inventory;
 pub mod owner;

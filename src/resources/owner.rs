@@ -10,6 +10,15 @@ use crate::value::{AttributePath, Diagnostics};
 /// The argument that lets a key be made for the account's root user.
 pub const ALLOW_ROOT_KEY: &str = "allow_root_key";
 
+/// The user a key is for: the configured one, else the caller's (as
+/// `of_the_caller`; None: the root user, allowed).
+pub async fn user_or_caller(clients: &AwsClients, configured: Option<&str>, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
+    match configured {
+        Some(user) => Ok(Some(user.to_string())),
+        None => of_the_caller(clients, allow_root_key).await,
+    }
+}
+
 /// The IAM user meant by an omitted `user` (None: the root user, allowed by
 /// `allow_root_key`). A role session, a federated user, or the root user without
 /// the opt-in is refused at `user`, saying what to set.

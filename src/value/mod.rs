@@ -186,6 +186,19 @@ impl Value {
         matches!(self, Value::Unknown)
     }
 
+    /// This value with every unknown in it, at any depth, made null: what a state
+    /// holds where a plan left a value to be learned that never was.
+    pub fn unknowns_to_null(self) -> Value {
+        match self {
+            Value::Unknown => Value::Null,
+            Value::List(items) => Value::List(items.into_iter().map(Value::unknowns_to_null).collect()),
+            Value::Map(entries) => Value::Map(entries.into_iter().map(|(k, v)| (k, v.unknowns_to_null())).collect()),
+            Value::Object(attributes) => Value::Object(attributes.into_iter().map(|(k, v)| (k, v.unknowns_to_null())).collect()),
+            Value::Dynamic(ty, inner) => Value::Dynamic(ty, Box::new(inner.unknowns_to_null())),
+            known => known,
+        }
+    }
+
     /// True when neither this value nor anything inside it is unknown.
     pub fn is_wholly_known(&self) -> bool {
         match self {

@@ -112,7 +112,7 @@ fn respond(resource: &dyn Resource, creating: bool, outcome: ApplyOutcome) -> Ap
         );
     }
     if !state.is_wholly_known() {
-        state = unknowns_nulled(state);
+        state = state.unknowns_to_null();
         diagnostics.add_error(
             summary::UNKNOWN_VALUE_AFTER_APPLY,
             "The provider left a value unknown after the apply; it is stored as null. This is a bug in the provider.",
@@ -126,17 +126,6 @@ fn respond(resource: &dyn Resource, creating: bool, outcome: ApplyOutcome) -> Ap
     let identity = identity_of(resource, &state);
     let failed_create = creating && diagnostics.has_errors() && !state.is_null();
     ApplyResponse { new_state: Some(Typed { value: state, ty: state_type(resource) }), failed_create, identity, diagnostics }
-}
-
-fn unknowns_nulled(value: Value) -> Value {
-    match value {
-        Value::Unknown => Value::Null,
-        Value::List(items) => Value::List(items.into_iter().map(unknowns_nulled).collect()),
-        Value::Map(entries) => Value::Map(entries.into_iter().map(|(k, v)| (k, unknowns_nulled(v))).collect()),
-        Value::Object(attributes) => Value::Object(attributes.into_iter().map(|(k, v)| (k, unknowns_nulled(v))).collect()),
-        Value::Dynamic(ty, inner) => Value::Dynamic(ty, Box::new(unknowns_nulled(*inner))),
-        known => known,
-    }
 }
 
 #[cfg(test)]

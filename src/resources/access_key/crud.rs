@@ -8,32 +8,14 @@ use super::model::{KeyModel, KeyState, Status};
 use super::schema::*;
 use super::secret::*;
 use super::*;
-use crate::aws::iam::{CreateFailure, IamError};
+use crate::aws::iam::{CreateFailure, CreatedKey};
 use crate::crypto::pgp::RecipientKey;
 use crate::framework::schema::Schema;
 use crate::framework::{ApplyOutcome, OpContext, PlanKind, Resource};
+use crate::resources::common::iam_diagnostic;
+use crate::resources::owner;
 use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, Value};
-
-/// The one place IAM errors become diagnostics.
-pub(super) fn iam_diagnostic(error: &IamError, path: Option<AttributePath>) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    // The summary names the call; the detail adds only what the summary does not say.
-    let (summary, detail) = match error {
-        IamError::Service { operation, code, message, .. } => {
-            (summary::IAM_CALL_FAILED_WITH_CODE.fill(&[("operation", operation), ("code", code)]), format!("IAM answered: {message}"))
-        }
-        IamError::Transport { operation, reason, .. } => {
-            (summary::IAM_CALL_FAILED.fill(&[("operation", operation)]), format!("The call did not complete: {}.", crate::aws::clause(reason)))
-        }
-        IamError::Cancelled { .. } => (summary::OPERATION_CANCELLED.into(), error.to_string()),
-    };
-    match path {
-        Some(path) => diags.add_error_at(path, summary, detail),
-        None => diags.add_error(summary, detail),
-    }
-    diags
-}
 
 impl AccessKeyResource {
     /// Writes (or, for None, removes) the description tag and records the result
@@ -90,103 +72,28 @@ impl Resource for AccessKeyResource {
         diags
     }
 
+    /// Input checks, then the create, then what completes the key: each step after
+    /// the create returns its failure, and the key goes back in state once, at the end.
     async fn create(&self, ctx: &OpContext, planned: &Value) -> ApplyOutcome {
-        let clients = match self.clients.get() {
-            Ok(c) => c,
+        let wanted = KeyModel::from_value(planned);
+        let (recipient, user) = match self.before_create(&wanted).await {
+            Ok(checked) => checked,
             Err(d) => return ApplyOutcome::failed(Value::Null, d),
         };
-        let wanted = KeyModel::from_value(planned);
-        // Everything that can fail on input fails before the key exists.
-        let recipient = match wanted.pgp_key.map(RecipientKey::parse) {
-            None => None,
-            Some(Ok(key)) => Some(key),
-            Some(Err(reason)) => {
-                return ApplyOutcome::failed(Value::Null, Diagnostics::error_at(AttributePath::root("pgp_key"), summary::INVALID_PGP_KEY, reason))
-            }
-        };
-        let callers_user;
-        let user = match wanted.user {
-            Some(user) => Some(user),
-            None => match self.owner_of_callers_key(wanted.allow_root_key).await {
-                Ok(name) => {
-                    callers_user = name;
-                    callers_user.as_deref()
-                }
-                Err(d) => return ApplyOutcome::failed(Value::Null, d),
-            },
-        };
-        self.begin_planned_create(user);
-        let created = match clients.iam.create_access_key(user, &ctx.cancel).await {
+        let created = match self.create_in_iam(ctx, planned, user.as_deref()).await {
             Ok(created) => created,
-            Err(CreateFailure::NotCreated(e)) if e.is_limit_exceeded() => {
-                return ApplyOutcome::failed(Value::Null, self.quota_diagnostic(user, &e, &ctx.clock).await)
-            }
-            Err(CreateFailure::NotCreated(e)) if e.is_no_such_entity() && user.is_some() => {
-                let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
-                d.append_detail(&format!(
-                    "IAM has no user {:?} (waited {} s for a newly created user to become visible).",
-                    user.unwrap_or_default(),
-                    crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
-                ));
-                return ApplyOutcome::failed(Value::Null, d);
-            }
-            Err(CreateFailure::NotCreated(e)) => return ApplyOutcome::failed(Value::Null, iam_diagnostic(&e, None)),
-            Err(CreateFailure::Unattributable { appeared, cause }) => {
-                return ApplyOutcome::failed(Value::Null, crate::resources::inventory::uncertain_create(user, &appeared, &cause))
-            }
-            Err(CreateFailure::CreatedWithoutSecret { key, cause }) => {
-                // The key exists but its secret is lost: track it (Terraform taints
-                // it, and the next apply replaces it) rather than orphan it.
-                let mut state = KeyState(planned_without_unknowns(planned));
-                state.set_metadata(&key);
-                ctx.partial_state.record(state.0.clone());
-                let detail = format!(
-                    "IAM created access key {} but its answer did not arrive ({cause}). The key is kept in \
-                     state and marked tainted, so the next apply replaces it with a key whose secret is known.",
-                    key.access_key_id
-                );
-                return ApplyOutcome::failed(state.0, Diagnostics::error(summary::ACCESS_KEY_CREATED_BUT_ITS_SECRET_WAS_LOST, detail));
-            }
+            Err(outcome) => return outcome,
         };
         // From here on the key exists: every exit returns it in state.
-        let key = &created.metadata;
-        let mut state = KeyState(planned_without_unknowns(planned));
-        state.set_metadata(key);
+        let mut state = KeyState(planned.clone().unknowns_to_null());
+        state.set_metadata(&created.metadata);
         state.set_description(None); // until its tag is written
         ctx.partial_state.record(state.0.clone());
         crate::testhooks::panic_point("after-create");
-        match secret_attributes(&created.secret, &clients.region, wanted.ses_smtp_regions, recipient.as_ref()) {
-            Ok(attributes) => match &wanted.destination() {
-                None => state.set_secret_attributes(attributes),
-                Some(destination) => match self.write_to_destination(destination, &key.access_key_id, attributes).await {
-                    Ok(version) => state.set_destination_version(version),
-                    Err(d) => return ApplyOutcome::failed(state.0, d),
-                },
-            },
-            Err(reason) => {
-                let detail = format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", key.access_key_id);
-                return ApplyOutcome::failed(state.0, Diagnostics::error_at(AttributePath::root("pgp_key"), summary::COULD_NOT_ENCRYPT_THE_SECRET, detail));
-            }
+        match self.complete_new_key(ctx, &wanted, &created, recipient.as_ref(), &mut state).await {
+            Ok(()) => ApplyOutcome::ok(state.0),
+            Err(d) => ApplyOutcome::failed(state.0, d),
         }
-        ctx.partial_state.record(state.0.clone());
-        if wanted.status.as_str() != key.status {
-            if let Err(e) = clients.iam.update_access_key(&key.user_name, &key.access_key_id, wanted.status.as_str(), &ctx.cancel).await {
-                // State keeps the status the key really has; Terraform taints it.
-                return ApplyOutcome::failed(state.0, iam_diagnostic(&e, Some(AttributePath::root("status"))));
-            }
-            state.set_status(wanted.status);
-        }
-        if wanted.wait_until_usable {
-            if let Err(d) = self.wait_until_usable(ctx, &key.access_key_id, &created.secret).await {
-                return ApplyOutcome::failed(state.0, d);
-            }
-        }
-        if wanted.description.is_some() {
-            if let Err(d) = self.apply_description(ctx, &key.user_name, &key.access_key_id, wanted.description, &mut state).await {
-                return ApplyOutcome::failed(state.0, d);
-            }
-        }
-        ApplyOutcome::ok(state.0)
     }
 
     fn refreshing_failed_create(&self, state: &Value) {
@@ -363,9 +270,110 @@ impl Resource for AccessKeyResource {
 
 /// The planned state with every unknown made null, as a base for the new state:
 /// no unknown may reach Terraform after apply.
-pub(super) fn planned_without_unknowns(planned: &Value) -> Value {
-    match planned {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), if v.is_unknown() { Value::Null } else { v.clone() })).collect()),
-        other => other.clone(),
+/// The steps of `create`, in order.
+impl AccessKeyResource {
+    /// Everything that can fail on input fails before the key exists: the PGP key
+    /// parses, and the owner is known (the caller's user when `user` is omitted).
+    async fn before_create(&self, wanted: &KeyModel<'_>) -> Result<(Option<RecipientKey>, Option<String>), Diagnostics> {
+        let recipient = match wanted.pgp_key.map(RecipientKey::parse) {
+            None => None,
+            Some(Ok(key)) => Some(key),
+            Some(Err(reason)) => return Err(Diagnostics::error_at(AttributePath::root("pgp_key"), summary::INVALID_PGP_KEY, reason)),
+        };
+        let user = owner::user_or_caller(self.clients.get()?, wanted.user, wanted.allow_root_key).await?;
+        Ok((recipient, user))
     }
+
+    /// CreateAccessKey. A failure is the outcome to return: no state, except for a
+    /// key IAM made whose secret was lost (tracked, tainted, never orphaned).
+    async fn create_in_iam(&self, ctx: &OpContext, planned: &Value, user: Option<&str>) -> Result<CreatedKey, ApplyOutcome> {
+        let clients = self.clients.get().map_err(|d| ApplyOutcome::failed(Value::Null, d))?;
+        self.begin_planned_create(user);
+        let failure = match clients.iam.create_access_key(user, &ctx.cancel).await {
+            Ok(created) => return Ok(created),
+            Err(failure) => failure,
+        };
+        let diagnostics = match failure {
+            CreateFailure::NotCreated(e) if e.is_limit_exceeded() => self.quota_diagnostic(user, &e, &ctx.clock).await,
+            CreateFailure::NotCreated(e) if e.is_no_such_entity() && user.is_some() => {
+                let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
+                d.append_detail(&format!(
+                    "IAM has no user {:?} (waited {} s for a newly created user to become visible).",
+                    user.unwrap_or_default(),
+                    crate::aws::iam::PROPAGATION_TIMEOUT.as_secs()
+                ));
+                d
+            }
+            CreateFailure::NotCreated(e) => iam_diagnostic(&e, None),
+            CreateFailure::Unattributable { appeared, cause } => crate::resources::inventory::uncertain_create(user, &appeared, &cause),
+            CreateFailure::CreatedWithoutSecret { key, cause } => {
+                // The key exists but its secret is lost: track it (Terraform taints
+                // it, and the next apply replaces it) rather than orphan it.
+                let mut state = KeyState(planned.clone().unknowns_to_null());
+                state.set_metadata(&key);
+                ctx.partial_state.record(state.0.clone());
+                let detail = format!(
+                    "IAM created access key {} but its answer did not arrive ({cause}). The key is kept in \
+                     state and marked tainted, so the next apply replaces it with a key whose secret is known.",
+                    key.access_key_id
+                );
+                return Err(ApplyOutcome::failed(state.0, Diagnostics::error(summary::ACCESS_KEY_CREATED_BUT_ITS_SECRET_WAS_LOST, detail)));
+            }
+        };
+        Err(ApplyOutcome::failed(Value::Null, diagnostics))
+    }
+
+    /// The secret delivered, the status set, the key usable and described, as
+    /// configured; `state` follows each step.
+    async fn complete_new_key(
+        &self,
+        ctx: &OpContext,
+        wanted: &KeyModel<'_>,
+        created: &CreatedKey,
+        recipient: Option<&RecipientKey>,
+        state: &mut KeyState,
+    ) -> Result<(), Diagnostics> {
+        let clients = self.clients.get()?;
+        let key = &created.metadata;
+        match self.deliver_secret(wanted, created, recipient).await? {
+            Delivered::ToState(attributes) => state.set_secret_attributes(attributes),
+            Delivered::ToStore { version } => state.set_destination_version(version),
+        }
+        ctx.partial_state.record(state.0.clone());
+        if wanted.status.as_str() != key.status {
+            // On failure state keeps the status the key really has; Terraform taints it.
+            let updated = clients.iam.update_access_key(&key.user_name, &key.access_key_id, wanted.status.as_str(), &ctx.cancel).await;
+            updated.map_err(|e| iam_diagnostic(&e, Some(AttributePath::root("status"))))?;
+            state.set_status(wanted.status);
+        }
+        if wanted.wait_until_usable {
+            self.wait_until_usable(ctx, &key.access_key_id, &created.secret).await?;
+        }
+        if wanted.description.is_some() {
+            self.apply_description(ctx, &key.user_name, &key.access_key_id, wanted.description, state).await?;
+        }
+        Ok(())
+    }
+
+    /// The secret's attributes, for state or written to the configured secret store.
+    async fn deliver_secret(&self, wanted: &KeyModel<'_>, created: &CreatedKey, recipient: Option<&RecipientKey>) -> Result<Delivered, Diagnostics> {
+        let clients = self.clients.get()?;
+        let key = &created.metadata;
+        let attributes = secret_attributes(&created.secret, &clients.region, wanted.ses_smtp_regions, recipient).map_err(|reason| {
+            let detail = format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", key.access_key_id);
+            Diagnostics::error_at(AttributePath::root("pgp_key"), summary::COULD_NOT_ENCRYPT_THE_SECRET, detail)
+        })?;
+        Ok(match &wanted.destination() {
+            None => Delivered::ToState(attributes),
+            Some(destination) => Delivered::ToStore { version: self.write_to_destination(destination, &key.access_key_id, attributes).await? },
+        })
+    }
+}
+
+/// Where a new key's secret went.
+enum Delivered {
+    /// Its attributes (clear or encrypted), for state.
+    ToState(Vec<(&'static str, Value)>),
+    /// Written to the secret store, as this version.
+    ToStore { version: String },
 }

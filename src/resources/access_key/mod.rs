@@ -24,15 +24,12 @@ use crate::framework::schema::Schema;
 use crate::resources::Clients;
 use crate::value::Value;
 use schema::{identity_schema, schema};
-pub use schema::{parse_import_id, validate_description, validate_status, validate_user_name};
+pub use schema::{parse_import_id, validate_description, validate_status};
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
 
 /// The argument that turns on last use on every refresh (one call per key).
 const REFRESH_LAST_USED: &str = "refresh_last_used";
-
-/// IAM's quota of access keys per user (AccessKeysPerUser; Inactive keys count).
-pub const MAX_KEYS_PER_USER: usize = 2;
 
 pub struct AccessKeyResource {
     schema: Schema,

@@ -6,7 +6,8 @@ use super::secret::*;
 use super::*;
 use crate::aws::iam::IamError;
 use crate::framework::{OpContext, PlanKind, SharedClock};
-use crate::resources::inventory::{describe_keys, whose};
+use crate::resources::common::{whose, MAX_KEYS_PER_USER};
+use crate::resources::inventory::describe_keys;
 use crate::resources::owner;
 use crate::secret::Secret;
 use crate::value::summary;
@@ -93,7 +94,7 @@ pub(super) fn delivery_change_without_secret(prior: &KeyValues, planned: &KeyVal
 
 impl AccessKeyResource {
     /// The IAM user a key with no `user` is for (None: the root user, allowed).
-    pub(super) async fn owner_of_callers_key(&self, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
+    async fn callers_user(&self, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
         owner::of_the_caller(self.clients.get()?, allow_root_key).await
     }
 
@@ -270,7 +271,7 @@ impl AccessKeyResource {
         let user = match (wanted.user, configured.user) {
             (Value::String(user), _) => Some(user.clone()),
             // No user: the caller's own key, whose name the plan can show.
-            (_, Value::Null) => match self.owner_of_callers_key(wanted.allow_root_key.as_bool() == Some(true)).await {
+            (_, Value::Null) => match self.callers_user(wanted.allow_root_key.as_bool() == Some(true)).await {
                 Ok(Some(name)) => {
                     KeyPlan(planned).set_user(&name);
                     Some(name)

@@ -5,6 +5,7 @@ use crate::aws::destination::Destination;
 use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::check_region;
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
+use crate::resources::common::validate_user_name;
 use crate::resources::owner;
 use crate::value::summary;
 use crate::value::{AttributePath, Diagnostics, Type, Value};
@@ -19,19 +20,6 @@ pub(super) fn identity_schema() -> Schema {
             .attribute(Attribute::optional("user", Type::String).describe("IAM user the key belongs to; looked up when omitted on import."))
             .attribute(Attribute::required("access_key_id", Type::String).describe("The access key ID.")),
     )
-}
-
-/// IAM's user-name rule, with an explicit ASCII class (`\w` would be Unicode).
-pub fn validate_user_name(v: &Value) -> Result<(), String> {
-    let name = v.as_str().unwrap_or_default();
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(format!("An IAM user name has 1 to 64 characters; this one has {}.", name.chars().count()));
-    }
-    match name.chars().find(|c| !allowed(*c)) {
-        Some(c) => Err(format!("An IAM user name may contain only ASCII letters, digits and _+=,.@- ; {c:?} is not allowed.")),
-        None => Ok(()),
-    }
 }
 
 pub fn validate_status(v: &Value) -> Result<(), String> {

@@ -6,6 +6,7 @@ use super::plan::delivery_change_without_secret;
 use super::schema::*;
 use super::*;
 use crate::framework::{OpContext, PlanKind, Resource};
+use crate::resources::common::validate_user_name;
 use crate::resources::owner;
 use crate::value::{AttributePath, Diagnostics, Value};
 
