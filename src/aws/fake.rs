@@ -197,6 +197,43 @@ pub fn listed(user: &str, keys: &[(&str, &str, &str)], next_marker: Option<&str>
     )
 }
 
+/// A ListUsers answer (one page).
+pub fn users(names: &[&str]) -> Reply {
+    let members: String = names
+        .iter()
+        .map(|n| {
+            format!(
+                "<member><UserName>{n}</UserName><Path>/</Path><UserId>AIDA{n}</UserId><Arn>arn:aws:iam::123456789012:user/{n}</Arn>\
+                 <CreateDate>2020-01-01T00:00:00Z</CreateDate></member>"
+            )
+        })
+        .collect();
+    Reply::Xml(
+        200,
+        format!(
+            "<ListUsersResponse xmlns=\"{NS}\"><ListUsersResult><Users>{members}</Users><IsTruncated>false</IsTruncated>\
+             </ListUsersResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListUsersResponse>"
+        ),
+    )
+}
+
+/// A ListUserTags answer (one page): `(key, value)` per tag.
+pub fn tags(tags: &[(&str, &str)]) -> Reply {
+    let members: String = tags.iter().map(|(k, v)| format!("<member><Key>{k}</Key><Value>{v}</Value></member>")).collect();
+    Reply::Xml(
+        200,
+        format!(
+            "<ListUserTagsResponse xmlns=\"{NS}\"><ListUserTagsResult><Tags>{members}</Tags><IsTruncated>false</IsTruncated>\
+             </ListUserTagsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListUserTagsResponse>"
+        ),
+    )
+}
+
+/// Now, as IAM writes dates.
+pub fn now() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now()).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap()
+}
+
 const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// An AssumeRole or AssumeRoleWithWebIdentity answer: a session `key_id` for

@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod docs;
+pub mod field;
 pub mod plan;
 pub mod schema;
 pub mod server;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt};
 
-use super::access_key::TYPE_NAME;
+use super::access_key::{key, TYPE_NAME};
 use super::access_keys::validate_status_filter;
 use super::common::{iam_failure, validate_user_name};
 use super::inventory::{keys_with_last_use, KeyReport, CONCURRENT_CALLS};
@@ -38,23 +38,32 @@ fn whole_days(v: &Value) -> Result<(), String> {
     }
 }
 
+crate::framework::field::fields! {
+    /// The list resource's configuration (its filters).
+    mod filters { older_than_days, status, unused_for_days, user }
+}
+
 fn schema() -> Schema {
     Schema::new(
         0,
         Block::new("Finds existing access keys for `terraform query`, to review them or to bring them under management with `-generate-config-out`.")
             .attribute(
-                Attribute::optional("user", Type::String)
+                Attribute::optional(filters::user.into(), Type::String)
                     .validate(validate_user_name)
                     .describe("Only the keys of this IAM user. When omitted, the keys of every user in the account (ListUsers)."),
             )
             .attribute(
-                Attribute::optional("status", Type::String)
+                Attribute::optional(filters::status.into(), Type::String)
                     .validate(validate_status_filter)
                     .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
             )
-            .attribute(Attribute::optional("older_than_days", Type::Number).validate(whole_days).describe("Only keys at least this many whole days old."))
             .attribute(
-                Attribute::optional("unused_for_days", Type::Number)
+                Attribute::optional(filters::older_than_days.into(), Type::Number)
+                    .validate(whole_days)
+                    .describe("Only keys at least this many whole days old."),
+            )
+            .attribute(
+                Attribute::optional(filters::unused_for_days.into(), Type::Number)
                     .validate(whole_days)
                     .describe("Only keys not used for at least this many whole days (counted from creation for a key never used)."),
             ),
@@ -79,17 +88,16 @@ impl Filters<'_> {
 
 /// The managed resource's state for a listed key: what IAM tells about it.
 fn state_of(report: &KeyReport, description: Option<&String>) -> Value {
-    let listed = report.to_value();
-    Value::object([
-        ("id", Value::string(&report.key.access_key_id)),
-        ("user", Value::string(&report.key.user_name)),
-        ("status", Value::string(&report.key.status)),
-        ("description", Value::opt_string(description.cloned())),
-        ("create_date", listed.get("create_date").clone()),
-        ("last_used_date", listed.get("last_used_date").clone()),
-        ("last_used_service", listed.get("last_used_service").clone()),
-        ("last_used_region", listed.get("last_used_region").clone()),
-    ])
+    let mut state = Value::Null;
+    key::id.set(&mut state, Value::string(&report.key.access_key_id));
+    key::user.set(&mut state, Value::string(&report.key.user_name));
+    key::status.set(&mut state, Value::string(&report.key.status));
+    key::description.set(&mut state, Value::opt_string(description.cloned()));
+    key::create_date.set(&mut state, Value::opt_string(report.key.create_date.clone()));
+    key::last_used_date.set(&mut state, Value::opt_string(report.last_used.date.clone()));
+    key::last_used_service.set(&mut state, Value::opt_string(report.last_used.service.clone()));
+    key::last_used_region.set(&mut state, Value::opt_string(report.last_used.region.clone()));
+    state
 }
 
 /// The listed keys of one user, with their descriptions; none if the user
@@ -124,11 +132,11 @@ impl ListResource for AccessKeyList {
         let clients = self.clients.get()?;
         let failed = |e: IamError| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
         let filters = Filters {
-            status: config.get("status").as_str(),
-            older_than_days: config.get("older_than_days").as_i64(),
-            unused_for_days: config.get("unused_for_days").as_i64(),
+            status: filters::status.str(config),
+            older_than_days: filters::older_than_days.i64(config),
+            unused_for_days: filters::unused_for_days.i64(config),
         };
-        let users = match config.get("user").as_str() {
+        let users = match filters::user.str(config) {
             Some(user) => vec![user.to_string()],
             None => clients.iam.list_users(&ctx.cancel).await.map_err(failed)?,
         };
@@ -139,5 +147,52 @@ impl ListResource for AccessKeyList {
             listed.extend(keys.map_err(failed)?);
         }
         Ok(listed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::{self, FakeIam};
+    use crate::framework::field::declares_exactly;
+    use std::sync::Arc;
+
+    #[test]
+    fn the_filters_name_every_argument() {
+        assert_eq!(declares_exactly(&schema().block, filters::NAMES), Ok(()));
+    }
+
+    /// alice: an old used key and a new Inactive one; bob: disappears while listed.
+    async fn lister() -> (AccessKeyList, FakeIam) {
+        let fake = FakeIam::start(|action, form, _| match (action, form.get("UserName").map(String::as_str)) {
+            ("ListUsers", _) => fake::users(&["alice", "bob"]),
+            ("ListAccessKeys", Some("alice")) => {
+                fake::listed("alice", &[("AKIAFAKE0000000OLD01", "Active", "2020-01-01T00:00:00Z"), ("AKIAFAKE0000000NEW01", "Inactive", &fake::now())], None)
+            }
+            ("GetAccessKeyLastUsed", _) => fake::never_used("alice"),
+            ("ListUserTags", Some("alice")) => fake::tags(&[("AKIAFAKE0000000OLD01", "deploy key")]),
+            _ => fake::error(404, "NoSuchEntity"),
+        })
+        .await;
+        (AccessKeyList::new(Arc::new(Clients::configured(fake.clients()))), fake)
+    }
+
+    #[tokio::test]
+    async fn every_users_keys_are_listed_as_the_resource_states_them_and_filters_apply() {
+        let (list, _fake) = lister().await;
+        let all = list.list(&OpContext::default(), &Value::Null).await.unwrap();
+        let ids: Vec<_> = all.iter().map(|l| key::id.str(&l.state).unwrap()).collect();
+        assert_eq!(ids, ["AKIAFAKE0000000OLD01", "AKIAFAKE0000000NEW01"], "oldest first; bob, gone, has none");
+        let old = &all[0];
+        assert_eq!((key::user.str(&old.state), key::status.str(&old.state)), (Some("alice"), Some("Active")));
+        assert_eq!(key::description.str(&old.state), Some("deploy key"), "the description comes from the user's tags");
+        assert!(old.display_name.starts_with("alice: AKIAFAKE0000000OLD01 (Active, "), "{}", old.display_name);
+
+        let mut config = Value::Null;
+        filters::older_than_days.set(&mut config, Value::Number(crate::value::Number::Int(365)));
+        let old_only = list.list(&OpContext::default(), &config).await.unwrap();
+        assert_eq!(old_only.len(), 1);
+        filters::status.set(&mut config, Value::string("Inactive"));
+        assert!(list.list(&OpContext::default(), &config).await.unwrap().is_empty(), "filters combine");
     }
 }

@@ -11,10 +11,15 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{DataSource, OpContext};
 use crate::resources::Clients;
 use crate::value::summary;
-use crate::value::{AttributePath, Diagnostics};
+use crate::value::Diagnostics;
 use crate::value::{Type, Value};
 
 pub const TYPE_NAME: &str = "iamkey_access_keys";
+
+crate::framework::field::fields! {
+    /// The data source's attributes.
+    pub mod keys_data { access_keys, id, status, user }
+}
 
 pub struct AccessKeysDataSource {
     schema: Schema,
@@ -41,16 +46,20 @@ fn schema() -> Schema {
         Block::new(
             "Lists the access keys of an IAM user, with each key's age and last use. Secrets are never listed: IAM returns them only when a key is created.",
         )
-        .attribute(Attribute::optional_computed("user", Type::String).validate(validate_user_name).describe(
+        .attribute(Attribute::optional_computed(keys_data::user.into(), Type::String).validate(validate_user_name).describe(
             "IAM user whose keys to list. When omitted, the keys of the identity that signs the requests (an IAM user, or the root user), and set to its name.",
         ))
         .attribute(
-            Attribute::optional("status", Type::String)
+            Attribute::optional(keys_data::status.into(), Type::String)
                 .validate(validate_status_filter)
                 .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
         )
-        .attribute(Attribute::computed("id", Type::String).describe("The user name, or `caller` when no user was given."))
-        .attribute(Attribute::computed("access_keys", Type::List(Box::new(key_type()))).describe("The keys, oldest first.").describe_fields(&KEY_ATTRIBUTES)),
+        .attribute(Attribute::computed(keys_data::id.into(), Type::String).describe("The user name, or `caller` when no user was given."))
+        .attribute(
+            Attribute::computed(keys_data::access_keys.into(), Type::List(Box::new(key_type())))
+                .describe("The keys, oldest first.")
+                .describe_fields(&KEY_ATTRIBUTES),
+        ),
     )
 }
 
@@ -68,19 +77,19 @@ impl DataSource for AccessKeysDataSource {
         let clients = self.clients.get()?;
         // No user: the caller's keys; a role or federated caller has none to list.
         // The root user's keys may be listed (reading them mints nothing).
-        let user = super::owner::user_or_caller(clients, config.get("user").as_str(), true).await?;
+        let user = super::owner::user_or_caller(clients, keys_data::user.str(config), true).await?;
         let user = user.as_deref();
         let reports = keys_with_last_use(&clients.iam, user, &ctx.clock, &ctx.cancel).await.map_err(|e| {
             let summary = summary::COULD_NOT_LIST_THE_ACCESS_KEYS_OF.fill(&[("who", &whose(user))]);
-            iam_failure(summary, &e, user.map(|_| AttributePath::root("user")))
+            iam_failure(summary, &e, user.map(|_| keys_data::user.path()))
         })?;
-        let wanted = config.get("status").as_str();
+        let wanted = keys_data::status.str(config);
         let keys: Vec<Value> = reports.iter().filter(|r| wanted.is_none_or(|s| r.key.status == s)).map(|r| r.to_value()).collect();
         let owner = user.map(str::to_string).or_else(|| reports.first().map(|r| r.key.user_name.clone()));
         let mut state = config.clone();
-        state.set("user", Value::opt_string(owner));
-        state.set("id", Value::string(config.get("user").as_str().unwrap_or("caller")));
-        state.set("access_keys", Value::List(keys));
+        keys_data::user.set(&mut state, Value::opt_string(owner));
+        keys_data::id.set(&mut state, Value::string(keys_data::user.str(config).unwrap_or("caller")));
+        keys_data::access_keys.set(&mut state, Value::List(keys));
         Ok(state)
     }
 }
@@ -90,6 +99,17 @@ mod tests {
     use super::*;
     use crate::aws::caller::Caller;
     use crate::aws::fake::{self, FakeIam};
+
+    #[test]
+    fn the_fields_name_every_attribute_and_every_reported_key_attribute() {
+        use crate::framework::field::declares_exactly;
+        assert_eq!(declares_exactly(&schema().block, keys_data::NAMES), Ok(()));
+        let mut reported: Vec<&str> = crate::resources::inventory::KEY_ATTRIBUTES.iter().map(|(name, _)| *name).collect();
+        let mut declared = crate::resources::inventory::key_report::NAMES.to_vec();
+        reported.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(reported, declared);
+    }
 
     #[tokio::test]
     async fn with_no_user_the_callers_keys_are_listed_and_a_role_caller_is_refused() {

@@ -25,7 +25,7 @@ use crate::framework::{EphemeralResource, OpContext, Opened};
 use crate::resources::access_key::TYPE_NAME;
 use crate::resources::Clients;
 use crate::value::summary;
-use crate::value::{AttributePath, Diagnostics};
+use crate::value::Diagnostics;
 use crate::value::{Type, Value};
 
 const MARKER_PREFIX: &str = "iamkey-ephemeral expires=";
@@ -49,20 +49,23 @@ fn positive_minutes(v: &Value) -> Result<(), String> {
     }
 }
 
-const WAIT_UNTIL_USABLE: &str = "wait_until_usable";
+crate::framework::field::fields! {
+    /// The ephemeral key's attributes.
+    mod ephemeral_key { allow_root_key, expires_at, id, secret, ses_smtp_password_v4, ttl_minutes, user, wait_until_usable }
+}
 
 fn schema() -> Schema {
     Schema::new(
         0,
         Block::new("An access key for the length of one Terraform run: created when the run opens it, deleted when the run ends. Its secret never reaches state or plan. Use it where ephemeral values are accepted: provider configuration, write-only arguments, other ephemeral resources.")
-            .attribute(Attribute::optional_computed("user", Type::String).validate(validate_user_name).describe("IAM user the key is for; the identity that signs the requests when omitted."))
-            .attribute(Attribute::optional(owner::ALLOW_ROOT_KEY, Type::Bool).describe("Allow a key for the account's root user, when `user` is omitted and the provider's credentials are the root user's. Without it opening fails: AWS recommends never creating root access keys."))
-            .attribute(Attribute::optional("ttl_minutes", Type::Number).validate(positive_minutes).describe("How long the key may outlive a run that could not delete it (a crash): the next run that opens a key for the same user deletes it after this. Default 60."))
-            .attribute(Attribute::optional(WAIT_UNTIL_USABLE, Type::Bool).describe("Wait after creating the key until it authenticates (sts:GetCallerIdentity signed with it, with backoff, for up to 2 minutes), so that a provider configured with it can use it at once: a new IAM key takes seconds to work. Default true; set false when nothing uses the key in the same run."))
-            .attribute(Attribute::computed("id", Type::String).describe("The access key ID."))
-            .attribute(Attribute::computed("secret", Type::String).sensitive().describe("The secret access key."))
-            .attribute(Attribute::computed("ses_smtp_password_v4", Type::String).sensitive().describe("SES SMTP password for the provider's region."))
-            .attribute(Attribute::computed("expires_at", Type::String).describe("When a key left behind becomes eligible for deletion (RFC 3339).")),
+            .attribute(Attribute::optional_computed(ephemeral_key::user.into(), Type::String).validate(validate_user_name).describe("IAM user the key is for; the identity that signs the requests when omitted."))
+            .attribute(Attribute::optional(ephemeral_key::allow_root_key.into(), Type::Bool).describe("Allow a key for the account's root user, when `user` is omitted and the provider's credentials are the root user's. Without it opening fails: AWS recommends never creating root access keys."))
+            .attribute(Attribute::optional(ephemeral_key::ttl_minutes.into(), Type::Number).validate(positive_minutes).describe("How long the key may outlive a run that could not delete it (a crash): the next run that opens a key for the same user deletes it after this. Default 60."))
+            .attribute(Attribute::optional(ephemeral_key::wait_until_usable.into(), Type::Bool).describe("Wait after creating the key until it authenticates (sts:GetCallerIdentity signed with it, with backoff, for up to 2 minutes), so that a provider configured with it can use it at once: a new IAM key takes seconds to work. Default true; set false when nothing uses the key in the same run."))
+            .attribute(Attribute::computed(ephemeral_key::id.into(), Type::String).describe("The access key ID."))
+            .attribute(Attribute::computed(ephemeral_key::secret.into(), Type::String).sensitive().describe("The secret access key."))
+            .attribute(Attribute::computed(ephemeral_key::ses_smtp_password_v4.into(), Type::String).sensitive().describe("SES SMTP password for the provider's region."))
+            .attribute(Attribute::computed(ephemeral_key::expires_at.into(), Type::String).describe("When a key left behind becomes eligible for deletion (RFC 3339).")),
     )
 }
 
@@ -126,12 +129,12 @@ impl EphemeralResource for EphemeralAccessKey {
     async fn open(&self, ctx: &OpContext, config: &Value) -> Result<Opened, Diagnostics> {
         let clients = self.clients.get()?;
         let iam = &clients.iam;
-        let user = owner::user_or_caller(clients, config.get("user").as_str(), config.get(owner::ALLOW_ROOT_KEY).as_bool() == Some(true)).await?;
+        let user = owner::user_or_caller(clients, ephemeral_key::user.str(config), ephemeral_key::allow_root_key.is_true(config)).await?;
         let user = user.as_deref();
         let remaining = self.sweep_expired(iam, user, ctx).await.map_err(|e| iam_failure(summary::COULD_NOT_LIST_THE_USER_S_ACCESS_KEYS, &e, None))?;
         if remaining.len() >= MAX_KEYS_PER_USER {
             return Err(Diagnostics::error_at(
-                AttributePath::root("user"),
+                ephemeral_key::user.path(),
                 summary::NO_ROOM_FOR_AN_EPHEMERAL_KEY,
                 format!(
                     "{} already has {} access keys, the most IAM allows, so no key can be opened for this run:\n{}\n\n\
@@ -157,7 +160,7 @@ impl EphemeralResource for EphemeralAccessKey {
             }
         };
         let key = &created.metadata;
-        let expires = ctx.clock.now_secs() + 60 * config.get("ttl_minutes").as_i64().unwrap_or(DEFAULT_TTL_MINUTES);
+        let expires = ctx.clock.now_secs() + 60 * ephemeral_key::ttl_minutes.i64(config).unwrap_or(DEFAULT_TTL_MINUTES);
         let marked = iam.tag_user(&key.user_name, &key.access_key_id, &format!("{MARKER_PREFIX}{}", rfc3339(expires)), &ctx.cancel).await;
         if let Err(e) = marked {
             // An unmarked key would never be swept: delete it now.
@@ -168,7 +171,7 @@ impl EphemeralResource for EphemeralAccessKey {
             }
             return Err(Diagnostics::error(summary::COULD_NOT_OPEN_THE_EPHEMERAL_ACCESS_KEY, detail));
         }
-        if config.get(WAIT_UNTIL_USABLE).as_bool() != Some(false) {
+        if ephemeral_key::wait_until_usable.of(config).as_bool() != Some(false) {
             if let Err(reason) = clients.wait_until_usable(&key.access_key_id, &created.secret, &ctx.cancel).await {
                 // A key the run cannot use is no use after it either: delete it now.
                 let mut detail = format!("Access key {} was created, but {reason}. It was deleted.", key.access_key_id);
@@ -178,16 +181,16 @@ impl EphemeralResource for EphemeralAccessKey {
                         key.access_key_id
                     );
                 }
-                return Err(Diagnostics::error_at(AttributePath::root(WAIT_UNTIL_USABLE), summary::THE_EPHEMERAL_KEY_DOES_NOT_WORK_YET, detail));
+                return Err(Diagnostics::error_at(ephemeral_key::wait_until_usable.path(), summary::THE_EPHEMERAL_KEY_DOES_NOT_WORK_YET, detail));
             }
         }
         let handle = Handle { user: key.user_name.clone(), id: key.access_key_id.clone() };
         let mut result = config.clone();
-        result.set("user", Value::string(&key.user_name));
-        result.set("id", Value::string(&key.access_key_id));
-        result.set("secret", Value::string(created.secret.expose()));
-        result.set("ses_smtp_password_v4", Value::string(ses_smtp_password_v4(&created.secret, &clients.region).expose()));
-        result.set("expires_at", Value::string(rfc3339(expires)));
+        ephemeral_key::user.set(&mut result, Value::string(&key.user_name));
+        ephemeral_key::id.set(&mut result, Value::string(&key.access_key_id));
+        ephemeral_key::secret.set(&mut result, Value::string(created.secret.expose()));
+        ephemeral_key::ses_smtp_password_v4.set(&mut result, Value::string(ses_smtp_password_v4(&created.secret, &clients.region).expose()));
+        ephemeral_key::expires_at.set(&mut result, Value::string(rfc3339(expires)));
         let private = serde_json::to_vec(&handle).unwrap_or_default();
         Ok(Opened { result, private })
     }
@@ -213,6 +216,11 @@ impl EphemeralResource for EphemeralAccessKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fields_name_every_attribute() {
+        assert_eq!(crate::framework::field::declares_exactly(&schema().block, ephemeral_key::NAMES), Ok(()));
+    }
 
     #[test]
     fn markers_round_trip_and_other_tags_are_not_markers() {
@@ -293,7 +301,7 @@ mod tests {
                 let Err(diags) = resource.open(&OpContext::default(), &Value::object([("ttl_minutes", Value::Null)])).await else {
                     panic!("opened a key for a caller that must not get one");
                 };
-                assert_eq!((diags.first().unwrap().summary.as_str(), diags.first().unwrap().path.clone()), (summary, Some(AttributePath::root("user"))));
+                assert_eq!((diags.first().unwrap().summary.as_str(), diags.first().unwrap().path.clone()), (summary, Some(ephemeral_key::user.path())));
             }
             assert_eq!(fake.calls("ListAccessKeys") + fake.calls("CreateAccessKey"), 0, "refused before any IAM call");
         }

@@ -87,22 +87,30 @@ pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &Ia
     )
 }
 
+crate::framework::field::fields! {
+    /// One reported key, as the data source and the list resource give it.
+    pub mod key_report { access_key_id, age_days, create_date, last_used_date, last_used_region, last_used_service, status, user }
+}
+
 /// The attributes of one reported key, in the order the docs list them.
 pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
-    ("access_key_id", "The access key ID."),
-    ("user", "The IAM user the key belongs to."),
-    ("status", "`Active`, `Inactive`, or what IAM reports (`Expired`)."),
-    ("create_date", "When the key was created (RFC 3339)."),
-    ("age_days", "Whole days since the key was created."),
-    ("last_used_date", "When the key last signed a request (RFC 3339); null if never."),
-    ("last_used_service", "The AWS service the key last called; null if never used."),
-    ("last_used_region", "The region the key was last used in; null if never used."),
+    (key_report::access_key_id.name, "The access key ID."),
+    (key_report::user.name, "The IAM user the key belongs to."),
+    (key_report::status.name, "`Active`, `Inactive`, or what IAM reports (`Expired`)."),
+    (key_report::create_date.name, "When the key was created (RFC 3339)."),
+    (key_report::age_days.name, "Whole days since the key was created."),
+    (key_report::last_used_date.name, "When the key last signed a request (RFC 3339); null if never."),
+    (key_report::last_used_service.name, "The AWS service the key last called; null if never used."),
+    (key_report::last_used_region.name, "The region the key was last used in; null if never used."),
 ];
 
 /// The object type of one reported key.
 pub fn key_type() -> Type {
     Type::Object(
-        KEY_ATTRIBUTES.iter().map(|(name, _)| (Name::Borrowed(*name), if *name == "age_days" { Type::Number } else { Type::String })).collect::<NameMap<_>>(),
+        KEY_ATTRIBUTES
+            .iter()
+            .map(|(name, _)| (Name::Borrowed(*name), if *name == key_report::age_days.name { Type::Number } else { Type::String }))
+            .collect::<NameMap<_>>(),
     )
 }
 
@@ -125,14 +133,14 @@ impl KeyReport {
 
     pub fn to_value(&self) -> Value {
         Value::object([
-            ("access_key_id", Value::string(&self.key.access_key_id)),
-            ("user", Value::string(&self.key.user_name)),
-            ("status", Value::string(&self.key.status)),
-            ("create_date", Value::opt_string(self.key.create_date.clone())),
-            ("age_days", self.age_days().map_or(Value::Null, |d| Value::Number(Number::Int(d)))),
-            ("last_used_date", Value::opt_string(self.last_used.date.clone())),
-            ("last_used_service", Value::opt_string(self.last_used.service.clone())),
-            ("last_used_region", Value::opt_string(self.last_used.region.clone())),
+            (key_report::access_key_id.name, Value::string(&self.key.access_key_id)),
+            (key_report::user.name, Value::string(&self.key.user_name)),
+            (key_report::status.name, Value::string(&self.key.status)),
+            (key_report::create_date.name, Value::opt_string(self.key.create_date.clone())),
+            (key_report::age_days.name, self.age_days().map_or(Value::Null, |d| Value::Number(Number::Int(d)))),
+            (key_report::last_used_date.name, Value::opt_string(self.last_used.date.clone())),
+            (key_report::last_used_service.name, Value::opt_string(self.last_used.service.clone())),
+            (key_report::last_used_region.name, Value::opt_string(self.last_used.region.clone())),
         ])
     }
 

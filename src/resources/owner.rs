@@ -5,10 +5,14 @@
 use crate::aws::caller::Caller;
 use crate::aws::AwsClients;
 use crate::value::summary;
-use crate::value::{AttributePath, Diagnostics};
+use crate::value::Diagnostics;
 
-/// The argument that lets a key be made for the account's root user.
-pub const ALLOW_ROOT_KEY: &str = "allow_root_key";
+crate::framework::field::fields! {
+    /// The arguments of every type that makes or reads a key for a user: `user`,
+    /// and `allow_root_key`, which lets a key be made for the account's root user.
+    /// (Each type's own `fields!` lists them too: these are the same names.)
+    pub mod key_owner { allow_root_key, user }
+}
 
 /// The user a key is for: the configured one, else the caller's (as
 /// `of_the_caller`; None: the root user, allowed).
@@ -23,7 +27,7 @@ pub async fn user_or_caller(clients: &AwsClients, configured: Option<&str>, allo
 /// `allow_root_key`). A role session, a federated user, or the root user without
 /// the opt-in is refused at `user`, saying what to set.
 pub async fn of_the_caller(clients: &AwsClients, allow_root_key: bool) -> Result<Option<String>, Diagnostics> {
-    let refuse = |summary: summary::Summary, detail: String| Err(Diagnostics::error_at(AttributePath::root("user"), summary, detail));
+    let refuse = |summary: summary::Summary, detail: String| Err(Diagnostics::error_at(key_owner::user.path(), summary, detail));
     match clients.caller.get().await {
         Ok(Caller::User(name)) => Ok(Some(name)),
         Ok(Caller::Root) if allow_root_key => Ok(None),

@@ -26,7 +26,7 @@ impl AccessKeyResource {
             Some(description) => clients.iam.tag_user(user, id, description, &ctx.cancel).await,
             None => clients.iam.untag_user(user, id, &ctx.cancel).await,
         };
-        result.map_err(|e| iam_diagnostic(&e, Some(AttributePath::root("description"))))?;
+        result.map_err(|e| iam_diagnostic(&e, Some(key::description.path())))?;
         state.set_description(wanted);
         Ok(())
     }
@@ -47,7 +47,7 @@ impl Resource for AccessKeyResource {
         let key = KeyModel::from_value(config);
         if key.wait_until_usable && key.status == Status::Inactive {
             diags.add_error_at(
-                AttributePath::root("wait_until_usable"),
+                key::wait_until_usable.path(),
                 summary::AN_INACTIVE_KEY_NEVER_BECOMES_USABLE,
                 "wait_until_usable waits until the new key authenticates, which an Inactive key never does. Create it Active, or leave wait_until_usable unset.",
             );
@@ -162,7 +162,7 @@ impl Resource for AccessKeyResource {
                 summary::DESCRIPTION_NOT_READ,
                 format!("The tags of the user of access key {id} could not be read, so a description it has is not imported: {e}."),
             ),
-            Err(e) => return Err(iam_diagnostic(&e, Some(AttributePath::root("description")))),
+            Err(e) => return Err(iam_diagnostic(&e, Some(key::description.path()))),
         }
         Ok(Some(new_state.0))
     }
@@ -178,7 +178,7 @@ impl Resource for AccessKeyResource {
         let mut state = KeyState(prior.clone());
         if wanted.status != was.status {
             if let Err(e) = clients.iam.update_access_key(user, id, wanted.status.as_str(), &ctx.cancel).await {
-                return ApplyOutcome::failed(state.0, iam_diagnostic(&e, Some(AttributePath::root("status"))));
+                return ApplyOutcome::failed(state.0, iam_diagnostic(&e, Some(key::status.path())));
             }
             state.set_status(wanted.status);
         }
@@ -204,7 +204,7 @@ impl Resource for AccessKeyResource {
         // state; the next destroy finds the key gone and removes the tag.
         if key.description.is_some() {
             if let Err(e) = clients.iam.untag_user(user, id, &ctx.cancel).await {
-                return iam_diagnostic(&e, Some(AttributePath::root("description")));
+                return iam_diagnostic(&e, Some(key::description.path()));
             }
         }
         Diagnostics::new()
@@ -223,13 +223,16 @@ impl Resource for AccessKeyResource {
 
     fn identity(&self, state: &Value) -> Option<Value> {
         let account_id = self.clients.get().ok()?.account_id.clone()?;
-        Some(Value::object([("account_id", Value::string(account_id)), ("user", state.get("user").clone()), ("access_key_id", state.get("id").clone())]))
-            .filter(|identity| ["user", "access_key_id"].iter().all(|a| identity.get(a).as_str().is_some()))
+        let mut identity = Value::Null;
+        key_identity::account_id.set(&mut identity, Value::string(account_id));
+        key_identity::user.set(&mut identity, key::user.of(state).clone());
+        key_identity::access_key_id.set(&mut identity, key::id.of(state).clone());
+        Some(identity).filter(|identity| [key_identity::user, key_identity::access_key_id].iter().all(|f| f.str(identity).is_some()))
     }
 
     async fn import_by_identity(&self, ctx: &OpContext, identity: &Value) -> Result<Value, Diagnostics> {
-        let id = identity.get("access_key_id").as_str().unwrap_or_default();
-        if let (Some(wanted), Some(ours)) = (identity.get("account_id").as_str(), self.clients.get()?.account_id.as_deref()) {
+        let id = key_identity::access_key_id.str(identity).unwrap_or_default();
+        if let (Some(wanted), Some(ours)) = (key_identity::account_id.str(identity), self.clients.get()?.account_id.as_deref()) {
             if wanted != ours {
                 return Err(Diagnostics::error(
                     summary::IDENTITY_IS_IN_ANOTHER_ACCOUNT,
@@ -237,7 +240,7 @@ impl Resource for AccessKeyResource {
                 ));
             }
         }
-        let import_id = match identity.get("user").as_str() {
+        let import_id = match key_identity::user.str(identity) {
             Some(user) => format!("{user}/{id}"),
             None => id.to_string(),
         };
@@ -262,8 +265,8 @@ impl Resource for AccessKeyResource {
             }
         };
         let mut state = Value::Object(Default::default());
-        state.set("id", Value::string(id));
-        state.set("user", Value::string(user));
+        key::id.set(&mut state, Value::string(id));
+        key::user.set(&mut state, Value::string(user));
         Ok(state)
     }
 }
@@ -278,7 +281,7 @@ impl AccessKeyResource {
         let recipient = match wanted.pgp_key.map(RecipientKey::parse) {
             None => None,
             Some(Ok(key)) => Some(key),
-            Some(Err(reason)) => return Err(Diagnostics::error_at(AttributePath::root("pgp_key"), summary::INVALID_PGP_KEY, reason)),
+            Some(Err(reason)) => return Err(Diagnostics::error_at(key::pgp_key.path(), summary::INVALID_PGP_KEY, reason)),
         };
         let user = owner::user_or_caller(self.clients.get()?, wanted.user, wanted.allow_root_key).await?;
         Ok((recipient, user))
@@ -296,7 +299,7 @@ impl AccessKeyResource {
         let diagnostics = match failure {
             CreateFailure::NotCreated(e) if e.is_limit_exceeded() => self.quota_diagnostic(user, &e, &ctx.clock).await,
             CreateFailure::NotCreated(e) if e.is_no_such_entity() && user.is_some() => {
-                let mut d = iam_diagnostic(&e, Some(AttributePath::root("user")));
+                let mut d = iam_diagnostic(&e, Some(key::user.path()));
                 d.append_detail(&format!(
                     "IAM has no user {:?} (waited {} s for a newly created user to become visible).",
                     user.unwrap_or_default(),
@@ -343,7 +346,7 @@ impl AccessKeyResource {
         if wanted.status.as_str() != key.status {
             // On failure state keeps the status the key really has; Terraform taints it.
             let updated = clients.iam.update_access_key(&key.user_name, &key.access_key_id, wanted.status.as_str(), &ctx.cancel).await;
-            updated.map_err(|e| iam_diagnostic(&e, Some(AttributePath::root("status"))))?;
+            updated.map_err(|e| iam_diagnostic(&e, Some(key::status.path())))?;
             state.set_status(wanted.status);
         }
         if wanted.wait_until_usable {
@@ -361,7 +364,7 @@ impl AccessKeyResource {
         let key = &created.metadata;
         let attributes = secret_attributes(&created.secret, &clients.region, wanted.ses_smtp_regions, recipient).map_err(|reason| {
             let detail = format!("{reason}. The key {} is kept in state and marked tainted; the next apply replaces it.", key.access_key_id);
-            Diagnostics::error_at(AttributePath::root("pgp_key"), summary::COULD_NOT_ENCRYPT_THE_SECRET, detail)
+            Diagnostics::error_at(key::pgp_key.path(), summary::COULD_NOT_ENCRYPT_THE_SECRET, detail)
         })?;
         Ok(match &wanted.destination() {
             None => Delivered::ToState(attributes),
@@ -373,7 +376,7 @@ impl AccessKeyResource {
 /// Where a new key's secret went.
 enum Delivered {
     /// Its attributes (clear or encrypted), for state.
-    ToState(Vec<(&'static str, Value)>),
+    ToState(Vec<(crate::framework::field::Field, Value)>),
     /// Written to the secret store, as this version.
     ToStore { version: String },
 }

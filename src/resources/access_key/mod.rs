@@ -28,13 +28,34 @@ pub use schema::{parse_import_id, validate_description, validate_status};
 
 pub const TYPE_NAME: &str = "iamkey_access_key";
 
-/// The argument that turns on last use on every refresh (one call per key).
-const REFRESH_LAST_USED: &str = "refresh_last_used";
+crate::framework::field::fields! {
+    /// The key's attributes and blocks: `schema` declares each by its field, and
+    /// the operations read and write through them.
+    pub mod key {
+        allow_root_key, create_date, description, encrypted_secret, encrypted_ses_smtp_password_v4,
+        encrypted_ses_smtp_passwords_v4, id, key_fingerprint, last_used_date, last_used_region, last_used_service,
+        pgp_key, refresh_last_used, rotation, secret, secret_destination, secret_destination_version,
+        ses_smtp_password_v4, ses_smtp_passwords_v4, ses_smtp_regions, status, user, wait_until_usable,
+    }
+}
+
+crate::framework::field::fields! {
+    /// The `rotation` block.
+    pub mod key_rotation { after_days, keepers }
+}
+
+crate::framework::field::fields! {
+    /// The `secret_destination` block.
+    pub mod key_destination { secretsmanager_secret_id, ssm_kms_key_id, ssm_parameter_name }
+}
+
+crate::framework::field::fields! {
+    /// The key's resource identity.
+    pub mod key_identity { access_key_id, account_id, user }
+}
 
 pub struct AccessKeyResource {
     schema: Schema,
-    /// Where the plan rules' attributes sit in values of `schema`'s type.
-    key_slots: model::KeyValueSlots,
     identity_schema: Schema,
     clients: Arc<Clients>,
     /// New keys this provider process has planned and not begun to create, per
@@ -53,18 +74,11 @@ pub struct AccessKeyResource {
 impl AccessKeyResource {
     pub fn new(clients: Arc<Clients>) -> Self {
         let schema = schema();
-        AccessKeyResource {
-            key_slots: model::KeyValueSlots::new(&schema.block),
-            schema,
-            identity_schema: identity_schema(),
-            clients,
-            planned_creates: Mutex::default(),
-            leaving: Mutex::default(),
-        }
+        AccessKeyResource { schema, identity_schema: identity_schema(), clients, planned_creates: Mutex::default(), leaving: Mutex::default() }
     }
 
     /// A key's attributes as the plan rules read them.
     fn view<'v>(&self, value: &'v Value) -> model::KeyValues<'v> {
-        model::KeyValues::of(value, &self.key_slots)
+        model::KeyValues::of(value)
     }
 }

@@ -8,12 +8,11 @@
 
 use crate::aws::destination::Destination;
 use crate::aws::iam::{KeyMetadata, LastUsed};
-use crate::framework::schema::{Block, FieldSlot};
+use crate::framework::field::Field;
 use crate::value::Value;
 
 use super::schema::destination_of;
-use super::REFRESH_LAST_USED;
-use crate::resources::owner::ALLOW_ROOT_KEY;
+use super::{key, key_rotation};
 
 /// Whether IAM lets the key sign requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,16 +61,16 @@ pub(super) struct KeyModel<'v> {
 impl<'v> KeyModel<'v> {
     pub(super) fn from_value(value: &'v Value) -> Self {
         KeyModel {
-            id: value.get("id").as_str(),
-            user: value.get("user").as_str(),
-            status: Status::of(value.get("status")),
-            description: value.get("description").as_str(),
-            pgp_key: value.get("pgp_key").as_str(),
-            ses_smtp_regions: value.get("ses_smtp_regions"),
-            wait_until_usable: value.get("wait_until_usable").as_bool() == Some(true),
-            refresh_last_used: value.get(REFRESH_LAST_USED).as_bool() == Some(true),
-            allow_root_key: value.get(ALLOW_ROOT_KEY).as_bool() == Some(true),
-            create_date: value.get("create_date").as_str(),
+            id: key::id.str(value),
+            user: key::user.str(value),
+            status: Status::of(key::status.of(value)),
+            description: key::description.str(value),
+            pgp_key: key::pgp_key.str(value),
+            ses_smtp_regions: key::ses_smtp_regions.of(value),
+            wait_until_usable: key::wait_until_usable.is_true(value),
+            refresh_last_used: key::refresh_last_used.is_true(value),
+            allow_root_key: key::allow_root_key.is_true(value),
+            create_date: key::create_date.str(value),
             value,
         }
     }
@@ -104,23 +103,23 @@ pub(super) struct KeyValues<'v> {
 }
 
 impl<'v> KeyValues<'v> {
-    /// Read by slot (`Value::get_at`): a plan builds several views of its three
-    /// values, and a lookup per field cost more than the rules themselves.
-    pub(super) fn of(value: &'v Value, slots: &KeyValueSlots) -> Self {
-        let rotation = slots.rotation.of(value);
+    /// Read by slot: a plan builds several views of its three values, and a lookup
+    /// per field cost more than the rules themselves.
+    pub(super) fn of(value: &'v Value) -> Self {
+        let rotation = key::rotation.of(value);
         KeyValues {
-            id: slots.id.of(value),
-            user: slots.user.of(value),
-            allow_root_key: slots.allow_root_key.of(value),
-            create_date: slots.create_date.of(value),
-            pgp_key: slots.pgp_key.of(value),
-            secret_destination: slots.secret_destination.of(value),
-            ses_smtp_regions: slots.ses_smtp_regions.of(value),
-            secret: slots.secret.of(value),
-            encrypted_secret: slots.encrypted_secret.of(value),
-            secret_destination_version: slots.secret_destination_version.of(value),
-            rotation_keepers: rotation.get("keepers"),
-            rotation_after_days: rotation.get("after_days"),
+            id: key::id.of(value),
+            user: key::user.of(value),
+            allow_root_key: key::allow_root_key.of(value),
+            create_date: key::create_date.of(value),
+            pgp_key: key::pgp_key.of(value),
+            secret_destination: key::secret_destination.of(value),
+            ses_smtp_regions: key::ses_smtp_regions.of(value),
+            secret: key::secret.of(value),
+            encrypted_secret: key::encrypted_secret.of(value),
+            secret_destination_version: key::secret_destination_version.of(value),
+            rotation_keepers: key_rotation::keepers.of(rotation),
+            rotation_after_days: key_rotation::after_days.of(rotation),
         }
     }
 
@@ -128,42 +127,6 @@ impl<'v> KeyValues<'v> {
     /// `pgp_key`, or written to a destination. An imported key's never was.
     pub(super) fn secret_was_delivered(&self) -> bool {
         [self.secret, self.encrypted_secret, self.secret_destination_version].iter().any(|v| !v.is_null())
-    }
-}
-
-/// Where the attributes `KeyValues` reads sit in a value of the key's schema type.
-pub(super) struct KeyValueSlots {
-    id: FieldSlot,
-    user: FieldSlot,
-    allow_root_key: FieldSlot,
-    create_date: FieldSlot,
-    pgp_key: FieldSlot,
-    secret_destination: FieldSlot,
-    ses_smtp_regions: FieldSlot,
-    secret: FieldSlot,
-    encrypted_secret: FieldSlot,
-    secret_destination_version: FieldSlot,
-    rotation: FieldSlot,
-}
-
-impl KeyValueSlots {
-    /// The slots `schema` (the key's) gave these attributes.
-    pub(super) fn new(schema: &Block) -> Self {
-        // A name the schema lacked would get no slot, and `get_at` would look it up by name.
-        let slot = |name: &'static str| schema.slot_of(name).unwrap_or(FieldSlot { at: usize::MAX, name });
-        KeyValueSlots {
-            id: slot("id"),
-            user: slot("user"),
-            allow_root_key: slot(ALLOW_ROOT_KEY),
-            create_date: slot("create_date"),
-            pgp_key: slot("pgp_key"),
-            secret_destination: slot("secret_destination"),
-            ses_smtp_regions: slot("ses_smtp_regions"),
-            secret: slot("secret"),
-            encrypted_secret: slot("encrypted_secret"),
-            secret_destination_version: slot("secret_destination_version"),
-            rotation: slot("rotation"),
-        }
     }
 }
 
@@ -184,23 +147,23 @@ pub(super) struct KeyPlan<'p>(pub &'p mut Value);
 impl KeyPlan<'_> {
     /// The caller's own IAM user, for a key planned with no `user`.
     pub(super) fn set_user(&mut self, user: &str) {
-        self.0.set("user", Value::string(user));
+        key::user.set(self.0, Value::string(user));
     }
 
     pub(super) fn set_regional_passwords(&mut self, passwords: Value) {
-        self.0.set("ses_smtp_passwords_v4", passwords);
+        key::ses_smtp_passwords_v4.set(self.0, passwords);
     }
 
     pub(super) fn set_secret(&mut self, planned: PlannedSecret) {
         let regional = |pair: &Value| if planned.regional { pair.clone() } else { Value::Null };
-        self.0.set("ses_smtp_passwords_v4", regional(&planned.clear));
-        self.0.set("encrypted_ses_smtp_passwords_v4", regional(&planned.encrypted));
-        self.0.set("secret_destination_version", planned.destination_version);
-        for name in ["secret", "ses_smtp_password_v4"] {
-            self.0.set(name, planned.clear.clone());
+        key::ses_smtp_passwords_v4.set(self.0, regional(&planned.clear));
+        key::encrypted_ses_smtp_passwords_v4.set(self.0, regional(&planned.encrypted));
+        key::secret_destination_version.set(self.0, planned.destination_version);
+        for field in [key::secret, key::ses_smtp_password_v4] {
+            field.set(self.0, planned.clear.clone());
         }
-        for name in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
-            self.0.set(name, planned.encrypted.clone());
+        for field in [key::encrypted_secret, key::encrypted_ses_smtp_password_v4, key::key_fingerprint] {
+            field.set(self.0, planned.encrypted.clone());
         }
     }
 }
@@ -212,38 +175,38 @@ impl KeyState {
     /// What IAM reports for the key; everything else carries over.
     pub(super) fn set_metadata(&mut self, key: &KeyMetadata) {
         let state = &mut self.0;
-        state.set("id", Value::string(&key.access_key_id));
-        state.set("user", Value::string(&key.user_name));
-        state.set("status", Value::string(&key.status));
+        key::id.set(state, Value::string(&key.access_key_id));
+        key::user.set(state, Value::string(&key.user_name));
+        key::status.set(state, Value::string(&key.status));
         if let Some(date) = &key.create_date {
-            state.set("create_date", Value::string(date));
+            key::create_date.set(state, Value::string(date));
         }
     }
 
     pub(super) fn set_status(&mut self, status: Status) {
-        self.0.set("status", Value::string(status.as_str()));
+        key::status.set(&mut self.0, Value::string(status.as_str()));
     }
 
     pub(super) fn set_description(&mut self, description: Option<&str>) {
-        self.0.set("description", Value::opt_string(description));
+        key::description.set(&mut self.0, Value::opt_string(description));
     }
 
     /// Last use as IAM reports it; None clears it (not asked for: nothing stale is kept).
     pub(super) fn set_last_used(&mut self, used: Option<LastUsed>) {
         let used = used.unwrap_or_default();
-        self.0.set("last_used_date", Value::opt_string(used.date));
-        self.0.set("last_used_service", Value::opt_string(used.service));
-        self.0.set("last_used_region", Value::opt_string(used.region));
+        key::last_used_date.set(&mut self.0, Value::opt_string(used.date));
+        key::last_used_service.set(&mut self.0, Value::opt_string(used.service));
+        key::last_used_region.set(&mut self.0, Value::opt_string(used.region));
     }
 
     pub(super) fn set_destination_version(&mut self, version: String) {
-        self.0.set("secret_destination_version", Value::string(version));
+        key::secret_destination_version.set(&mut self.0, Value::string(version));
     }
 
     /// The attributes derived from the secret (clear or encrypted).
-    pub(super) fn set_secret_attributes(&mut self, attributes: Vec<(&'static str, Value)>) {
-        for (name, value) in attributes {
-            self.0.set(name, value);
+    pub(super) fn set_secret_attributes(&mut self, attributes: Vec<(Field, Value)>) {
+        for (field, value) in attributes {
+            field.set(&mut self.0, value);
         }
     }
 }
@@ -267,12 +230,11 @@ mod tests {
     fn the_plan_view_keeps_unknown_apart_from_null_and_reads_rotation_inside_its_block() {
         let mut planned = Value::object([("id", Value::Unknown), ("user", Value::Null)]);
         planned.set("rotation", Value::object([("after_days", Value::Number(crate::value::Number::Int(30))), ("keepers", Value::Null)]));
-        let slots = KeyValueSlots::new(&super::super::schema::schema().block);
-        let key = KeyValues::of(&planned, &slots);
+        let key = KeyValues::of(&planned);
         assert_eq!((key.id, key.user, key.rotation_after_days.as_i64()), (&Value::Unknown, &Value::Null, Some(30)));
         assert!(!key.secret_was_delivered());
         planned.set("encrypted_secret", Value::string("wcBMA"));
-        assert!(KeyValues::of(&planned, &slots).secret_was_delivered(), "a secret encrypted to pgp_key was delivered");
+        assert!(KeyValues::of(&planned).secret_was_delivered(), "a secret encrypted to pgp_key was delivered");
         let mut plan = planned.clone();
         KeyPlan(&mut plan).set_secret(PlannedSecret { clear: Value::Null, encrypted: Value::Unknown, destination_version: Value::Null, regional: false });
         assert_eq!(

@@ -27,13 +27,13 @@ pub(super) fn is_due(create_date: &str, after_days: i64, now: i64) -> bool {
 pub(super) fn reactivation_warning(prior: &Value, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let was = KeyModel::from_value(prior);
-    if prior.is_null() || was.status != Status::Inactive || config.get("status").as_str() != Some(Status::Active.as_str()) {
+    if prior.is_null() || was.status != Status::Inactive || key::status.str(config) != Some(Status::Active.as_str()) {
         return diags;
     }
     let key = was.id.unwrap_or("(unknown id)");
     let owner = was.user.map_or_else(|| "the caller".to_string(), |u| format!("user {u}"));
     diags.add_warning_at(
-        AttributePath::root("status"),
+        key::status.path(),
         summary::INACTIVE_KEY_TURNED_BACK_ON,
         format!(
             "IAM reports access key {key} of {owner} as Inactive, and status = \"Active\" in the configuration turns it back on in this apply. \
@@ -50,7 +50,7 @@ pub(super) fn regions_change_needs_secret(prior: &KeyValues, planned: &KeyValues
     let regions = planned.ses_smtp_regions;
     if in_place && regions != prior.ses_smtp_regions && !regions.is_null() && prior.secret.is_null() {
         diags.add_error_at(
-            AttributePath::root("ses_smtp_regions"),
+            key::ses_smtp_regions.path(),
             summary::SES_PASSWORDS_NEED_THE_SECRET,
             format!(
                 "The secret of access key {} is not in state (pgp_key is set, or the key was imported), so SES passwords \
@@ -72,8 +72,8 @@ pub(super) fn delivery_change_without_secret(prior: &KeyValues, planned: &KeyVal
         return diags;
     }
     let ways = [
-        ("pgp_key", planned.pgp_key, prior.pgp_key, "nothing is encrypted to it"),
-        ("secret_destination", planned.secret_destination, prior.secret_destination, "nothing is written there"),
+        (key::pgp_key.name, planned.pgp_key, prior.pgp_key, "nothing is encrypted to it"),
+        (key::secret_destination.name, planned.secret_destination, prior.secret_destination, "nothing is written there"),
     ];
     for (name, now, before, what) in ways {
         if now != before && !now.is_null() {
@@ -109,7 +109,7 @@ impl AccessKeyResource {
     pub(super) async fn quota_diagnostic(&self, user: Option<&str>, error: &IamError, clock: &SharedClock) -> Diagnostics {
         let mut diags = Diagnostics::new();
         diags.add_error_at(
-            AttributePath::root("user"),
+            key::user.path(),
             summary::ACCESS_KEY_QUOTA_REACHED,
             format!(
                 "IAM allows 2 access keys per user, and {} already has them:\n{}\n\n\
@@ -139,7 +139,7 @@ impl AccessKeyResource {
             // apply will do rather than let it fail silently two minutes later.
             Err(e) if e.is_no_such_entity() && user.is_some() => {
                 diags.add_warning_at(
-                    AttributePath::root("user"),
+                    key::user.path(),
                     summary::IAM_HAS_NO_SUCH_USER_YET,
                     format!(
                         "IAM has no user {:?}. If this apply creates it (an aws_iam_user resource, say), nothing is wrong: \
@@ -165,7 +165,7 @@ impl AccessKeyResource {
                 n => format!(", and this plan creates {n} other key{} for them too", if n == 1 { "" } else { "s" }),
             };
             diags.add_error_at(
-                AttributePath::root("user"),
+                key::user.path(),
                 summary::ACCESS_KEY_QUOTA_WOULD_BE_EXCEEDED,
                 format!(
                     "This plan creates an access key for {}, who already has {held}{also}; IAM allows {MAX_KEYS_PER_USER} per user \
@@ -204,7 +204,8 @@ impl AccessKeyResource {
         // it needs a new key. A key whose secret was never known here (imported)
         // has nothing to deliver, so it keeps its key (delivery_change_without_secret warns).
         if prior.secret_was_delivered() {
-            let ways = [("secret_destination", planned.secret_destination, prior.secret_destination), ("pgp_key", planned.pgp_key, prior.pgp_key)];
+            let ways =
+                [(key::secret_destination.name, planned.secret_destination, prior.secret_destination), (key::pgp_key.name, planned.pgp_key, prior.pgp_key)];
             for (name, now, before) in ways {
                 if now != before {
                     reasons.push(AttributePath::root(name));
@@ -215,13 +216,13 @@ impl AccessKeyResource {
         // Keepers set on an existing key (or removed) record a baseline: only a
         // change from one set of keepers to another replaces the key.
         if !prior_keepers.is_null() && !keepers.is_null() && keepers != prior_keepers {
-            reasons.push(AttributePath::root("rotation").attribute("keepers"));
+            reasons.push(key::rotation.path().attribute(key_rotation::keepers.name));
         }
         if let (Some(after_days), Some(created)) = (planned.rotation_after_days.as_i64(), prior.create_date.as_str()) {
             // Terraform honours a replacement path only where the value changes:
             // create_date does (the new key gets a new one).
             if is_due(created, after_days, ctx.clock.now_secs()) {
-                reasons.push(AttributePath::root("create_date"));
+                reasons.push(key::create_date.path());
             }
         }
         reasons

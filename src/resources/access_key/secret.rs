@@ -6,10 +6,11 @@ use crate::aws::destination::{Destination, SecretDocument};
 use crate::aws::probe::ProbeError;
 use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::ses_smtp_password_v4;
+use crate::framework::field::Field;
 use crate::framework::OpContext;
 use crate::secret::Secret;
 use crate::value::summary;
-use crate::value::{AttributePath, Diagnostics, Name, NameMap, Value};
+use crate::value::{Diagnostics, Name, NameMap, Value};
 
 /// SES SMTP passwords for each region of `regions` (a set; null gives null),
 /// each passed through `seal` (kept in clear, or encrypted).
@@ -25,28 +26,23 @@ pub(super) fn regional_passwords(secret: &Secret, regions: &Value, seal: impl Fn
 
 /// Every attribute derived from a new key's secret: in clear, or (with a
 /// recipient) only encrypted to it. The error is an encryption failure.
-pub(super) fn secret_attributes(
-    secret: &Secret,
-    region: &str,
-    regions: &Value,
-    recipient: Option<&RecipientKey>,
-) -> Result<Vec<(&'static str, Value)>, String> {
+pub(super) fn secret_attributes(secret: &Secret, region: &str, regions: &Value, recipient: Option<&RecipientKey>) -> Result<Vec<(Field, Value)>, String> {
     let password = ses_smtp_password_v4(secret, region);
     let Some(key) = recipient else {
         return Ok(vec![
-            ("secret", Value::string(secret.expose())),
-            ("ses_smtp_password_v4", Value::string(password.expose())),
-            ("ses_smtp_passwords_v4", regional_passwords(secret, regions, |p| Ok(p.expose().to_string()))?),
+            (key::secret, Value::string(secret.expose())),
+            (key::ses_smtp_password_v4, Value::string(password.expose())),
+            (key::ses_smtp_passwords_v4, regional_passwords(secret, regions, |p| Ok(p.expose().to_string()))?),
         ]);
     };
     if crate::testhooks::fail_point("pgp-encrypt") {
         return Err("OpenPGP encryption failed (a test fail point)".to_string());
     }
     Ok(vec![
-        ("encrypted_secret", Value::string(key.encrypt(secret)?)),
-        ("encrypted_ses_smtp_password_v4", Value::string(key.encrypt(&password)?)),
-        ("encrypted_ses_smtp_passwords_v4", regional_passwords(secret, regions, |p| key.encrypt(p))?),
-        ("key_fingerprint", Value::string(key.fingerprint())),
+        (key::encrypted_secret, Value::string(key.encrypt(secret)?)),
+        (key::encrypted_ses_smtp_password_v4, Value::string(key.encrypt(&password)?)),
+        (key::encrypted_ses_smtp_passwords_v4, regional_passwords(secret, regions, |p| key.encrypt(p))?),
+        (key::key_fingerprint, Value::string(key.fingerprint())),
     ])
 }
 
@@ -54,22 +50,17 @@ impl AccessKeyResource {
     /// Writes a new key's secret and derived passwords, as JSON, to the store;
     /// returns the version written. On failure the key stays in state, tainted,
     /// and its secret is lost: the next apply replaces it.
-    pub(super) async fn write_to_destination(
-        &self,
-        destination: &Destination,
-        id: &str,
-        attributes: Vec<(&'static str, Value)>,
-    ) -> Result<String, Diagnostics> {
+    pub(super) async fn write_to_destination(&self, destination: &Destination, id: &str, attributes: Vec<(Field, Value)>) -> Result<String, Diagnostics> {
         let clients = self.clients.get()?;
-        let path = AttributePath::root("secret_destination");
+        let path = key::secret_destination.path();
         let Some(stores) = &clients.stores else {
             return Err(Diagnostics::error_at(path, summary::NO_SECRET_STORE, "This provider has no Secrets Manager or SSM client."));
         };
         let mut document = SecretDocument::new(id);
-        for (name, value) in &attributes {
+        for (field, value) in &attributes {
             match value {
-                Value::String(text) => document.add(name, text),
-                Value::Map(by_region) => document.add_by_region(name, by_region.iter().filter_map(|(region, v)| Some((region.as_ref(), v.as_str()?)))),
+                Value::String(text) => document.add(field.name, text),
+                Value::Map(by_region) => document.add_by_region(field.name, by_region.iter().filter_map(|(region, v)| Some((region.as_ref(), v.as_str()?)))),
                 _ => {}
             }
         }
@@ -85,7 +76,7 @@ impl AccessKeyResource {
     /// Returns once the new key authenticates; an error (the key stays in state,
     /// tainted) if it does not within the propagation timeout.
     pub(super) async fn wait_until_usable(&self, ctx: &OpContext, id: &str, secret: &Secret) -> Result<(), Diagnostics> {
-        let path = AttributePath::root("wait_until_usable");
+        let path = key::wait_until_usable.path();
         match self.clients.get()?.wait_until_usable(id, secret, &ctx.cancel).await {
             Ok(()) => Ok(()),
             Err(ProbeError::NoSts) => {

@@ -7,7 +7,6 @@ use super::schema::*;
 use super::*;
 use crate::framework::{OpContext, PlanKind, Resource};
 use crate::resources::common::validate_user_name;
-use crate::resources::owner;
 use crate::value::{AttributePath, Diagnostics, Value};
 
 /// Age-based rotation reads the injected clock: due exactly at `after_days`.
@@ -160,6 +159,17 @@ fn a_new_pgp_key_or_destination_replaces_a_key_whose_secret_was_delivered_and_on
     assert!(warning.detail.contains("secret_destination is recorded and nothing is written there"), "{}", warning.detail);
 }
 
+#[test]
+fn the_fields_name_every_attribute_of_the_schemas() {
+    use crate::framework::field::declares_exactly;
+    let schema = schema();
+    assert_eq!(declares_exactly(&schema.block, key::NAMES), Ok(()));
+    let nested = |name: &str| &schema.block.blocks.iter().find(|b| b.name == name).unwrap().block;
+    assert_eq!(declares_exactly(nested(key::rotation.name), key_rotation::NAMES), Ok(()));
+    assert_eq!(declares_exactly(nested(key::secret_destination.name), key_destination::NAMES), Ok(()));
+    assert_eq!(declares_exactly(&identity_schema().block, key_identity::NAMES), Ok(()));
+}
+
 mod against_a_fake_iam {
     use super::*;
     use crate::aws::fake::{self, FakeIam, Reply};
@@ -298,7 +308,7 @@ mod against_a_fake_iam {
             let resource = AccessKeyResource::new(Arc::new(Clients::configured(fake.clients_of(caller.clone()))));
             let mut config = Value::object([("status", Value::string("Active"))]);
             if allow_root_key {
-                config.set(owner::ALLOW_ROOT_KEY, Value::Bool(true));
+                key::allow_root_key.set(&mut config, Value::Bool(true));
             }
             let mut planned = config.clone();
             planned.set("user", Value::Unknown);
