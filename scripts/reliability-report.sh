@@ -37,7 +37,7 @@ f=target/reliability
   echo
   echo "Also tested: SIGINT to Terraform's process group mid-apply (3 creates in flight: all finish and"
   echo "are recorded in state); the lost-answer, throttling, pagination, propagation and timeout paths"
-  echo "of the IAM layer against a scripted endpoint (unit tests in \`src/aws/iam.rs\`)."
+  echo "of the IAM layer against a scripted endpoint (unit tests in \`src/aws/iam/tests.rs\`)."
   echo
   echo "## Process and transport faults (protocol tests, \`tests/protocol.rs\`)"
   echo

@@ -14,7 +14,8 @@
 //!   `testhooks` (fail points and the test clock's offset, inert without the
 //!   `test-hooks` feature; any layer may call them).
 //!
-//! `main` (and the `docs` generator it runs) sit on top: → `host`, `provider`.
+//! `main` sits on top (→ `host`, `provider`), and so does `docs`, the generator
+//! the `iamkey-docs` binary runs (→ `framework`, `provider`, `value`).
 
 pub mod aws;
 pub mod crypto;
