@@ -155,11 +155,26 @@ fn msgpack_decoder_never_panics_on_garbage_or_mutations() {
     report(format!("msgpack decoder: {count} random and mutated inputs, 0 panics, {refused} refused with an error; slowest {slowest:?}"));
 }
 
+/// Which check refused an input.
+fn error_kind(error: &CodecError) -> &'static str {
+    match error {
+        CodecError::Truncated => "truncated",
+        CodecError::TrailingBytes(_) => "trailing bytes",
+        CodecError::Mismatch { .. } => "type mismatch",
+        CodecError::UnknownAttribute { .. } => "unknown attribute",
+        CodecError::TooDeep => "too deep",
+        CodecError::InvalidUtf8 { .. } => "invalid UTF-8",
+        CodecError::InvalidDynamicType { .. } => "invalid dynamic type",
+        CodecError::Json { .. } => "invalid JSON",
+    }
+}
+
 #[test]
 fn json_decoder_never_panics_on_garbage_or_mutations() {
     let mut rng = Rng(SEED ^ 2);
     let key_type = access_key_type();
     let valid = br#"{"id":"AKIAIOSFODNN7EXAMPLE","user":"bob","status":"Active","secret":null,"create_date":"2026-01-01T00:00:00Z"}"#;
+    let (mut accepted, mut reached) = (0, std::collections::BTreeMap::<&str, usize>::new());
     let (count, slowest) = timed("json", 0..CASES, |case| {
         let mut bytes = if case % 2 == 0 { rng.bytes(128) } else { valid.to_vec() };
         for _ in 0..rng.below(6) {
@@ -172,9 +187,20 @@ fn json_decoder_never_panics_on_garbage_or_mutations() {
                 bytes.insert(at.min(bytes.len()), b);
             }
         }
-        let _ = decode_json(&bytes, &key_type, case % 4 == 0);
+        match decode_json(&bytes, &key_type, case % 4 == 0) {
+            Ok(_) => accepted += 1,
+            Err(e) => *reached.entry(error_kind(&e)).or_default() += 1,
+        }
     });
-    report(format!("JSON decoder (state and DynamicValue): {count} random and mutated inputs, 0 panics; slowest {slowest:?}"));
+    // The corpus reaches the decoder's own checks, not only the JSON parser's, and
+    // still holds inputs that decode.
+    for kind in ["invalid JSON", "type mismatch", "unknown attribute"] {
+        assert!(reached.contains_key(kind), "no input reached the {kind} error: {reached:?}");
+    }
+    assert!(accepted > count / 100, "the mutations keep some inputs valid ({accepted} accepted)");
+    report(format!(
+        "JSON decoder (state and DynamicValue): {count} random and mutated inputs, 0 panics, {accepted} accepted, refused by kind {reached:?}; slowest {slowest:?}"
+    ));
 }
 
 #[test]

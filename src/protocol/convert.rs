@@ -277,3 +277,69 @@ failed_with_diagnostics!(
     wire::get_functions::Response,
     wire::get_metadata::Response,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::{Attribute, Block};
+
+    fn key_type() -> Type {
+        Type::Object([("id".into(), Type::String), ("user".into(), Type::String)].into())
+    }
+
+    #[test]
+    fn a_dynamic_value_decodes_from_msgpack_first_then_json_and_absent_is_null() {
+        let ty = key_type();
+        let value = Value::object([("id", Value::string("AKIA1")), ("user", Value::string("bob"))]);
+        let msgpack = encode(&Typed { value: value.clone(), ty: &ty }).unwrap();
+        assert_eq!(Some(msgpack.clone()).decode(&ty), Ok(value.clone()));
+        let json = wire::DynamicValue { msgpack: Vec::new(), json: br#"{"id":"AKIA1","user":"bob"}"#.to_vec() };
+        assert_eq!(json.decode(&ty), Ok(value));
+        assert_eq!(None::<wire::DynamicValue>.decode(&ty), Ok(Value::Null));
+        let unknown_attribute = wire::DynamicValue { msgpack: Vec::new(), json: br#"{"id":"AKIA1","extra":1}"#.to_vec() };
+        assert!(unknown_attribute.decode(&ty).unwrap_err().contains("extra"), "a DynamicValue must match the schema");
+    }
+
+    #[test]
+    fn stored_state_of_an_older_schema_drops_attributes_and_starts_new_ones_null() {
+        let raw = wire::RawState { json: br#"{"id":"AKIA1","removed_since":"x"}"#.to_vec(), ..Default::default() };
+        let decoded = Stored(Some(&raw)).decode(&key_type()).unwrap();
+        assert_eq!((decoded.get("id"), decoded.get("user")), (&Value::string("AKIA1"), &Value::Null));
+    }
+
+    #[test]
+    fn diagnostics_keep_severity_summary_detail_and_the_path_steps() {
+        let mut diags = Diagnostics::error_at(AttributePath::root("tags").key("team").attribute("value"), "Bad tag", "detail");
+        diags.add_warning("Careful", "more");
+        let wire = diagnostics(diags);
+        assert_eq!(wire[0].severity, wire::diagnostic::Severity::Error as i32);
+        assert_eq!((wire[0].summary.as_str(), wire[0].detail.as_str()), ("Bad tag", "detail"));
+        use wire::attribute_path::step::Selector;
+        let steps: Vec<_> = wire[0].attribute.as_ref().unwrap().steps.iter().map(|s| s.selector.clone().unwrap()).collect();
+        assert_eq!(steps, [Selector::AttributeName("tags".into()), Selector::ElementKeyString("team".into()), Selector::AttributeName("value".into())]);
+        assert_eq!((wire[1].severity, wire[1].attribute.is_none()), (wire::diagnostic::Severity::Warning as i32, true));
+    }
+
+    #[test]
+    fn a_schema_converts_with_its_modes_nested_blocks_and_version() {
+        let block = Block::new("A key.")
+            .attribute(Attribute::required("user", Type::String))
+            .attribute(Attribute::optional_computed("status", Type::String))
+            .attribute(Attribute::computed("secret", Type::String).sensitive())
+            .block("rotation", Nesting::Single, Block::new("When.").attribute(Attribute::optional("after_days", Type::Number)));
+        let converted = schema(&Schema::new(2, block));
+        let block = converted.block.unwrap();
+        assert_eq!((converted.version, block.version), (2, 2));
+        let flags = |name: &str| {
+            let a = block.attributes.iter().find(|a| a.name == name).unwrap();
+            (a.required, a.optional, a.computed, a.sensitive)
+        };
+        assert_eq!(flags("user"), (true, false, false, false));
+        assert_eq!(flags("status"), (false, true, true, false));
+        assert_eq!(flags("secret"), (false, false, true, true));
+        assert_eq!(block.attributes.iter().find(|a| a.name == "user").unwrap().r#type, b"\"string\"");
+        let nested = &block.block_types[0];
+        assert_eq!((nested.type_name.as_str(), nested.nesting), ("rotation", wire::schema::nested_block::NestingMode::Single as i32));
+        assert_eq!(nested.block.as_ref().unwrap().attributes[0].name, "after_days");
+    }
+}

@@ -396,6 +396,72 @@ mod tests {
         assert_eq!(s.operation_timeout, DEFAULT_OPERATION_TIMEOUT);
     }
 
+    /// Values of `ty` one of which differs from an unset argument, whatever it means.
+    fn samples(ty: &crate::value::Type) -> Vec<Value> {
+        use crate::value::{Number, Type};
+        match ty {
+            Type::String => ["http://127.0.0.1:9", "1h", "adaptive"].map(Value::string).to_vec(),
+            Type::Bool => vec![Value::Bool(true), Value::Bool(false)],
+            Type::Number => vec![Value::Number(Number::Int(7)), Value::Number(Number::Int(900))],
+            Type::List(_) | Type::Set(_) => vec![Value::List(vec![Value::string("111111111111")])],
+            Type::Map(_) => vec![Value::Map([("k".into(), Value::string("v"))].into())],
+            _ => vec![],
+        }
+    }
+
+    /// Whether some sample of `ty`, set by `set` on top of `base`, changes the settings.
+    fn is_read(base: &Value, ty: &crate::value::Type, set: impl Fn(&mut Value, Value)) -> bool {
+        let unset = format!("{:?}", settings_from(base));
+        samples(ty).into_iter().any(|sample| {
+            let mut config = base.clone();
+            set(&mut config, sample);
+            format!("{:?}", settings_from(&config)) != unset
+        })
+    }
+
+    /// Generated from the schema: every argument, and every argument of each nested
+    /// block (set beside the block's required ones), reaches the client settings.
+    #[test]
+    fn settings_read_every_argument_of_the_schema() {
+        use crate::framework::schema::{Mode, Nesting};
+        let schema = provider_schema();
+        let mut unread = Vec::new();
+        let mut tried = 0;
+        for attr in &schema.block.attributes {
+            tried += 1;
+            if !is_read(&Value::Null, &attr.ty, |config, v| config.set(attr.name, v)) {
+                unread.push(attr.name.to_string());
+            }
+        }
+        for nested in &schema.block.blocks {
+            let in_block = |object: Value| match nested.nesting {
+                Nesting::Single => object,
+                Nesting::List => Value::List(vec![object]),
+            };
+            let mut required = Value::Null;
+            for attr in nested.block.attributes.iter().filter(|a| a.mode == Mode::Required) {
+                required.set(attr.name, samples(&attr.ty).remove(0));
+            }
+            for attr in &nested.block.attributes {
+                tried += 1;
+                let (base, object) = match attr.mode {
+                    Mode::Required => (Value::Null, Value::Null),
+                    _ => (Value::object([(nested.name, in_block(required.clone()))]), required.clone()),
+                };
+                let set = |config: &mut Value, v: Value| {
+                    let mut object = object.clone();
+                    object.set(attr.name, v);
+                    config.set(nested.name, in_block(object));
+                };
+                if !is_read(&base, &attr.ty, set) {
+                    unread.push(format!("{}.{}", nested.name, attr.name));
+                }
+            }
+        }
+        assert!(tried > 30, "every argument is tried: {tried}");
+        assert!(unread.is_empty(), "arguments that do not reach the client settings: {unread:?}");
+    }
+
     #[test]
     fn settings_debug_output_redacts_credentials() {
         let mut config = Value::Null;
