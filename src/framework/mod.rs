@@ -281,6 +281,44 @@ pub struct Opened {
     pub private: Vec<u8>,
 }
 
+/// Lines an action reports while it runs: Terraform shows each as it arrives.
+#[derive(Clone, Debug)]
+pub struct Progress(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl Progress {
+    /// A progress channel and the receiver its lines arrive at, in order.
+    pub fn channel() -> (Progress, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        (Progress(sender), receiver)
+    }
+
+    /// Reports one line (never a secret). Lost, harmlessly, once Terraform stopped
+    /// listening.
+    pub fn report(&self, line: impl Into<String>) {
+        let _ = self.0.send(line.into());
+    }
+}
+
+/// An action (protocol 6.10, Terraform 1.14+): something a run does, once, when
+/// invoked (`terraform apply -invoke=action.TYPE.NAME`, or an `action_trigger`);
+/// it changes no state.
+#[async_trait]
+pub trait Action: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+
+    /// Checks beyond the schema's validators. No remote calls; unknown values must pass.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// What invoking would do, said as warnings (a dry run); errors stop the plan.
+    /// Called only with a wholly known configuration.
+    async fn plan(&self, ctx: &OpContext, config: &Value) -> Diagnostics;
+
+    /// Does it, reporting each step to `progress`; the diagnostics are the outcome
+    /// (an error fails the run). `ctx.cancel` is cancelled when Terraform stops.
+    async fn invoke(&self, ctx: &OpContext, config: &Value, progress: &Progress) -> Diagnostics;
+}
+
 /// An ephemeral resource (protocol 6.7, Terraform 1.10+): opened for the length of
 /// one plan or apply, closed at its end; nothing of it reaches state or plan.
 #[async_trait]
@@ -332,6 +370,14 @@ pub trait Provider: Send + Sync + 'static {
     }
     fn ephemeral_resources(&self) -> &[Arc<dyn EphemeralResource>] {
         &[]
+    }
+
+    fn actions(&self) -> &[Arc<dyn Action>] {
+        &[]
+    }
+
+    fn action(&self, type_name: &str) -> Option<&Arc<dyn Action>> {
+        self.actions().iter().find(|a| a.type_name() == type_name)
     }
 
     fn ephemeral_resource(&self, type_name: &str) -> Option<&Arc<dyn EphemeralResource>> {

@@ -212,6 +212,7 @@ pub fn metadata(p: &dyn Provider) -> wire::get_metadata::Response {
         list_resources: p.list_resources().iter().map(|l| m::ListResourceMetadata { type_name: l.type_name().into() }).collect(),
         functions: p.functions().iter().map(|f| m::FunctionMetadata { name: f.name().into() }).collect(),
         ephemeral_resources: p.ephemeral_resources().iter().map(|e| m::EphemeralMetadata { type_name: e.type_name().into() }).collect(),
+        actions: p.actions().iter().map(|a| m::ActionMetadata { type_name: a.type_name().into() }).collect(),
         ..Default::default()
     }
 }
@@ -225,6 +226,7 @@ pub fn provider_schema(p: &dyn Provider) -> wire::get_provider_schema::Response 
         list_resource_schemas: schemas(p.list_resources().iter().map(|l| (l.type_name(), l.schema())).collect()),
         ephemeral_resource_schemas: schemas(p.ephemeral_resources().iter().map(|e| (e.type_name(), e.schema())).collect()),
         functions: functions(p),
+        action_schemas: p.actions().iter().map(|a| (a.type_name().to_string(), wire::ActionSchema { schema: Some(schema(a.schema())) })).collect(),
         server_capabilities: Some(server_capabilities()),
         ..Default::default()
     }
@@ -276,6 +278,8 @@ failed_with_diagnostics!(
     wire::close_ephemeral_resource::Response,
     wire::get_functions::Response,
     wire::get_metadata::Response,
+    wire::validate_action_config::Response,
+    wire::plan_action::Response,
 );
 
 #[cfg(test)]

@@ -4,24 +4,27 @@
 //!
 //! Rules kept here:
 //! - every RPC that runs provider code runs in `serve` (only the constant answers
-//!   of `unsupported` and StopProvider do not): one span (RPC, type, request id)
-//!   and one panic guard, which answers with an error diagnostic (and for an apply, the state
-//!   the operation recorded) and keeps the server serving;
+//!   of `unsupported` and StopProvider do not; InvokeAction, whose work outlives the
+//!   call, takes the same context, span and panic guard from `serve`'s parts): one
+//!   span (RPC, type, request id) and one panic guard, which answers with an error
+//!   diagnostic (and for an apply, the state the operation recorded) and keeps the
+//!   server serving;
 //! - domain failures travel as diagnostics; a gRPC status only for protocol faults;
 //! - every RPC Terraform 1.15 may call gets an answer (never `Unimplemented`);
 //! - StopProvider cancels in-flight work and the server keeps serving.
 
 use std::pin::Pin;
 
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use super::convert::{self, diagnostics, encoded, Stored};
 pub use super::serve::ProviderService;
-use super::serve::RpcResult;
+use super::serve::{guarded, internal_error, CancelOnDrop, RpcResult};
 use super::{respond, unsupported, wire};
 use crate::framework::server::{self as fw, Encoded};
-use crate::framework::{FunctionError, OpContext};
+use crate::framework::{self, FunctionError, OpContext};
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -279,17 +282,48 @@ impl wire::provider_server::Provider for ProviderService {
     }
 
     async fn plan_action(&self, request: Request<wire::plan_action::Request>) -> RpcResult<wire::plan_action::Response> {
-        Ok(Response::new(unsupported::plan_action(request.into_inner())))
+        let r = &request.into_inner();
+        self.answer("PlanAction", &r.action_type, |ctx| async move {
+            let diags = fw::action::plan_action(&ctx, self.provider(), &r.action_type, &r.config).await;
+            wire::plan_action::Response { diagnostics: diagnostics(diags), deferred: None }
+        })
+        .await
     }
 
     type InvokeActionStream = BoxStream<wire::invoke_action::Event>;
 
+    /// Progress goes out as the action reports it; the last event says how it ended.
+    /// Terraform closing the stream cancels the action.
     async fn invoke_action(&self, request: Request<wire::invoke_action::Request>) -> RpcResult<Self::InvokeActionStream> {
-        Ok(Response::new(one_event(unsupported::invoke_action(request.into_inner()))))
+        use wire::invoke_action::event::{Completed, Progress as ProgressEvent, Type as EventType};
+        let r = request.into_inner();
+        let (progress, lines) = framework::Progress::channel();
+        let (ctx, span) = self.context("InvokeAction", &r.action_type);
+        let stop = CancelOnDrop(ctx.cancel.clone());
+        let provider = self.provider_arc();
+        let work = async move {
+            let diags = guarded("InvokeAction", fw::action::invoke_action(&ctx, provider.as_ref(), &r.action_type, &r.config, &progress)).await;
+            drop(progress); // the last line is in: the stream of lines ends
+            diags
+        };
+        let finished = tokio::spawn(work.instrument(span));
+        let event = |t| Ok(wire::invoke_action::Event { r#type: Some(t) });
+        let lines = futures::stream::unfold(lines, |mut lines| async { lines.recv().await.map(|line| (line, lines)) });
+        let progress = lines.map(move |message| event(EventType::Progress(ProgressEvent { message })));
+        let completed = futures::stream::once(async move {
+            let diags = finished.await.unwrap_or_else(|_| internal_error("InvokeAction"));
+            let _ = &stop; // kept until the end: dropping the stream early cancels the action
+            event(EventType::Completed(Completed { diagnostics: diagnostics(diags) }))
+        });
+        Ok(Response::new(Box::pin(progress.chain(completed))))
     }
 
     async fn validate_action_config(&self, request: Request<wire::validate_action_config::Request>) -> RpcResult<wire::validate_action_config::Response> {
-        Ok(Response::new(unsupported::validate_action_config(request.into_inner())))
+        let r = &request.into_inner();
+        self.answer("ValidateActionConfig", &r.type_name, |_| async move {
+            wire::validate_action_config::Response { diagnostics: diagnostics(fw::action::validate_action_config(self.provider(), &r.type_name, &r.config)) }
+        })
+        .await
     }
 
     async fn stop_provider(&self, _: Request<wire::stop_provider::Request>) -> RpcResult<wire::stop_provider::Response> {
@@ -297,5 +331,69 @@ impl wire::provider_server::Provider for ProviderService {
         previous.cancel();
         tracing::info!("StopProvider: in-flight operations cancelled");
         Ok(Response::new(wire::stop_provider::Response { error: String::new() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::server::testing::Notes;
+    use crate::value::{Number, Type, Value};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    use wire::invoke_action::event::Type as EventType;
+    use wire::provider_server::Provider as _;
+
+    fn request(times: i64) -> Request<wire::invoke_action::Request> {
+        let ty = Type::Object([("times".into(), Type::Number)].into());
+        let config = Value::object([("times", Value::Number(Number::Int(times)))]);
+        let config = convert::encode(&fw::Typed { value: config, ty: &ty }).unwrap();
+        Request::new(wire::invoke_action::Request { action_type: "notes_count".into(), config: Some(config), ..Default::default() })
+    }
+
+    /// Each event as a line: `progress: …` or `completed: summaries`.
+    async fn events(stream: BoxStream<wire::invoke_action::Event>) -> Vec<String> {
+        stream
+            .map(|event| match event.unwrap().r#type.unwrap() {
+                EventType::Progress(p) => format!("progress: {}", p.message),
+                EventType::Completed(c) => format!("completed: {:?}", c.diagnostics.iter().map(|d| d.summary.as_str()).collect::<Vec<_>>()),
+            })
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn an_action_streams_its_progress_then_how_it_ended() {
+        let service = ProviderService::new(Arc::new(Notes::provider()));
+        let stream = service.invoke_action(request(2)).await.unwrap().into_inner();
+        assert_eq!(events(stream).await, ["progress: counted 1", "progress: counted 2", "completed: []"]);
+        let bad = service.invoke_action(request(-1)).await.unwrap().into_inner();
+        let ended = events(bad).await;
+        assert_eq!(ended.len(), 1);
+        assert!(ended[0].starts_with("completed: [\"Invalid value for"), "{ended:?}");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_action_ends_its_stream_with_an_internal_error_and_the_server_serves_on() {
+        let service = ProviderService::new(Arc::new(Notes::provider()));
+        let stream = service.invoke_action(request(13)).await.unwrap().into_inner();
+        assert_eq!(events(stream).await, ["completed: [\"Provider internal error\"]"]);
+        let stream = service.invoke_action(request(1)).await.unwrap().into_inner();
+        assert_eq!(events(stream).await, ["progress: counted 1", "completed: []"]);
+    }
+
+    #[tokio::test]
+    async fn terraform_closing_the_stream_cancels_the_action() {
+        let provider = Arc::new(Notes::provider());
+        let service = ProviderService::new(provider.clone());
+        let mut stream = service.invoke_action(request(1_000_000)).await.unwrap().into_inner();
+        assert!(matches!(stream.next().await.unwrap().unwrap().r#type, Some(EventType::Progress(_))));
+        drop(stream);
+        // The action sees the cancellation at its next step and ends well short (the
+        // bound only keeps a broken build from hanging).
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(30), provider.count.ended.notified()).await;
+        assert!(ended.is_ok(), "the action never ended");
+        let counted = provider.count.counted.load(Ordering::Relaxed);
+        assert!(counted < 1_000_000, "the action ran to the end: {counted}");
     }
 }

@@ -1,5 +1,5 @@
-//! Answers to the RPCs of features this provider does not have (state stores,
-//! actions): an error diagnostic naming the type, never `Unimplemented`, so any
+//! Answers to the RPCs of features this provider does not have (state stores): an
+//! error diagnostic naming the type, never `Unimplemented`, so any
 //! Terraform that calls one gets a readable answer.
 
 use super::convert::diagnostics;
@@ -10,10 +10,6 @@ use crate::value::Diagnostics;
 
 fn no_state_store(type_name: &str) -> Vec<wire::Diagnostic> {
     diagnostics(unknown_type("state store", type_name))
-}
-
-fn no_action(type_name: &str) -> Vec<wire::Diagnostic> {
-    diagnostics(unknown_type("action", type_name))
 }
 
 pub fn validate_state_store(request: wire::validate_state_store::Request) -> wire::validate_state_store::Response {
@@ -38,17 +34,4 @@ pub fn get_states(request: wire::get_states::Request) -> wire::get_states::Respo
 
 pub fn delete_state(request: wire::delete_state::Request) -> wire::delete_state::Response {
     wire::delete_state::Response { diagnostics: no_state_store(&request.type_name) }
-}
-
-pub fn plan_action(request: wire::plan_action::Request) -> wire::plan_action::Response {
-    wire::plan_action::Response { diagnostics: no_action(&request.action_type), deferred: None }
-}
-
-pub fn invoke_action(request: wire::invoke_action::Request) -> wire::invoke_action::Event {
-    use wire::invoke_action::event::{Completed, Type as EventType};
-    wire::invoke_action::Event { r#type: Some(EventType::Completed(Completed { diagnostics: no_action(&request.action_type) })) }
-}
-
-pub fn validate_action_config(request: wire::validate_action_config::Request) -> wire::validate_action_config::Response {
-    wire::validate_action_config::Response { diagnostics: no_action(&request.type_name) }
 }

@@ -4,7 +4,7 @@
 //! Each file holds one RPC family and its unit tests (against the in-memory
 //! resource in `testing`):
 //! `validate`, `configure`, `plan`, `apply`, `read`, `import`, `upgrade`, `list`,
-//! `ephemeral`, `function`.
+//! `ephemeral`, `function`, `action`.
 //!
 //! Rules kept everywhere:
 //! - a value arrives still encoded and is decoded here, with the type the schema
@@ -12,6 +12,7 @@
 //! - a type name this provider does not serve is an error diagnostic;
 //! - domain failures are diagnostics; nothing here knows the wire or IAM.
 
+pub mod action;
 pub mod apply;
 pub mod configure;
 pub mod ephemeral;
@@ -24,7 +25,7 @@ pub mod upgrade;
 pub mod validate;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use super::{Provider, Resource};
 use crate::value::summary;

@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use super::Encoded;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{
-    ApplyOutcome, DataSource, EphemeralResource, Function, FunctionError, ListResource, Listed, OpContext, Opened, Parameter, Provider, Resource,
+    Action, ApplyOutcome, DataSource, EphemeralResource, Function, FunctionError, ListResource, Listed, OpContext, Opened, Parameter, Progress, Provider,
+    Resource,
 };
 use crate::value::{AttributePath, Diagnostics, Type, Value};
 
@@ -45,11 +46,13 @@ pub struct Notes {
 pub struct NotesProvider {
     schema: Schema,
     pub notes: Arc<Notes>,
+    pub count: Arc<Count>,
     resources: Vec<Arc<dyn Resource>>,
     data_sources: Vec<Arc<dyn DataSource>>,
     list_resources: Vec<Arc<dyn ListResource>>,
     ephemeral_resources: Vec<Arc<dyn EphemeralResource>>,
     functions: Vec<Arc<dyn Function>>,
+    actions: Vec<Arc<dyn Action>>,
 }
 
 /// A configuration of `notes_note`.
@@ -89,6 +92,7 @@ impl Notes {
             next_id: AtomicU64::new(1),
             quirk: Mutex::default(),
         });
+        let count = Arc::new(Count::new());
         NotesProvider {
             schema: Schema::new(0, Block::new("")),
             resources: vec![notes.clone()],
@@ -96,6 +100,8 @@ impl Notes {
             list_resources: vec![notes.clone()],
             ephemeral_resources: vec![notes.clone()],
             functions: vec![Arc::new(Upper)],
+            actions: vec![count.clone()],
+            count,
             notes,
         }
     }
@@ -235,6 +241,61 @@ impl EphemeralResource for Notes {
     }
 }
 
+/// `notes_count`: counts to `times`, one progress line each, stopping when
+/// cancelled; 13 times panics (a bug to guard against).
+pub struct Count {
+    schema: Schema,
+    /// Steps counted by every invoke so far.
+    pub counted: AtomicU64,
+    /// Notified when an invoke ends (its permit waits for a test that asks later).
+    pub ended: tokio::sync::Notify,
+}
+
+impl Count {
+    fn new() -> Self {
+        let at_least_zero = |v: &Value| match v.as_i64() {
+            Some(n) if n >= 0 => Ok(()),
+            _ => Err("times must be 0 or more".to_string()),
+        };
+        let schema = Schema::new(0, Block::new("Counts.").attribute(Attribute::required("times", Type::Number).validate(at_least_zero).describe("How far.")));
+        Count { schema, counted: AtomicU64::new(0), ended: tokio::sync::Notify::new() }
+    }
+}
+
+#[async_trait]
+impl Action for Count {
+    fn type_name(&self) -> &'static str {
+        "notes_count"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    async fn plan(&self, _: &OpContext, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        diags.add_warning("Would count", format!("to {}", config.get("times").as_i64().unwrap_or_default()));
+        diags
+    }
+
+    async fn invoke(&self, ctx: &OpContext, config: &Value, progress: &Progress) -> Diagnostics {
+        let times = config.get("times").as_i64().unwrap_or_default();
+        assert_ne!(times, 13, "unlucky");
+        let mut outcome = Diagnostics::new();
+        for n in 1..=times {
+            if ctx.cancel.is_cancelled() {
+                outcome = Diagnostics::error("Operation cancelled", "Terraform asked the provider to stop.");
+                break;
+            }
+            progress.report(format!("counted {n}"));
+            self.counted.fetch_add(1, Ordering::Relaxed);
+            tokio::task::yield_now().await;
+        }
+        self.ended.notify_one();
+        outcome
+    }
+}
+
 /// `upper(text)`: the text in capitals; refuses an empty one.
 pub struct Upper;
 
@@ -286,6 +347,9 @@ impl Provider for NotesProvider {
     }
     fn functions(&self) -> &[Arc<dyn Function>] {
         &self.functions
+    }
+    fn actions(&self) -> &[Arc<dyn Action>] {
+        &self.actions
     }
     async fn configure(&self, _: &OpContext, _: &Value, terraform_version: &str) -> Diagnostics {
         match terraform_version {
