@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 use super::access_key::{key, TYPE_NAME};
 use super::access_keys::validate_status_filter;
 use super::common::{iam_failure, validate_user_name};
-use super::inventory::{keys_with_last_use, KeyReport, CONCURRENT_CALLS};
+use super::inventory::{matching_keys, users_to_list, validate_whole_days, KeyFilter, KeyReport, CONCURRENT_CALLS};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
@@ -28,13 +28,6 @@ pub struct AccessKeyList {
 impl AccessKeyList {
     pub fn new(clients: Arc<Clients>) -> Self {
         AccessKeyList { schema: schema(), clients }
-    }
-}
-
-fn whole_days(v: &Value) -> Result<(), String> {
-    match v.as_i64() {
-        Some(n) if n >= 0 => Ok(()),
-        _ => Err("must be a whole number of days, 0 or more".into()),
     }
 }
 
@@ -59,31 +52,15 @@ fn schema() -> Schema {
             )
             .attribute(
                 Attribute::optional(filters::older_than_days.into(), Type::Number)
-                    .validate(whole_days)
+                    .validate(validate_whole_days)
                     .describe("Only keys at least this many whole days old."),
             )
             .attribute(
                 Attribute::optional(filters::unused_for_days.into(), Type::Number)
-                    .validate(whole_days)
+                    .validate(validate_whole_days)
                     .describe("Only keys not used for at least this many whole days (counted from creation for a key never used)."),
             ),
     )
-}
-
-/// The filters of one query.
-struct Filters<'a> {
-    status: Option<&'a str>,
-    older_than_days: Option<i64>,
-    unused_for_days: Option<i64>,
-}
-
-impl Filters<'_> {
-    fn keep(&self, report: &KeyReport) -> bool {
-        let at_least = |limit: Option<i64>, days: Option<i64>| limit.is_none_or(|l| days.is_some_and(|d| d >= l));
-        self.status.is_none_or(|s| report.key.status == s)
-            && at_least(self.older_than_days, report.age_days())
-            && at_least(self.unused_for_days, report.unused_days())
-    }
 }
 
 /// The managed resource's state for a listed key: what IAM tells about it.
@@ -102,12 +79,8 @@ fn state_of(report: &KeyReport, description: Option<&String>) -> Value {
 
 /// The listed keys of one user, with their descriptions; none if the user
 /// disappeared while listing.
-async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filters: &Filters<'_>) -> Result<Vec<Listed>, IamError> {
-    let reports = match keys_with_last_use(iam, Some(user), &ctx.clock, &ctx.cancel).await {
-        Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
-        other => other?,
-    };
-    let kept: Vec<&KeyReport> = reports.iter().filter(|r| filters.keep(r)).collect();
+async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filter: &KeyFilter<'_>) -> Result<Vec<Listed>, IamError> {
+    let kept = matching_keys(iam, user, filter, &ctx.clock, &ctx.cancel).await?;
     if kept.is_empty() {
         return Ok(Vec::new());
     }
@@ -115,7 +88,7 @@ async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filters: &Filters<'_>) 
         Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
         other => other?,
     };
-    Ok(kept.into_iter().map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)) }).collect())
+    Ok(kept.iter().map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)) }).collect())
 }
 
 #[async_trait]
@@ -131,16 +104,13 @@ impl ListResource for AccessKeyList {
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics> {
         let clients = self.clients.get()?;
         let failed = |e: IamError| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
-        let filters = Filters {
+        let filter = KeyFilter {
             status: filters::status.str(config),
             older_than_days: filters::older_than_days.i64(config),
             unused_for_days: filters::unused_for_days.i64(config),
         };
-        let users = match filters::user.str(config) {
-            Some(user) => vec![user.to_string()],
-            None => clients.iam.list_users(&ctx.cancel).await.map_err(failed)?,
-        };
-        let calls: Vec<_> = users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filters)).collect();
+        let users = users_to_list(&clients.iam, filters::user.str(config), &ctx.cancel).await.map_err(failed)?;
+        let calls: Vec<_> = users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filter)).collect();
         let per_user: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
         let mut listed = Vec::new();
         for keys in per_user {

@@ -42,6 +42,49 @@ async fn with_last_use(iam: &Iam, keys: Vec<KeyMetadata>, clock: &SharedClock, c
     keys.into_iter().zip(used).map(|(key, last_used)| Ok(KeyReport { key, last_used: last_used?, as_of })).collect()
 }
 
+/// Which keys a listing keeps: by status, age and last use (the list resource's
+/// filters, and the deactivation action's).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyFilter<'a> {
+    pub status: Option<&'a str>,
+    pub older_than_days: Option<i64>,
+    pub unused_for_days: Option<i64>,
+}
+
+impl KeyFilter<'_> {
+    pub fn keeps(&self, report: &KeyReport) -> bool {
+        let at_least = |limit: Option<i64>, days: Option<i64>| limit.is_none_or(|l| days.is_some_and(|d| d >= l));
+        self.status.is_none_or(|s| report.key.status == s)
+            && at_least(self.older_than_days, report.age_days())
+            && at_least(self.unused_for_days, report.unused_days())
+    }
+}
+
+/// A filter's day counts: whole days, 0 or more.
+pub fn validate_whole_days(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if n >= 0 => Ok(()),
+        _ => Err("must be a whole number of days, 0 or more".into()),
+    }
+}
+
+/// The users a listing covers: the one named, else every user of the account (ListUsers).
+pub async fn users_to_list(iam: &Iam, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<String>, IamError> {
+    match user {
+        Some(user) => Ok(vec![user.to_string()]),
+        None => iam.list_users(cancel).await,
+    }
+}
+
+/// The keys of `user` that `filter` keeps, oldest first, with last use; none if
+/// the user disappeared while listing.
+pub async fn matching_keys(iam: &Iam, user: &str, filter: &KeyFilter<'_>, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
+    match keys_with_last_use(iam, Some(user), clock, cancel).await {
+        Err(e) if e.is_no_such_entity() => Ok(Vec::new()),
+        reports => Ok(reports?.into_iter().filter(|r| filter.keeps(r)).collect()),
+    }
+}
+
 /// The keys `user` has, one line each with age and last use (never a secret),
 /// for diagnostics about the 2-keys quota. Without last use (GetAccessKeyLastUsed
 /// denied, say: the core policy does not grant it) the lines show age only, and a
