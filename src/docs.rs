@@ -51,6 +51,7 @@ impl TypeKind {
         TypeKind { title: "Ephemeral Resource", folder: "ephemeral-resources", example: "ephemeral-resource.tf", default_template: DEFAULT_TYPE_TEMPLATE };
     const LIST_RESOURCE: TypeKind =
         TypeKind { title: "List Resource", folder: "list-resources", example: "list-resource.tfquery.hcl", default_template: DEFAULT_TYPE_TEMPLATE };
+    const ACTION: TypeKind = TypeKind { title: "Action", folder: "actions", example: "action.tf", default_template: DEFAULT_TYPE_TEMPLATE };
     const FUNCTION: TypeKind = TypeKind { title: "function", folder: "functions", example: "function.tf", default_template: DEFAULT_FUNCTION_TEMPLATE };
 }
 
@@ -101,6 +102,9 @@ pub fn pages(root: &Path) -> Result<Vec<Page>, String> {
     }
     for list in provider.list_resources() {
         pages.push(schema_page(&TypeKind::LIST_RESOURCE, list.type_name(), list.schema())?);
+    }
+    for action in provider.actions() {
+        pages.push(schema_page(&TypeKind::ACTION, action.type_name(), action.schema())?);
     }
     for function in provider.functions() {
         pages.push(function_page(root, function.as_ref())?);
@@ -154,7 +158,7 @@ fn guides(root: &Path) -> Vec<Page> {
 }
 
 /// The folders of `docs/` the registry reads (the index is `docs/index.md`).
-const REGISTRY_FOLDERS: [&str; 6] = ["resources", "data-sources", "ephemeral-resources", "list-resources", "functions", "guides"];
+const REGISTRY_FOLDERS: [&str; 7] = ["resources", "data-sources", "ephemeral-resources", "list-resources", "actions", "functions", "guides"];
 
 /// The registry's largest page.
 const MAX_PAGE_BYTES: usize = 500 * 1024;

@@ -11,7 +11,7 @@ use crate::aws::credentials::{self, SessionStep};
 use crate::aws::{AccountGuard, AssumeRole, ClientSettings, ConfigError, WebIdentity, WebIdentityToken};
 use crate::framework::clock::SystemClock;
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::framework::{DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource, SharedClock};
+use crate::framework::{Action, DataSource, EphemeralResource, Function, ListResource, OpContext, Provider, Resource, SharedClock};
 use crate::resources::access_key::AccessKeyResource;
 use crate::resources::Clients;
 use crate::secret::Secret;
@@ -27,6 +27,7 @@ pub struct IamKeyProvider {
     list_resources: Vec<Arc<dyn ListResource>>,
     functions: Vec<Arc<dyn Function>>,
     ephemeral_resources: Vec<Arc<dyn EphemeralResource>>,
+    actions: Vec<Arc<dyn Action>>,
 }
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,6 +49,7 @@ impl IamKeyProvider {
             list_resources: vec![Arc::new(crate::resources::access_key_list::AccessKeyList::new(clients.clone()))],
             functions: vec![Arc::new(crate::functions::ses_smtp_password_v4::SesSmtpPasswordFunction::default())],
             ephemeral_resources: vec![Arc::new(crate::resources::ephemeral_key::EphemeralAccessKey::new(clients.clone()))],
+            actions: vec![Arc::new(crate::resources::deactivate_keys::DeactivateKeys::new(clients.clone()))],
             clients,
         }
     }
@@ -308,6 +310,10 @@ impl Provider for IamKeyProvider {
 
     fn ephemeral_resources(&self) -> &[Arc<dyn EphemeralResource>] {
         &self.ephemeral_resources
+    }
+
+    fn actions(&self) -> &[Arc<dyn Action>] {
+        &self.actions
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -10,8 +10,8 @@ use futures::stream::{self, StreamExt};
 
 use super::access_key::{key, TYPE_NAME};
 use super::access_keys::validate_status_filter;
-use super::common::{iam_failure, validate_user_name};
-use super::inventory::{matching_keys, users_to_list, validate_whole_days, KeyFilter, KeyReport, CONCURRENT_CALLS};
+use super::common::iam_failure;
+use super::inventory::{matching_keys, users_to_list, FilterArguments, KeyFilter, KeyReport, CONCURRENT_CALLS};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
@@ -36,30 +36,20 @@ crate::framework::field::fields! {
     mod filters { older_than_days, status, unused_for_days, user }
 }
 
+/// The arguments shared with the deactivation action.
+const FILTERS: FilterArguments = FilterArguments { user: filters::user, older_than_days: filters::older_than_days, unused_for_days: filters::unused_for_days };
+
 fn schema() -> Schema {
     Schema::new(
         0,
-        Block::new("Finds existing access keys for `terraform query`, to review them or to bring them under management with `-generate-config-out`.")
-            .attribute(
-                Attribute::optional(filters::user.into(), Type::String)
-                    .validate(validate_user_name)
-                    .describe("Only the keys of this IAM user. When omitted, the keys of every user in the account (ListUsers)."),
-            )
-            .attribute(
-                Attribute::optional(filters::status.into(), Type::String)
-                    .validate(validate_status_filter)
-                    .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
-            )
-            .attribute(
-                Attribute::optional(filters::older_than_days.into(), Type::Number)
-                    .validate(validate_whole_days)
-                    .describe("Only keys at least this many whole days old."),
-            )
-            .attribute(
-                Attribute::optional(filters::unused_for_days.into(), Type::Number)
-                    .validate(validate_whole_days)
-                    .describe("Only keys not used for at least this many whole days (counted from creation for a key never used)."),
-            ),
+        FILTERS.declared_in(
+            Block::new("Finds existing access keys for `terraform query`, to review them or to bring them under management with `-generate-config-out`.")
+                .attribute(
+                    Attribute::optional(filters::status.into(), Type::String)
+                        .validate(validate_status_filter)
+                        .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
+                ),
+        ),
     )
 }
 
@@ -104,11 +94,7 @@ impl ListResource for AccessKeyList {
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics> {
         let clients = self.clients.get()?;
         let failed = |e: IamError| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
-        let filter = KeyFilter {
-            status: filters::status.str(config),
-            older_than_days: filters::older_than_days.i64(config),
-            unused_for_days: filters::unused_for_days.i64(config),
-        };
+        let filter = FILTERS.filter(config, filters::status.str(config));
         let users = users_to_list(&clients.iam, filters::user.str(config), &ctx.cancel).await.map_err(failed)?;
         let calls: Vec<_> = users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filter)).collect();
         let per_user: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;

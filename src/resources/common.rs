@@ -23,6 +23,11 @@ pub fn validate_user_name(v: &Value) -> Result<(), String> {
     }
 }
 
+/// An access key ID: 16 to 128 ASCII letters and digits (IAM's accessKeyIdType).
+pub fn is_access_key_id(id: &str) -> bool {
+    (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// Who a key is for, in words (None: the identity that signs the requests).
 pub fn whose(user: Option<&str>) -> String {
     user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"))

@@ -2,8 +2,10 @@
 //! plan-time quota check all report it: each key with its age and last use.
 
 use crate::aws::iam::{Iam, IamError, KeyMetadata, LastUsed};
+use crate::framework::field::Field;
+use crate::framework::schema::{Attribute, Block};
 use crate::framework::SharedClock;
-use crate::resources::common::whose;
+use crate::resources::common::{validate_user_name, whose};
 use crate::value::summary;
 use crate::value::{Name, NameMap, Number, Type, Value};
 use futures::stream::{self, StreamExt};
@@ -57,6 +59,42 @@ impl KeyFilter<'_> {
         self.status.is_none_or(|s| report.key.status == s)
             && at_least(self.older_than_days, report.age_days())
             && at_least(self.unused_for_days, report.unused_days())
+    }
+}
+
+/// The arguments that choose keys, declared once for every type that selects
+/// keys (the list resource, the deactivation action): `user`, `older_than_days`
+/// and `unused_for_days`, named by each type's own fields.
+pub struct FilterArguments {
+    pub user: Field,
+    pub older_than_days: Field,
+    pub unused_for_days: Field,
+}
+
+impl FilterArguments {
+    /// `block` with the three arguments.
+    pub fn declared_in(&self, block: Block) -> Block {
+        block
+            .attribute(
+                Attribute::optional(self.user.into(), Type::String)
+                    .validate(validate_user_name)
+                    .describe("Only the keys of this IAM user. When omitted, the keys of every user in the account (ListUsers)."),
+            )
+            .attribute(
+                Attribute::optional(self.older_than_days.into(), Type::Number)
+                    .validate(validate_whole_days)
+                    .describe("Only keys at least this many whole days old (counted from creation)."),
+            )
+            .attribute(
+                Attribute::optional(self.unused_for_days.into(), Type::Number)
+                    .validate(validate_whole_days)
+                    .describe("Only keys not used for at least this many whole days (counted from creation for a key never used)."),
+            )
+    }
+
+    /// The filter a configuration sets (and `status`, which only the caller knows).
+    pub fn filter<'c>(&self, config: &'c Value, status: Option<&'c str>) -> KeyFilter<'c> {
+        KeyFilter { status, older_than_days: self.older_than_days.i64(config), unused_for_days: self.unused_for_days.i64(config) }
     }
 }
 
@@ -198,13 +236,17 @@ impl KeyReport {
 
     /// One line for a diagnostic: id, status, age and last use (never a secret).
     pub fn summary(&self) -> String {
-        let age = self.age_words();
+        format!("{} ({}, {})", self.key.access_key_id, self.key.status, self.age_and_use())
+    }
+
+    /// Age and last use, in words: `40 days old, last used 2026-01-01T00:00:00Z (s3)`.
+    pub fn age_and_use(&self) -> String {
         let used = match (&self.last_used.date, &self.last_used.service) {
             (Some(date), Some(service)) => format!("last used {date} ({service})"),
             (Some(date), None) => format!("last used {date}"),
             _ => "never used".to_string(),
         };
-        format!("{} ({}, {age}, {used})", self.key.access_key_id, self.key.status)
+        format!("{}, {used}", self.age_words())
     }
 }
 

@@ -11,6 +11,7 @@ pub mod access_key;
 pub mod access_key_list;
 pub mod access_keys;
 pub mod common;
+pub mod deactivate_keys;
 pub mod ephemeral_key;
 pub mod inventory;
 pub mod owner;

@@ -75,6 +75,7 @@ declare! {
     COULD_NOT_CREATE_THE_EPHEMERAL_ACCESS_KEY = "Could not create the ephemeral access key";
     COULD_NOT_DELETE_THE_EPHEMERAL_ACCESS_KEY = "Could not delete the ephemeral access key";
     COULD_NOT_ENCRYPT_THE_SECRET = "Could not encrypt the secret";
+    COULD_NOT_DEACTIVATE_EVERY_KEY = "Could not deactivate every key";
     COULD_NOT_LIST_ACCESS_KEYS = "Could not list access keys";
     COULD_NOT_LIST_THE_ACCESS_KEYS_OF = "Could not list the access keys of {who}";
     COULD_NOT_LIST_THE_USER_S_ACCESS_KEYS = "Could not list the user's access keys";
@@ -101,6 +102,7 @@ declare! {
     INVALID_STORED_STATE = "Invalid stored state";
     INVALID_VALUE_FOR = "Invalid value for \"{name}\"";
     INVALID_VALUE_FROM_TERRAFORM = "Invalid value from Terraform";
+    KEYS_TO_DEACTIVATE = "Keys to deactivate";
     KMS_KEY_WITHOUT_SSM = "KMS key without SSM";
     LAST_USE_NOT_REFRESHED = "Last use not refreshed";
     LISTED_OBJECT_WITHOUT_IDENTITY = "Listed object without identity";
@@ -108,6 +110,7 @@ declare! {
     MISSING_RESOURCE_IDENTITY_AFTER_APPLY = "Missing resource identity after apply";
     MISSING_RESOURCE_STATE_AFTER_CREATE = "Missing resource state after create";
     MOVE_NOT_SUPPORTED = "Move not supported";
+    NO_AGE_OR_IDLE_TIME = "No age or idle time";
     NO_AWS_REGION = "No AWS region";
     NO_ROOM_FOR_AN_EPHEMERAL_KEY = "No room for an ephemeral key";
     NO_SECRET_STORE = "No secret store";

@@ -6,6 +6,7 @@
 mod support;
 
 mod access_key;
+mod actions;
 mod call_counts;
 mod compat;
 mod discovery;

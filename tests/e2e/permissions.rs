@@ -81,6 +81,9 @@ struct Feature {
     /// Whether the provider assumes a role: the feature's policies but the last go
     /// on the role, the last (what taking the role needs) on the operator.
     role: bool,
+    /// An action the one step invokes (`terraform apply -invoke=...`) instead of
+    /// applying; the managed user's keys are made Active again before each run.
+    invoke: Option<&'static str>,
     /// The configurations applied in order (destroy follows), with @USER@ for the
     /// managed user, @ENDPOINT@ for the emulator and @NAME@ for a name unique to
     /// the run (secrets and parameters outlive a destroy).
@@ -88,8 +91,17 @@ struct Feature {
 }
 
 fn features() -> Vec<Feature> {
-    let feature =
-        |name, policies, steps| Feature { name, policies, remove_each_action: true, other_user: true, existing_key: false, query: false, role: false, steps };
+    let feature = |name, policies, steps| Feature {
+        name,
+        policies,
+        remove_each_action: true,
+        other_user: true,
+        existing_key: false,
+        query: false,
+        role: false,
+        invoke: None,
+        steps,
+    };
     vec![
         feature(
             "core resource",
@@ -174,6 +186,15 @@ fn features() -> Vec<Feature> {
             )
         },
         Feature {
+            existing_key: true,
+            invoke: Some("action.iamkey_deactivate_keys.stale"),
+            ..feature(
+                "action iamkey_deactivate_keys",
+                &["deactivate-keys.json"],
+                &["action \"iamkey_deactivate_keys\" \"stale\" {\n  config {\n    user            = \"@USER@\"\n    unused_for_days = 0\n  }\n}\n"],
+            )
+        },
+        Feature {
             remove_each_action: false,
             ..feature(
                 "wait_until_usable (sts:GetCallerIdentity needs no permission)",
@@ -203,6 +224,7 @@ fn list_resource() -> Feature {
         existing_key: true,
         query: true,
         role: false,
+        invoke: None,
         steps: &["list \"iamkey_access_key\" \"all\" {\n  provider = iamkey\n  config {\n  }\n}\n"],
     }
 }
@@ -240,6 +262,15 @@ fn run_lifecycle(emulator: &Emulator, signer: &(String, String), operator: &str,
         let output = run.all();
         return Lifecycle { clean: run.code == 0 && !output.contains("Warning:"), output };
     }
+    if let Some(action) = feature.invoke {
+        ws.write(&config(steps[0]));
+        let run = ws.tf(&["apply", "-auto-approve", &format!("-invoke={action}")]);
+        let output = run.all();
+        // A key the action could not deactivate fails the run (and names the call).
+        // The plan's dry run (which keys) is the one warning expected.
+        let warnings = output.matches("Warning:").count() - output.matches("Warning: Keys to deactivate").count();
+        return Lifecycle { clean: run.code == 0 && warnings == 0 && output.contains("deactivated 1 of 1"), output };
+    }
     let mut output = String::new();
     let mut clean = true;
     for step in steps {
@@ -264,8 +295,10 @@ fn clean_up(admin: &aws_sdk_iam::Client, user: &str, keep: &[String]) {
     let keys = block_on(admin.list_access_keys().user_name(user).send()).unwrap();
     for key in keys.access_key_metadata() {
         let id = key.access_key_id().unwrap();
-        if !keep.iter().any(|k| k == id) {
-            block_on(admin.delete_access_key().user_name(user).access_key_id(id).send()).unwrap();
+        match keep.iter().any(|k| k == id) {
+            // A kept key is Active again (an action may have deactivated it).
+            true => drop(block_on(admin.update_access_key().user_name(user).access_key_id(id).status("Active".into()).send()).unwrap()),
+            false => drop(block_on(admin.delete_access_key().user_name(user).access_key_id(id).send()).unwrap()),
         }
     }
     let tags = block_on(admin.list_user_tags().user_name(user).send()).unwrap();

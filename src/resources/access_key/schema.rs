@@ -5,7 +5,7 @@ use crate::aws::destination::Destination;
 use crate::crypto::pgp::RecipientKey;
 use crate::crypto::ses::check_region;
 use crate::framework::schema::{Attribute, Block, Nesting, Schema};
-use crate::resources::common::validate_user_name;
+use crate::resources::common::{is_access_key_id, validate_user_name};
 use crate::value::summary;
 use crate::value::{Diagnostics, Type, Value};
 
@@ -51,11 +51,6 @@ pub(super) fn validate_regions(v: &Value) -> Result<(), String> {
 
 pub(super) fn validate_pgp_key(v: &Value) -> Result<(), String> {
     RecipientKey::parse(v.as_str().unwrap_or_default()).map(|_| ())
-}
-
-/// An access key ID: 16 to 128 ASCII letters and digits (IAM's accessKeyIdType).
-pub(super) fn is_access_key_id(id: &str) -> bool {
-    (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Splits an import ID, `ACCESS_KEY_ID` or `USER/ACCESS_KEY_ID`, checking both parts.

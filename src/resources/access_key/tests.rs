@@ -6,7 +6,7 @@ use super::plan::delivery_change_without_secret;
 use super::schema::*;
 use super::*;
 use crate::framework::{OpContext, PlanKind, Resource};
-use crate::resources::common::validate_user_name;
+use crate::resources::common::{is_access_key_id, validate_user_name};
 use crate::value::{AttributePath, Diagnostics, Value};
 
 /// Age-based rotation reads the injected clock: due exactly at `after_days`.
