@@ -46,6 +46,12 @@ pub const ACTIONS: &[Action] = &[
     Action { name: "iam:TagUser", resource: Some(&IAM_USER), condition_keys: TAG_REQUEST, used_for: "writing `description`" },
     Action { name: "iam:UntagUser", resource: Some(&IAM_USER), condition_keys: &["aws:TagKeys"], used_for: "removing `description`" },
     Action { name: "iam:ListUsers", resource: None, condition_keys: &[], used_for: "the list resource over every user" },
+    Action {
+        name: "iam:AttachUserPolicy",
+        resource: Some(&IAM_USER),
+        condition_keys: &["iam:PermissionsBoundary", "iam:PolicyARN"],
+        used_for: "iamkey_quarantine_key (AWSCompromisedKeyQuarantineV3 only, by iam:PolicyARN)",
+    },
     Action { name: "sts:GetCallerIdentity", resource: None, condition_keys: &[], used_for: "the credential check, caller mode (cannot be denied)" },
     Action {
         name: "sts:AssumeRole",

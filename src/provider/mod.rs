@@ -49,7 +49,10 @@ impl IamKeyProvider {
             list_resources: vec![Arc::new(crate::resources::access_key_list::AccessKeyList::new(clients.clone()))],
             functions: vec![Arc::new(crate::functions::ses_smtp_password_v4::SesSmtpPasswordFunction::default())],
             ephemeral_resources: vec![Arc::new(crate::resources::ephemeral_key::EphemeralAccessKey::new(clients.clone()))],
-            actions: vec![Arc::new(crate::resources::deactivate_keys::DeactivateKeys::new(clients.clone()))],
+            actions: vec![
+                Arc::new(crate::resources::deactivate_keys::DeactivateKeys::new(clients.clone())),
+                Arc::new(crate::resources::quarantine_key::QuarantineKey::new(clients.clone())),
+            ],
             clients,
         }
     }

@@ -15,3 +15,4 @@ pub mod deactivate_keys;
 pub mod ephemeral_key;
 pub mod inventory;
 pub mod owner;
+pub mod quarantine_key;

@@ -103,6 +103,7 @@ declare! {
     INVALID_VALUE_FOR = "Invalid value for \"{name}\"";
     INVALID_VALUE_FROM_TERRAFORM = "Invalid value from Terraform";
     KEYS_TO_DEACTIVATE = "Keys to deactivate";
+    KEY_TO_QUARANTINE = "Key to quarantine";
     KMS_KEY_WITHOUT_SSM = "KMS key without SSM";
     LAST_USE_NOT_REFRESHED = "Last use not refreshed";
     LISTED_OBJECT_WITHOUT_IDENTITY = "Listed object without identity";
@@ -111,6 +112,7 @@ declare! {
     MISSING_RESOURCE_STATE_AFTER_CREATE = "Missing resource state after create";
     MOVE_NOT_SUPPORTED = "Move not supported";
     NO_AGE_OR_IDLE_TIME = "No age or idle time";
+    NO_SUCH_ACCESS_KEY = "No such access key";
     NO_AWS_REGION = "No AWS region";
     NO_ROOM_FOR_AN_EPHEMERAL_KEY = "No room for an ephemeral key";
     NO_SECRET_STORE = "No secret store";

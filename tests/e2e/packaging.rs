@@ -84,7 +84,15 @@ const RUN_HERE: [Example; 7] = [
 ];
 
 /// Examples another test runs end to end, and the one called by another.
-const RUN_ELSEWHERE: [&str; 5] = ["quickstart", "ci-identity", "adopt-existing-keys", "modules/user_keys", "actions/iamkey_deactivate_keys"];
+const RUN_ELSEWHERE: [&str; 7] = [
+    "quickstart",
+    "ci-identity",
+    "adopt-existing-keys",
+    "modules/user_keys",
+    "actions/iamkey_deactivate_keys",
+    "actions/iamkey_quarantine_key",
+    "rotation-with-deactivation",
+];
 
 /// Folders under examples/ holding Terraform files.
 fn example_folders(dir: &Path, root: &Path, found: &mut Vec<String>) {

@@ -82,10 +82,11 @@ struct Feature {
     /// on the role, the last (what taking the role needs) on the operator.
     role: bool,
     /// An action the one step invokes (`terraform apply -invoke=...`) instead of
-    /// applying; the managed user's keys are made Active again before each run.
-    invoke: Option<&'static str>,
+    /// applying, and the progress line that shows it did its work; the managed
+    /// user's keys are made Active again before each run.
+    invoke: Option<(&'static str, &'static str)>,
     /// The configurations applied in order (destroy follows), with @USER@ for the
-    /// managed user, @ENDPOINT@ for the emulator and @NAME@ for a name unique to
+    /// managed user, @KEY@ for its existing key, @ENDPOINT@ for the emulator and @NAME@ for a name unique to
     /// the run (secrets and parameters outlive a destroy).
     steps: &'static [&'static str],
 }
@@ -187,11 +188,21 @@ fn features() -> Vec<Feature> {
         },
         Feature {
             existing_key: true,
-            invoke: Some("action.iamkey_deactivate_keys.stale"),
+            invoke: Some(("action.iamkey_deactivate_keys.stale", "deactivated 1 of 1")),
             ..feature(
                 "action iamkey_deactivate_keys",
                 &["deactivate-keys.json"],
                 &["action \"iamkey_deactivate_keys\" \"stale\" {\n  config {\n    user            = \"@USER@\"\n    unused_for_days = 0\n  }\n}\n"],
+            )
+        },
+        // The key named by ID alone: its owner is found with GetAccessKeyLastUsed.
+        Feature {
+            existing_key: true,
+            invoke: Some(("action.iamkey_quarantine_key.leaked", "AWSCompromisedKeyQuarantineV3 attached")),
+            ..feature(
+                "action iamkey_quarantine_key",
+                &["quarantine-key.json"],
+                &["action \"iamkey_quarantine_key\" \"leaked\" {\n  config {\n    access_key_id = \"@KEY@\"\n  }\n}\n"],
             )
         },
         Feature {
@@ -241,7 +252,16 @@ fn role_of(operator: &str) -> String {
     format!("iamkey-manager-{operator}")
 }
 
-fn run_lifecycle(emulator: &Emulator, signer: &(String, String), operator: &str, user: &str, feature: &Feature) -> Lifecycle {
+/// Who runs a lifecycle: the operator signing, the managed user, and the key the
+/// feature reads (`@KEY@`; the last one kept).
+struct People<'p> {
+    operator: &'p str,
+    user: &'p str,
+    key: &'p str,
+}
+
+fn run_lifecycle(emulator: &Emulator, signer: &(String, String), people: &People<'_>, feature: &Feature) -> Lifecycle {
+    let (operator, user) = (people.operator, people.user);
     let steps = feature.steps;
     static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -251,7 +271,7 @@ fn run_lifecycle(emulator: &Emulator, signer: &(String, String), operator: &str,
         credentials.push_str(&format!("  assume_role {{\n    role_arn = \"arn:aws:iam::{DEFAULT_ACCOUNT}:role/{}\"\n  }}\n", role_of(operator)));
     }
     let config = |step: &str| {
-        let step = step.replace("@USER@", user).replace("@ENDPOINT@", &endpoint).replace("@NAME@", &format!("{user}-{run}"));
+        let step = step.replace("@USER@", user).replace("@ENDPOINT@", &endpoint).replace("@NAME@", &format!("{user}-{run}")).replace("@KEY@", people.key);
         format!("{}{step}", provider_block_with(&endpoint, &credentials))
     };
     // Secrets Manager and SSM take AWS_ENDPOINT_URL: this emulator's too.
@@ -262,14 +282,14 @@ fn run_lifecycle(emulator: &Emulator, signer: &(String, String), operator: &str,
         let output = run.all();
         return Lifecycle { clean: run.code == 0 && !output.contains("Warning:"), output };
     }
-    if let Some(action) = feature.invoke {
+    if let Some((action, done)) = feature.invoke {
         ws.write(&config(steps[0]));
         let run = ws.tf(&["apply", "-auto-approve", &format!("-invoke={action}")]);
         let output = run.all();
-        // A key the action could not deactivate fails the run (and names the call).
-        // The plan's dry run (which keys) is the one warning expected.
-        let warnings = output.matches("Warning:").count() - output.matches("Warning: Keys to deactivate").count();
-        return Lifecycle { clean: run.code == 0 && warnings == 0 && output.contains("deactivated 1 of 1"), output };
+        // A failed step fails the run (and names the call). The plan's dry run (what
+        // the action would do) is the one warning expected.
+        let dry_runs = output.matches("Warning: Keys to deactivate").count() + output.matches("Warning: Key to quarantine").count();
+        return Lifecycle { clean: run.code == 0 && output.matches("Warning:").count() == dry_runs && output.contains(done), output };
     }
     let mut output = String::new();
     let mut clean = true;
@@ -351,7 +371,8 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
     for (name, _, document) in on_the_operator {
         attach(admin, operator, name, document);
     }
-    let full = run_lifecycle(emulator, signer, operator, user, feature);
+    let people = People { operator, user, key: kept.last().map_or("", String::as_str) };
+    let full = run_lifecycle(emulator, signer, &people, feature);
     assert!(full.clean, "{}: the lifecycle does not run clean with the documented policy:\n{}", feature.name, full.output);
     clean_up(admin, user, &kept);
 
@@ -365,7 +386,7 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
             1 => drop(block_on(admin.delete_user_policy().user_name(operator).policy_name(name.as_str()).send()).unwrap()),
             _ => attach(admin, operator, name, &without(document, action)),
         }
-        let reduced = run_lifecycle(emulator, signer, operator, user, feature);
+        let reduced = run_lifecycle(emulator, signer, &people, feature);
         attach(admin, operator, name, document);
         clean_up(admin, user, &kept);
         assert!(!reduced.clean, "{}: {action} is in the policy but the lifecycle needs no permission for it:\n{}", feature.name, reduced.output);
@@ -376,7 +397,8 @@ fn prove(feature: &Feature, emulator: &Emulator, admin: &aws_sdk_iam::Client, op
 
 #[test]
 fn each_documented_policy_is_exactly_what_its_feature_needs() {
-    let emulator = Emulator::start_with(&[("IAMKEY_EMULATOR_UNSIGNED_POLICIES", "1")]);
+    // AWS's managed policies loaded: the quarantine action attaches one.
+    let emulator = Emulator::start_with(&[("IAMKEY_EMULATOR_UNSIGNED_POLICIES", "1"), ("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
     let (admin_id, admin_secret) = user_with_key(&emulator, "permissions-admin");
     let admin_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
     block_on(emulator.iam().put_user_policy().user_name("permissions-admin").policy_name("all").policy_document(admin_policy.to_string()).send()).unwrap();

@@ -200,6 +200,11 @@ impl Iam {
         result
     }
 
+    /// Attaches a managed policy to a user; attaching one already attached changes nothing.
+    pub async fn attach_user_policy(&self, user: &str, policy_arn: &str, cancel: &CancellationToken) -> Result<(), IamError> {
+        write("AttachUserPolicy", cancel, self.client.attach_user_policy().user_name(user).policy_arn(policy_arn).send()).await
+    }
+
     /// The user that owns a key (GetAccessKeyLastUsed, which needs no user name).
     pub async fn owner_of(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<Option<String>, IamError> {
         let call = self.client.get_access_key_last_used().access_key_id(access_key_id).send();
