@@ -231,6 +231,10 @@ fn validate_and_providers_schema_work_with_the_built_binary() {
     for (name, attr) in provider["provider"]["block"]["attributes"].as_object().unwrap() {
         assert!(attr["description"].as_str().is_some_and(|d| !d.is_empty()), "provider.{name} has no description");
     }
+    // Terraform 1.14+ lists the actions with their schemas.
+    let actions = &provider["action_schemas"];
+    assert_eq!(actions["iamkey_deactivate_keys"]["block"]["attributes"]["unused_for_days"]["type"], "number", "{actions}");
+    assert_eq!(actions["iamkey_quarantine_key"]["block"]["attributes"]["access_key_id"]["required"], true, "{actions}");
 }
 
 #[test]

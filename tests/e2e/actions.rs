@@ -62,20 +62,22 @@ fn deactivate_keys_plans_exactly_the_selected_keys_then_deactivates_only_them() 
 }
 
 #[test]
-fn a_bad_deactivation_filter_is_refused_at_plan_on_its_attribute_with_no_iam_call() {
+fn a_bad_deactivation_filter_or_user_name_is_refused_at_plan_on_its_attribute_with_no_iam_call() {
     let proxy = FaultProxy::start(&Emulator::get().endpoint());
     let user = unique_user("deactivate-bad");
     create_user(&user);
     let id = outside_key(&user);
     set_status(&user, &id, "Active");
-    for (days, expected) in [("-1", "unused_for_days"), ("null", "No age or idle time")] {
-        let ws = Workspace::new(&example_for(&proxy.endpoint(), &user, &id, days));
+    let cases =
+        [(user.as_str(), "-1", "unused_for_days"), (user.as_str(), "null", "No age or idle time"), ("not a user!", "0", "An IAM user name may contain only")];
+    for (named, days, expected) in cases {
+        let ws = Workspace::new(&example_for(&proxy.endpoint(), named, &id, days));
         let mut plan = None;
         let calls = proxy.calls_during(|| plan = Some(ws.tf(&["plan", "-invoke=action.iamkey_deactivate_keys.stale"])));
         let plan = plan.unwrap();
         assert_eq!(plan.code, 1, "{}", plan.all());
         assert!(plan.stderr.contains(expected), "{expected}: {}", plan.stderr);
-        assert!(calls.is_empty(), "{days}: no IAM call: {calls:?}");
+        assert!(calls.is_empty(), "{expected}: no IAM call: {calls:?}");
     }
 }
 
