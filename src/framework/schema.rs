@@ -159,22 +159,6 @@ pub struct NestedBlock {
     pub slot: usize,
 }
 
-/// An attribute's or nested block's slot (see `Attribute::slot`) and the schema's
-/// own name for it, which values decoded with the schema share (so a lookup
-/// compares addresses, not bytes).
-#[derive(Clone, Copy, Debug)]
-pub struct FieldSlot {
-    pub at: usize,
-    pub name: &'static str,
-}
-
-impl FieldSlot {
-    /// The field in `value` (an object of the block's type), or null.
-    pub fn of<'v>(&self, value: &'v Value) -> &'v Value {
-        value.get_at(self.at, self.name)
-    }
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct Block {
     pub description: &'static str,
@@ -227,12 +211,6 @@ impl Block {
 
     pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
-    }
-
-    /// Where values of this block's type keep an attribute or nested block.
-    pub fn slot_of(&self, name: &str) -> Option<FieldSlot> {
-        let nested = || self.blocks.iter().find(|b| b.name == name).map(|b| FieldSlot { at: b.slot, name: b.name });
-        self.attribute_named(name).map(|a| FieldSlot { at: a.slot, name: a.name }).or_else(nested)
     }
 
     /// Checks a configuration against this block: required attributes, computed-only
