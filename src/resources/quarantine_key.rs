@@ -92,21 +92,17 @@ async fn find_key(iam: &Iam, ctx: &OpContext, config: &Value) -> Result<KeyRepor
             ),
         )
     };
-    let user = match quarantine::user.str(config) {
-        Some(user) => user.to_string(),
-        None => match iam.owner_of(id, &ctx.cancel).await {
-            Ok(Some(user)) => user,
-            Ok(None) => return Err(not_found()),
-            Err(e) if e.is_no_such_entity() => return Err(not_found()),
-            Err(e) => return Err(iam_diagnostic(&e, Some(quarantine::access_key_id.path()))),
-        },
+    // One GetAccessKeyLastUsed gives the last use, and the owner when not given.
+    let (owner, last_used) = match iam.owner_and_last_use(id, &ctx.cancel).await {
+        Err(e) if e.is_no_such_entity() => return Err(not_found()),
+        found => found.map_err(|e| iam_diagnostic(&e, Some(quarantine::access_key_id.path())))?,
     };
+    let Some(user) = quarantine::user.str(config).map(str::to_string).or(owner) else { return Err(not_found()) };
     let keys = match iam.list_access_keys(Some(&user), &ctx.cancel).await {
         Err(e) if e.is_no_such_entity() => return Err(not_found()),
         keys => keys.map_err(|e| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None))?,
     };
     let key: KeyMetadata = keys.into_iter().find(|k| k.access_key_id == id).ok_or_else(not_found)?;
-    let last_used = iam.last_used(id, &ctx.cancel).await.map_err(|e| iam_diagnostic(&e, Some(quarantine::access_key_id.path())))?;
     Ok(KeyReport { key, last_used, as_of: ctx.clock.now_secs() })
 }
 
@@ -250,6 +246,7 @@ mod tests {
             ["bob AKIAFAKE000000000LEAK: never used", "bob AKIAFAKE000000000LEAK: Active → Inactive", "bob: AWSCompromisedKeyQuarantineV3 attached"]
         );
         assert_eq!((fake.calls("UpdateAccessKey"), fake.calls("AttachUserPolicy"), fake.calls("DeleteAccessKey")), (1, 1, 0));
+        assert_eq!(fake.calls("GetAccessKeyLastUsed"), 2, "one call for the plan's lookup and one for the invoke's: owner and last use together");
     }
 
     #[tokio::test]

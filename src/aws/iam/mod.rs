@@ -164,17 +164,24 @@ impl Iam {
 
     /// When, where and with which service a key was last used (GetAccessKeyLastUsed).
     pub async fn last_used(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<LastUsed, IamError> {
+        Ok(self.owner_and_last_use(access_key_id, cancel).await?.1)
+    }
+
+    /// The user that owns a key, and its last use: one GetAccessKeyLastUsed, which
+    /// needs no user name.
+    pub async fn owner_and_last_use(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<(Option<String>, LastUsed), IamError> {
         let call = self.client.get_access_key_last_used().access_key_id(access_key_id).send();
         unless_cancelled("GetAccessKeyLastUsed", cancel, async {
             let output = call.await.map_err(|e| IamError::from_sdk("GetAccessKeyLastUsed", e))?;
             // IAM reports "N/A" for a key that was never used.
             let known = |s: Option<&str>| s.filter(|s| !s.is_empty() && *s != "N/A").map(str::to_string);
             let used = output.access_key_last_used();
-            Ok(LastUsed {
+            let last_use = LastUsed {
                 date: used.and_then(|u| u.last_used_date()).and_then(rfc3339),
                 service: known(used.map(|u| u.service_name())),
                 region: known(used.map(|u| u.region())),
-            })
+            };
+            Ok((output.user_name().map(str::to_string), last_use))
         })
         .await
     }
@@ -207,12 +214,7 @@ impl Iam {
 
     /// The user that owns a key (GetAccessKeyLastUsed, which needs no user name).
     pub async fn owner_of(&self, access_key_id: &str, cancel: &CancellationToken) -> Result<Option<String>, IamError> {
-        let call = self.client.get_access_key_last_used().access_key_id(access_key_id).send();
-        unless_cancelled("GetAccessKeyLastUsed", cancel, async {
-            let output = call.await.map_err(|e| IamError::from_sdk("GetAccessKeyLastUsed", e))?;
-            Ok(output.user_name().map(str::to_string))
-        })
-        .await
+        Ok(self.owner_and_last_use(access_key_id, cancel).await?.0)
     }
 }
 
