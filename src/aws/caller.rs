@@ -33,6 +33,26 @@ impl Caller {
     }
 }
 
+/// The partition of an ARN (`arn:PARTITION:...`).
+pub fn partition_of_arn(arn: &str) -> Option<String> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn")).then(|| parts.next()).flatten().filter(|p| !p.is_empty()).map(str::to_string)
+}
+
+/// The partition a region is in, by AWS's region names, for when no ARN of the
+/// caller is known (`skip_credentials_validation`).
+pub fn partition_of_region(region: &str) -> String {
+    let partition = match region {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        r if r.starts_with("us-isob-") => "aws-iso-b",
+        r if r.starts_with("us-iso-") => "aws-iso",
+        r if r.starts_with("eu-isoe-") => "aws-iso-e",
+        _ => "aws",
+    };
+    partition.to_string()
+}
+
 /// The caller of one provider instance, looked up at most once.
 #[derive(Clone, Debug)]
 pub struct CallerIdentity {
@@ -68,6 +88,17 @@ impl CallerIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_partition_comes_from_the_callers_arn_else_from_the_region() {
+        assert_eq!(partition_of_arn("arn:aws-cn:iam::123456789012:user/alice").as_deref(), Some("aws-cn"));
+        assert_eq!(partition_of_arn("not an arn"), None);
+        let regions =
+            [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("us-iso-east-1", "aws-iso"), ("us-isob-east-1", "aws-iso-b")];
+        for (region, partition) in regions {
+            assert_eq!(partition_of_region(region), partition, "{region}");
+        }
+    }
 
     #[test]
     fn arns_are_read_by_kind() {

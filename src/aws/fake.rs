@@ -86,6 +86,7 @@ impl FakeIam {
         crate::aws::AwsClients {
             iam: crate::aws::iam::Iam::new(self.client(std::time::Duration::from_secs(5)), 3),
             region: "us-east-1".into(),
+            partition: "aws".into(),
             account_id: None,
             caller: crate::aws::caller::CallerIdentity::known(caller),
             probe: None,

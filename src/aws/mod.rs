@@ -71,6 +71,9 @@ pub struct ClientSettings {
 pub struct AwsClients {
     pub iam: iam::Iam,
     pub region: String,
+    /// The AWS partition (`aws`, `aws-cn`, `aws-us-gov`, ...) of ARNs the provider
+    /// writes: the caller's own when its identity was checked, else the region's.
+    pub partition: String,
     pub account_id: Option<String>,
     /// Who signs the requests: decides whom a key with no `user` is for.
     pub caller: caller::CallerIdentity,
@@ -246,12 +249,13 @@ impl ClientSettings {
             Some(credentials) => base.into_builder().credentials_provider(credentials).build(),
             None => base,
         };
-        let (account_id, caller) = if self.skip_credentials_validation {
-            (None, caller::CallerIdentity::lookup(self.sts_client(&config)))
+        let (account_id, caller, partition) = if self.skip_credentials_validation {
+            (None, caller::CallerIdentity::lookup(self.sts_client(&config)), caller::partition_of_region(&region))
         } else {
             let (account, arn) = self.caller_identity(&config).await?;
             self.account_guard.check(&account)?;
-            (Some(account), caller::CallerIdentity::known(caller::Caller::from_arn(&arn)))
+            let partition = caller::partition_of_arn(&arn).unwrap_or_else(|| caller::partition_of_region(&region));
+            (Some(account), caller::CallerIdentity::known(caller::Caller::from_arn(&arn)), partition)
         };
         let mut iam_config = aws_sdk_iam::config::Builder::from(&config).retry_partition(retry::retry_partition("iam"));
         if let Some(endpoint) = &self.iam_endpoint {
@@ -271,7 +275,7 @@ impl ClientSettings {
             aws_sdk_secretsmanager::Client::from_conf(secrets_config.build()),
             aws_sdk_ssm::Client::from_conf(ssm_config.build()),
         ));
-        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, account_id, caller, probe, stores })
+        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, partition, account_id, caller, probe, stores })
     }
 
     fn sts_builder(&self, config: &SdkConfig) -> aws_sdk_sts::config::Builder {

@@ -69,13 +69,8 @@ fn schema() -> Schema {
     )
 }
 
-/// The ARN of AWS's managed policy in the partition of `region`.
-fn quarantine_policy_arn(region: &str) -> String {
-    let partition = match region {
-        r if r.starts_with("cn-") => "aws-cn",
-        r if r.starts_with("us-gov-") => "aws-us-gov",
-        _ => "aws",
-    };
+/// The ARN of AWS's managed policy in `partition`.
+fn quarantine_policy_arn(partition: &str) -> String {
     format!("arn:{partition}:iam::aws:policy/{QUARANTINE_POLICY}")
 }
 
@@ -171,7 +166,7 @@ impl Action for QuarantineKey {
                 progress.report(format!("{user} {id}: {status} → Inactive"));
             }
         }
-        if let Err(e) = iam.attach_user_policy(user, &quarantine_policy_arn(&clients.region), &ctx.cancel).await {
+        if let Err(e) = iam.attach_user_policy(user, &quarantine_policy_arn(&clients.partition), &ctx.cancel).await {
             return iam_diagnostic(&e, Some(quarantine::user.path()));
         }
         progress.report(format!("{user}: {QUARANTINE_POLICY} attached"));
@@ -194,9 +189,7 @@ mod tests {
     #[test]
     fn the_fields_name_every_argument_and_the_policy_follows_the_partition() {
         assert_eq!(declares_exactly(&schema().block, quarantine::NAMES), Ok(()));
-        assert_eq!(quarantine_policy_arn("eu-west-1"), "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3");
-        assert_eq!(quarantine_policy_arn("cn-north-1"), "arn:aws-cn:iam::aws:policy/AWSCompromisedKeyQuarantineV3");
-        assert_eq!(quarantine_policy_arn("us-gov-west-1"), "arn:aws-us-gov:iam::aws:policy/AWSCompromisedKeyQuarantineV3");
+        assert_eq!(quarantine_policy_arn("aws-cn"), "arn:aws-cn:iam::aws:policy/AWSCompromisedKeyQuarantineV3");
     }
 
     /// bob's key LEAK, Active (or Inactive after the first quarantine).
