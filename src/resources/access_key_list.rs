@@ -6,12 +6,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::stream::{self, StreamExt};
 
 use super::access_key::{key, TYPE_NAME};
 use super::access_keys::validate_status_filter;
 use super::common::iam_failure;
-use super::inventory::{matching_keys, users_to_list, FilterArguments, KeyFilter, KeyReport, CONCURRENT_CALLS};
+use super::inventory::{for_each_user, matching_keys, FilterArguments, KeyFilter, KeyReport};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
@@ -95,14 +94,9 @@ impl ListResource for AccessKeyList {
         let clients = self.clients.get()?;
         let failed = |e: IamError| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
         let filter = FILTERS.filter(config, filters::status.str(config));
-        let users = users_to_list(&clients.iam, filters::user.str(config), &ctx.cancel).await.map_err(failed)?;
-        let calls: Vec<_> = users.iter().map(|u| keys_of(&clients.iam, ctx, u, &filter)).collect();
-        let per_user: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
-        let mut listed = Vec::new();
-        for keys in per_user {
-            listed.extend(keys.map_err(failed)?);
-        }
-        Ok(listed)
+        let iam = &clients.iam;
+        let filter = &filter;
+        for_each_user(iam, filters::user.str(config), &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, filter).await }).await.map_err(failed)
     }
 }
 

@@ -9,10 +9,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::stream::{self, StreamExt};
 
 use super::common::{iam_failure, is_access_key_id};
-use super::inventory::{matching_keys, users_to_list, FilterArguments, KeyFilter, KeyReport, CONCURRENT_CALLS};
+use super::inventory::{for_each_user, matching_keys, FilterArguments, KeyFilter, KeyReport};
 use crate::framework::field::fields;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{Action, OpContext, Progress};
@@ -87,14 +86,9 @@ impl DeactivateKeys {
     async fn selected(&self, ctx: &OpContext, selection: &Selection<'_>) -> Result<Vec<KeyReport>, Diagnostics> {
         let clients = self.clients.get()?;
         let failed = |e| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
-        let users = users_to_list(&clients.iam, selection.user, &ctx.cancel).await.map_err(failed)?;
-        let calls: Vec<_> = users.iter().map(|u| matching_keys(&clients.iam, u, &selection.filter, &ctx.clock, &ctx.cancel)).collect();
-        let per_user: Vec<_> = stream::iter(calls).buffered(CONCURRENT_CALLS).collect().await;
-        let mut keys = Vec::new();
-        for reports in per_user {
-            keys.extend(reports.map_err(failed)?.into_iter().filter(|r| !selection.exclude.contains(r.key.access_key_id.as_str())));
-        }
-        Ok(keys)
+        let (iam, filter) = (&clients.iam, &selection.filter);
+        let keys = for_each_user(iam, selection.user, &ctx.cancel, |user| async move { matching_keys(iam, &user, filter, &ctx.clock, &ctx.cancel).await });
+        Ok(keys.await.map_err(failed)?.into_iter().filter(|r| !selection.exclude.contains(r.key.access_key_id.as_str())).collect())
     }
 }
 

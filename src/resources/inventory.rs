@@ -106,12 +106,24 @@ pub fn validate_whole_days(v: &Value) -> Result<(), String> {
     }
 }
 
-/// The users a listing covers: the one named, else every user of the account (ListUsers).
-pub async fn users_to_list(iam: &Iam, user: Option<&str>, cancel: &CancellationToken) -> Result<Vec<String>, IamError> {
-    match user {
-        Some(user) => Ok(vec![user.to_string()]),
-        None => iam.list_users(cancel).await,
+/// What `per_user` finds for each user a listing covers (the one named, else every
+/// user of the account: ListUsers), users in parallel (at most CONCURRENT_CALLS),
+/// in the order the users come.
+pub async fn for_each_user<T, F, Fut>(iam: &Iam, user: Option<&str>, cancel: &CancellationToken, per_user: F) -> Result<Vec<T>, IamError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, IamError>>,
+{
+    let users = match user {
+        Some(user) => vec![user.to_string()],
+        None => iam.list_users(cancel).await?,
+    };
+    let found: Vec<_> = stream::iter(users.into_iter().map(per_user)).buffered(CONCURRENT_CALLS).collect().await;
+    let mut all = Vec::new();
+    for items in found {
+        all.extend(items?);
     }
+    Ok(all)
 }
 
 /// The keys of `user` that `filter` keeps, oldest first, with last use; none if
