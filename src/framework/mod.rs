@@ -297,6 +297,19 @@ impl Progress {
     pub fn report(&self, line: impl Into<String>) {
         let _ = self.0.send(line.into());
     }
+
+    /// For tests: runs `work` with a progress channel, and returns every line it
+    /// reported, in order, with its outcome.
+    #[cfg(test)]
+    pub async fn recording<T, F: std::future::Future<Output = T>>(work: impl FnOnce(Progress) -> F) -> (Vec<String>, T) {
+        let (progress, mut lines) = Progress::channel();
+        let outcome = work(progress).await;
+        let mut seen = Vec::new();
+        while let Some(line) = lines.recv().await {
+            seen.push(line);
+        }
+        (seen, outcome)
+    }
 }
 
 /// An action (protocol 6.10, Terraform 1.14+): something a run does, once, when

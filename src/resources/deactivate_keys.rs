@@ -222,25 +222,22 @@ mod tests {
         assert_eq!(fake.calls("UpdateAccessKey"), 0);
     }
 
+    async fn invoked(action: &DeactivateKeys, config: &Value) -> (Vec<String>, Diagnostics) {
+        Progress::recording(|progress| async move { action.invoke(&OpContext::default(), config, &progress).await }).await
+    }
+
     #[tokio::test]
     async fn an_invoke_deactivates_them_one_progress_line_each_and_leaves_the_others() {
         let (action, fake) = action().await;
-        let (progress, mut lines) = Progress::channel();
-        let diags = action.invoke(&OpContext::default(), &config(), &progress).await;
-        drop(progress);
+        let (seen, diags) = invoked(&action, &config()).await;
         assert!(diags.is_empty(), "{diags:?}");
-        let mut seen = Vec::new();
-        while let Some(line) = lines.recv().await {
-            seen.push(line);
-        }
         assert!(seen[0].starts_with("bob AKIAFAKE0000000OLD01: Active → Inactive ("), "{seen:?}");
         assert_eq!(seen[1], "deactivated 1 of 1 selected key(s)");
         assert_eq!(fake.calls("UpdateAccessKey"), 1);
 
         let mut excluded = config();
         deactivate::exclude.set(&mut excluded, Value::List(vec![Value::string("AKIAFAKE0000000OLD01")]));
-        let (progress, _lines) = Progress::channel();
-        assert!(action.invoke(&OpContext::default(), &excluded, &progress).await.is_empty());
+        assert!(invoked(&action, &excluded).await.1.is_empty());
         assert_eq!(fake.calls("UpdateAccessKey"), 1, "an excluded key is left alone");
     }
 
@@ -249,13 +246,7 @@ mod tests {
         let (action, _fake) = action().await;
         let mut config = config();
         days(deactivate::older_than_days, 0, &mut config); // NEW01 too: its update fails
-        let (progress, mut lines) = Progress::channel();
-        let diags = action.invoke(&OpContext::default(), &config, &progress).await;
-        drop(progress);
-        let mut seen = Vec::new();
-        while let Some(line) = lines.recv().await {
-            seen.push(line);
-        }
+        let (seen, diags) = invoked(&action, &config).await;
         assert_eq!(diags.first().unwrap().summary, "Could not deactivate every key");
         assert!(seen.iter().any(|l| l.starts_with("bob AKIAFAKE0000000OLD01: Active → Inactive")), "{seen:?}");
         assert!(seen.iter().any(|l| l.starts_with("bob AKIAFAKE0000000NEW01: not deactivated")), "{seen:?}");

@@ -216,14 +216,7 @@ mod tests {
     }
 
     async fn invoked(action: &QuarantineKey, config: &Value) -> (Vec<String>, Diagnostics) {
-        let (progress, mut lines) = Progress::channel();
-        let diags = action.invoke(&OpContext::default(), config, &progress).await;
-        drop(progress);
-        let mut seen = Vec::new();
-        while let Some(line) = lines.recv().await {
-            seen.push(line);
-        }
-        (seen, diags)
+        Progress::recording(|progress| async move { action.invoke(&OpContext::default(), config, &progress).await }).await
     }
 
     #[tokio::test]

@@ -58,14 +58,7 @@ mod tests {
     }
 
     async fn invoked(provider: &NotesProvider, config: Value, ctx: &OpContext) -> (Vec<String>, Diagnostics) {
-        let (progress, mut lines) = Progress::channel();
-        let diags = invoke_action(ctx, provider, "notes_count", &config, &progress).await;
-        drop(progress);
-        let mut seen = Vec::new();
-        while let Some(line) = lines.recv().await {
-            seen.push(line);
-        }
-        (seen, diags)
+        Progress::recording(|progress| async move { invoke_action(ctx, provider, "notes_count", &config, &progress).await }).await
     }
 
     #[tokio::test]

@@ -85,7 +85,7 @@ impl Resource for AccessKeyResource {
             Err(outcome) => return outcome,
         };
         // From here on the key exists: every exit returns it in state.
-        let mut state = KeyState(planned.clone().unknowns_to_null());
+        let mut state = KeyState::from_plan(planned);
         state.set_metadata(&created.metadata);
         state.set_description(None); // until its tag is written
         ctx.partial_state.record(state.0.clone());
@@ -312,7 +312,7 @@ impl AccessKeyResource {
             CreateFailure::CreatedWithoutSecret { key, cause } => {
                 // The key exists but its secret is lost: track it (Terraform taints
                 // it, and the next apply replaces it) rather than orphan it.
-                let mut state = KeyState(planned.clone().unknowns_to_null());
+                let mut state = KeyState::from_plan(planned);
                 state.set_metadata(&key);
                 ctx.partial_state.record(state.0.clone());
                 let detail = format!(

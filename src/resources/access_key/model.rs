@@ -172,6 +172,12 @@ impl KeyPlan<'_> {
 pub(super) struct KeyState(pub Value);
 
 impl KeyState {
+    /// The state of a key just created from `planned`: what the plan knew, every
+    /// value it left unknown null until the operation learns it.
+    pub(super) fn from_plan(planned: &Value) -> Self {
+        KeyState(planned.clone().unknowns_to_null())
+    }
+
     /// What IAM reports for the key; everything else carries over.
     pub(super) fn set_metadata(&mut self, key: &KeyMetadata) {
         let state = &mut self.0;
