@@ -228,6 +228,36 @@ pub fn role_sessions(
     credentials
 }
 
+/// `session`, asked for credentials now: a session that cannot be had fails
+/// here, with its `SessionFailure`. The credentials it gave are handed out first;
+/// later calls (when the SDK's cache finds them expiring) ask `session` again.
+pub async fn taken_now(session: SharedCredentialsProvider) -> Result<SharedCredentialsProvider, SessionFailure> {
+    let first = session.provide_credentials().await.map_err(|e| match SessionFailure::behind(&e) {
+        Some(failure) => failure.clone(),
+        None => SessionFailure { step: SessionStep::AssumeRole(0), role: String::new(), reason: e.to_string() },
+    })?;
+    Ok(SharedCredentialsProvider::new(TakenNow { first: std::sync::Mutex::new(Some(first)), then: session }))
+}
+
+/// Credentials already taken, then a session's renewals.
+#[derive(Debug)]
+struct TakenNow {
+    first: std::sync::Mutex<Option<Credentials>>,
+    then: SharedCredentialsProvider,
+}
+
+impl ProvideCredentials for TakenNow {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        match self.first.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            Some(first) => future::ProvideCredentials::ready(Ok(first)),
+            None => self.then.provide_credentials(),
+        }
+    }
+}
+
 /// `allowed_account_ids` / `forbidden_account_ids`: which accounts the provider
 /// may act in, checked on the identity the credentials resolve to before any
 /// IAM call.

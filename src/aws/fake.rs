@@ -91,6 +91,7 @@ impl FakeIam {
             caller: crate::aws::caller::CallerIdentity::known(caller),
             probe: None,
             stores: None,
+            organization: None,
         }
     }
 

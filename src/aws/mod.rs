@@ -13,6 +13,7 @@ pub(crate) mod fake;
 pub mod files;
 pub(crate) mod http;
 pub mod iam;
+pub mod organizations;
 pub mod probe;
 pub mod retry;
 
@@ -55,6 +56,7 @@ pub struct ClientSettings {
     pub sts_endpoint: Option<String>,
     pub secretsmanager_endpoint: Option<String>,
     pub ssm_endpoint: Option<String>,
+    pub organizations_endpoint: Option<String>,
     pub max_retries: Option<u32>,
     pub adaptive_retries: bool,
     /// PEM bundle of extra CA certificates to trust (falls back to AWS_CA_BUNDLE).
@@ -81,6 +83,20 @@ pub struct AwsClients {
     pub probe: Option<probe::KeyProbe>,
     /// Where secrets go instead of state (`secret_destination`); None in unit tests.
     pub stores: Option<destination::SecretStores>,
+    /// The organization's accounts, and a way into each; None in unit tests.
+    pub organization: Option<OrganizationAccess>,
+}
+
+/// What reading an AWS Organization needs: its account listing, and the
+/// provider's own signed configuration, from which a role session into each
+/// member account is taken.
+#[derive(Clone, Debug)]
+pub struct OrganizationAccess {
+    pub organizations: organizations::Organizations,
+    config: SdkConfig,
+    iam_endpoint: Option<String>,
+    sts_endpoint: Option<String>,
+    max_attempts: u32,
 }
 
 impl AwsClients {
@@ -92,6 +108,34 @@ impl AwsClients {
         let attempts = probe.wait_until_usable(id, secret, iam::PROPAGATION_TIMEOUT, cancel).await?;
         tracing::info!(access_key_id = id, attempts, "the new key authenticates");
         Ok(())
+    }
+
+    /// IAM in `account`: the provider's own client in its own account; in another,
+    /// through a session of the role `role_name` there, signed by the provider's
+    /// credentials. The session is taken now, so a role that cannot be assumed
+    /// fails here, naming sts:AssumeRole; the SDK renews it as it expires.
+    pub async fn iam_in_account(&self, account: &str, role_name: &str) -> Result<iam::Iam, SessionFailure> {
+        if self.account_id.as_deref() == Some(account) {
+            return Ok(self.iam.clone());
+        }
+        let access = self.organization.as_ref().ok_or_else(|| SessionFailure {
+            step: credentials::SessionStep::AssumeRole(0),
+            role: role_name.to_string(),
+            reason: "no AWS Organizations access is configured".into(),
+        })?;
+        let role_arn = format!("arn:{}:iam::{account}:role/{role_name}", self.partition);
+        let hop = AssumeRole { role_arn, ..Default::default() };
+        let session = credentials::role_sessions(access.config.credentials_provider(), None, std::slice::from_ref(&hop), |signer| {
+            let mut sts = sts_builder(&access.config, access.sts_endpoint.as_ref());
+            sts.set_credentials_provider(signer);
+            aws_sdk_sts::Client::from_conf(sts.build())
+        });
+        let session = credentials::taken_now(session.expect("a role hop gives credentials")).await?;
+        let mut config = aws_sdk_iam::config::Builder::from(&access.config).credentials_provider(session).retry_partition(retry::retry_partition("iam"));
+        if let Some(endpoint) = &access.iam_endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Ok(iam::Iam::new(aws_sdk_iam::Client::from_conf(config.build()), access.max_attempts))
     }
 }
 
@@ -275,15 +319,22 @@ impl ClientSettings {
             aws_sdk_secretsmanager::Client::from_conf(secrets_config.build()),
             aws_sdk_ssm::Client::from_conf(ssm_config.build()),
         ));
-        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, partition, account_id, caller, probe, stores })
+        let mut organizations_config = aws_sdk_organizations::config::Builder::from(&config).retry_partition(retry::retry_partition("organizations"));
+        if let Some(endpoint) = &self.organizations_endpoint {
+            organizations_config = organizations_config.endpoint_url(endpoint);
+        }
+        let organization = Some(OrganizationAccess {
+            organizations: organizations::Organizations::new(aws_sdk_organizations::Client::from_conf(organizations_config.build())),
+            config: config.clone(),
+            iam_endpoint: self.iam_endpoint.clone(),
+            sts_endpoint: self.sts_endpoint.clone(),
+            max_attempts: self.max_attempts(),
+        });
+        Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, partition, account_id, caller, probe, stores, organization })
     }
 
     fn sts_builder(&self, config: &SdkConfig) -> aws_sdk_sts::config::Builder {
-        let sts_config = aws_sdk_sts::config::Builder::from(config).retry_partition(retry::retry_partition("sts"));
-        match &self.sts_endpoint {
-            Some(endpoint) => sts_config.endpoint_url(endpoint),
-            None => sts_config,
-        }
+        sts_builder(config, self.sts_endpoint.as_ref())
     }
 
     fn sts_config(&self, config: &SdkConfig) -> aws_sdk_sts::Config {
@@ -302,6 +353,15 @@ impl ClientSettings {
             None => ConfigError::InvalidCredentials(describe_failure(&e)),
         })?;
         Ok((identity.account().unwrap_or_default().to_string(), identity.arn().unwrap_or_default().to_string()))
+    }
+}
+
+/// STS's configuration from `config`, at `endpoint` when one is set.
+fn sts_builder(config: &SdkConfig, endpoint: Option<&String>) -> aws_sdk_sts::config::Builder {
+    let sts_config = aws_sdk_sts::config::Builder::from(config).retry_partition(retry::retry_partition("sts"));
+    match endpoint {
+        Some(endpoint) => sts_config.endpoint_url(endpoint),
+        None => sts_config,
     }
 }
 

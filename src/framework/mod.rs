@@ -258,10 +258,13 @@ pub trait DataSource: Send + Sync + 'static {
 }
 
 /// One object a list resource found: a name for people, and the state of the
-/// managed resource it would be (its identity is derived from that state).
+/// managed resource it would be (its identity derived from that state unless given).
 pub struct Listed {
     pub display_name: String,
     pub state: Value,
+    /// The identity, when it is not the one the resource derives from the state
+    /// (an object in another account than the provider's, say).
+    pub identity: Option<Value>,
 }
 
 /// A list resource (protocol 6.10, `terraform query`): finds existing objects of

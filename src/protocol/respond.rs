@@ -16,6 +16,17 @@ pub fn read(read: ReadResponse<'_>, r: &wire::read_resource::Request) -> wire::r
     wire::read_resource::Response { new_state, new_identity, private: r.private.clone(), diagnostics: diagnostics(diags), ..Default::default() }
 }
 
+/// A data source's state with the warnings of its read, or why it failed.
+pub fn data_source_read(read: Result<(Typed<'_>, Diagnostics), Diagnostics>) -> wire::read_data_source::Response {
+    let (read, warnings) = match read {
+        Ok((state, warnings)) => (Ok(state), warnings),
+        Err(failure) => (Err(failure), Diagnostics::new()),
+    };
+    let (state, mut diags) = encoded(read);
+    diags.extend(warnings);
+    wire::read_data_source::Response { state, diagnostics: diagnostics(diags), ..Default::default() }
+}
+
 pub fn plan(plan: Result<PlanResponse<'_>, Diagnostics>, r: &wire::plan_resource_change::Request) -> wire::plan_resource_change::Response {
     let plan = match plan {
         Ok(plan) => plan,
@@ -75,10 +86,15 @@ pub fn opened(opened: Result<OpenedResult<'_>, Diagnostics>) -> wire::open_ephem
     wire::open_ephemeral_resource::Response { result, private, diagnostics: diagnostics(diags), ..Default::default() }
 }
 
-/// One event per object; a failure is one event carrying the diagnostics.
-pub fn listed(listed: Result<Vec<ListedObject<'_>>, Diagnostics>) -> Vec<wire::list_resource::Event> {
+/// One event carrying the warnings if there are any, then one per object (the
+/// warnings first: Terraform stops reading at its limit, and skips an event
+/// without identity that carries only warnings); a failure is one event
+/// carrying the diagnostics.
+pub fn listed(listed: Result<(Vec<ListedObject<'_>>, Diagnostics), Diagnostics>) -> Vec<wire::list_resource::Event> {
     let mut diags = Diagnostics::new();
-    let events = listed.map(|objects| {
+    let mut warnings = Diagnostics::new();
+    let events = listed.map(|(objects, listing_warnings)| {
+        warnings = listing_warnings;
         let event = |o: ListedObject<'_>| wire::list_resource::Event {
             identity: identity(Some(&o.identity)),
             display_name: o.display_name,
@@ -88,7 +104,10 @@ pub fn listed(listed: Result<Vec<ListedObject<'_>>, Diagnostics>) -> Vec<wire::l
         objects.into_iter().map(event).collect::<Vec<_>>()
     });
     match events {
-        Ok(events) if !diags.has_errors() => events,
+        Ok(events) if !diags.has_errors() => {
+            let warned = (!warnings.is_empty()).then(|| wire::list_resource::Event { diagnostic: diagnostics(warnings), ..Default::default() });
+            warned.into_iter().chain(events).collect()
+        }
         Ok(_) => list_failed(diags),
         Err(failure) => list_failed(failure),
     }

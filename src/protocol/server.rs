@@ -190,8 +190,7 @@ impl wire::provider_server::Provider for ProviderService {
     async fn read_data_source(&self, request: Request<wire::read_data_source::Request>) -> RpcResult<wire::read_data_source::Response> {
         let r = &request.into_inner();
         self.answer("ReadDataSource", &r.type_name, |ctx| async move {
-            let (state, diags) = encoded(fw::read::read_data_source(&ctx, self.provider(), &r.type_name, &r.config).await);
-            wire::read_data_source::Response { state, diagnostics: diagnostics(diags), ..Default::default() }
+            respond::data_source_read(fw::read::read_data_source(&ctx, self.provider(), &r.type_name, &r.config).await)
         })
         .await
     }

@@ -135,7 +135,8 @@ fn provider_schema() -> Schema {
         .attribute(Attribute::optional("iam", Type::String).validate(endpoint_url).describe("IAM endpoint URL."))
         .attribute(Attribute::optional("sts", Type::String).validate(endpoint_url).describe("STS endpoint URL."))
         .attribute(Attribute::optional("secretsmanager", Type::String).validate(endpoint_url).describe("Secrets Manager endpoint URL (for `secret_destination`)."))
-        .attribute(Attribute::optional("ssm", Type::String).validate(endpoint_url).describe("SSM endpoint URL (for `secret_destination`)."));
+        .attribute(Attribute::optional("ssm", Type::String).validate(endpoint_url).describe("SSM endpoint URL (for `secret_destination`)."))
+        .attribute(Attribute::optional("organizations", Type::String).validate(endpoint_url).describe("AWS Organizations endpoint URL (for an `organization` audit)."));
     let account_set = || Type::Set(Box::new(Type::String));
     Schema::new(
         0,
@@ -216,6 +217,7 @@ fn settings_from(config: &Value) -> ClientSettings {
         sts_endpoint: string(endpoints.get("sts")),
         secretsmanager_endpoint: string(endpoints.get("secretsmanager")),
         ssm_endpoint: string(endpoints.get("ssm")),
+        organizations_endpoint: string(endpoints.get("organizations")),
         custom_ca_bundle: string(config.get("custom_ca_bundle")).map(PathBuf::from),
         http_proxy: string(config.get("http_proxy")),
         max_retries: config.get("max_retries").as_i64().map(|n| n.clamp(0, 100) as u32),

@@ -77,7 +77,10 @@ async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filter: &KeyFilter<'_>)
         Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
         other => other?,
     };
-    Ok(kept.iter().map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)) }).collect())
+    Ok(kept
+        .iter()
+        .map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)), identity: None })
+        .collect())
 }
 
 #[async_trait]

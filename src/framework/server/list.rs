@@ -23,7 +23,13 @@ pub struct ListedObject<'a> {
     pub state: Option<Typed<'a>>,
 }
 
-pub async fn list_resource<'a>(ctx: &OpContext, provider: &'a dyn Provider, request: ListRequest<'_>) -> Result<Vec<ListedObject<'a>>, Diagnostics> {
+/// The objects found, and the warnings of a listing that succeeded (parts of it
+/// that could not be listed, say).
+pub async fn list_resource<'a>(
+    ctx: &OpContext,
+    provider: &'a dyn Provider,
+    request: ListRequest<'_>,
+) -> Result<(Vec<ListedObject<'a>>, Diagnostics), Diagnostics> {
     let lister = provider.list_resource(request.type_name).ok_or_else(|| unknown_type("list resource", request.type_name))?;
     let resource = resource(provider, request.type_name)?;
     let config = decode(request.config, lister.schema().value_type(), "list configuration")?;
@@ -34,14 +40,18 @@ pub async fn list_resource<'a>(ctx: &OpContext, provider: &'a dyn Provider, requ
     let limit = usize::try_from(request.limit).ok().filter(|l| *l > 0).unwrap_or(usize::MAX);
     let mut objects = Vec::new();
     for listed in lister.list(ctx, &config).await?.into_iter().take(limit) {
-        let Some(identity) = identity_of(resource, &listed.state) else {
+        let identity = match listed.identity {
+            Some(value) => resource.identity_schema().map(|schema| Typed { value, ty: schema.value_type() }),
+            None => identity_of(resource, &listed.state),
+        };
+        let Some(identity) = identity else {
             let detail = format!("{} has no complete identity (is the provider's account known?).", listed.display_name);
             return Err(Diagnostics::error(summary::LISTED_OBJECT_WITHOUT_IDENTITY, detail));
         };
         let state = request.include_resource_object.then(|| Typed { value: listed.state, ty: state_type(resource) });
         objects.push(ListedObject { display_name: listed.display_name, identity, state });
     }
-    Ok(objects)
+    Ok((objects, ctx.warnings.take()))
 }
 
 #[cfg(test)]
@@ -58,7 +68,7 @@ mod tests {
         let config = Value::object([("prefix", Value::Null)]);
         let list = |limit, include_resource_object| {
             let (ctx, provider, config) = (&ctx, &provider, &config);
-            async move { list_resource(ctx, provider, ListRequest { type_name: "notes_note", config, limit, include_resource_object }).await.unwrap() }
+            async move { list_resource(ctx, provider, ListRequest { type_name: "notes_note", config, limit, include_resource_object }).await.unwrap().0 }
         };
         let all = list(0, false).await;
         assert_eq!(all.iter().map(|o| o.identity.value.get("id").as_str().unwrap()).collect::<Vec<_>>(), ["n1", "n2", "n3"]);

@@ -56,11 +56,18 @@ async fn refreshed<'a>(
     })
 }
 
-pub async fn read_data_source<'a>(ctx: &OpContext, provider: &'a dyn Provider, type_name: &str, config: &dyn Encoded) -> Result<Typed<'a>, Diagnostics> {
+/// The data source's state, and the warnings of a read that succeeded.
+pub async fn read_data_source<'a>(
+    ctx: &OpContext,
+    provider: &'a dyn Provider,
+    type_name: &str,
+    config: &dyn Encoded,
+) -> Result<(Typed<'a>, Diagnostics), Diagnostics> {
     let data_source = provider.data_source(type_name).ok_or_else(|| super::unknown_type("data source", type_name))?;
     let ty = data_source.schema().value_type();
     let config = decode(config, ty, "configuration")?;
-    Ok(Typed { value: data_source.read(ctx, &config).await?, ty })
+    let value = data_source.read(ctx, &config).await?;
+    Ok((Typed { value, ty }, ctx.warnings.take()))
 }
 
 #[cfg(test)]
@@ -116,8 +123,9 @@ mod tests {
         let provider = Notes::provider();
         provider.notes.store.lock().unwrap().insert("n4".into(), "found".into());
         let ctx = OpContext::default();
-        let found = read_data_source(&ctx, &provider, "notes_note", &config("found")).await.unwrap();
+        let (found, warnings) = read_data_source(&ctx, &provider, "notes_note", &config("found")).await.unwrap();
         assert_eq!(found.value.get("id"), &Value::string("n4"));
+        assert!(warnings.is_empty());
         let missing = read_data_source(&ctx, &provider, "notes_note", &config("absent")).await.unwrap_err();
         assert_eq!(missing.first().unwrap().summary, "No such note");
         let unknown = read_data_source(&ctx, &provider, "notes_x", &config("x")).await.unwrap_err();

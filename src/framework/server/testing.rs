@@ -214,7 +214,10 @@ impl ListResource for Notes {
 
     async fn list(&self, _: &OpContext, _: &Value) -> Result<Vec<Listed>, Diagnostics> {
         let store = self.store.lock().unwrap();
-        Ok(store.iter().map(|(id, text)| Listed { display_name: format!("note {id}"), state: self.state(id, text, &Value::string("plain")) }).collect())
+        Ok(store
+            .iter()
+            .map(|(id, text)| Listed { display_name: format!("note {id}"), state: self.state(id, text, &Value::string("plain")), identity: None })
+            .collect())
     }
 }
 
