@@ -56,7 +56,9 @@ async fn refreshed<'a>(
     })
 }
 
-/// The data source's state, and the warnings of a read that succeeded.
+/// The data source's state, and the warnings of a read that succeeded. The
+/// configuration is validated again first: no call is made with input that
+/// validation refuses, whatever Terraform sent before.
 pub async fn read_data_source<'a>(
     ctx: &OpContext,
     provider: &'a dyn Provider,
@@ -66,6 +68,10 @@ pub async fn read_data_source<'a>(
     let data_source = provider.data_source(type_name).ok_or_else(|| super::unknown_type("data source", type_name))?;
     let ty = data_source.schema().value_type();
     let config = decode(config, ty, "configuration")?;
+    let diags = data_source.schema().validate(&config);
+    if diags.has_errors() {
+        return Err(diags);
+    }
     let value = data_source.read(ctx, &config).await?;
     Ok((Typed { value, ty }, ctx.warnings.take()))
 }
@@ -128,6 +134,8 @@ mod tests {
         assert!(warnings.is_empty());
         let missing = read_data_source(&ctx, &provider, "notes_note", &config("absent")).await.unwrap_err();
         assert_eq!(missing.first().unwrap().summary, "No such note");
+        let invalid = read_data_source(&ctx, &provider, "notes_note", &config("")).await.unwrap_err();
+        assert_eq!(invalid.first().unwrap().summary, "Invalid value for \"text\"", "validated again before the read");
         let unknown = read_data_source(&ctx, &provider, "notes_x", &config("x")).await.unwrap_err();
         assert_eq!(unknown.first().unwrap().summary, "Unknown data source type");
     }
