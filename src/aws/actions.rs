@@ -52,6 +52,11 @@ pub const ACTIONS: &[Action] = &[
         condition_keys: &["iam:PermissionsBoundary", "iam:PolicyARN"],
         used_for: "iamkey_quarantine_key (AWSCompromisedKeyQuarantineV3 only, by iam:PolicyARN)",
     },
+    // The audit lists the whole tree of the organization, so its statement names
+    // every resource ("*"); ListAccounts takes no resource-level permission.
+    Action { name: "organizations:ListAccounts", resource: None, condition_keys: &[], used_for: "`organization` (every account)" },
+    Action { name: "organizations:ListAccountsForParent", resource: None, condition_keys: &[], used_for: "`organization` with `ou_ids`" },
+    Action { name: "organizations:ListChildren", resource: None, condition_keys: &[], used_for: "`organization` with `ou_ids` (the units below)" },
     Action { name: "sts:GetCallerIdentity", resource: None, condition_keys: &[], used_for: "the credential check, caller mode (cannot be denied)" },
     Action {
         name: "sts:AssumeRole",

@@ -57,6 +57,10 @@ impl Warnings {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).add_warning(summary, detail);
     }
 
+    pub fn extend(&self, warnings: Diagnostics) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend(warnings);
+    }
+
     pub fn take(&self) -> Diagnostics {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }

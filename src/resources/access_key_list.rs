@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::access_key::{key, TYPE_NAME};
+use super::access_key::{identity_in, key, TYPE_NAME};
 use super::access_keys::validate_status_filter;
 use super::common::iam_failure;
-use super::inventory::{for_each_user, matching_keys, FilterArguments, KeyFilter, KeyReport};
+use super::findings::{controls, findings_of, ThresholdArguments, Thresholds};
+use super::inventory::{for_each_user, keys_with_last_use, FilterArguments, KeyFilter, KeyReport};
+use super::organization::{in_each_account, Scope};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::{ListResource, Listed, OpContext};
@@ -31,25 +33,25 @@ impl AccessKeyList {
 }
 
 crate::framework::field::fields! {
-    /// The list resource's configuration (its filters).
-    mod filters { older_than_days, status, unused_for_days, user }
+    /// The list resource's configuration (its filters, the findings' limits, the organization).
+    mod filters { max_age_days, max_unused_days, older_than_days, organization, status, unused_for_days, user }
 }
 
 /// The arguments shared with the deactivation action.
 const FILTERS: FilterArguments = FilterArguments { user: filters::user, older_than_days: filters::older_than_days, unused_for_days: filters::unused_for_days };
+/// The findings' limits, declared with the data source's.
+const THRESHOLDS: ThresholdArguments = ThresholdArguments { max_age_days: filters::max_age_days, max_unused_days: filters::max_unused_days };
 
 fn schema() -> Schema {
-    Schema::new(
-        0,
-        FILTERS.declared_in(
-            Block::new("Finds existing access keys for `terraform query`, to review them or to bring them under management with `-generate-config-out`.")
-                .attribute(
-                    Attribute::optional(filters::status.into(), Type::String)
-                        .validate(validate_status_filter)
-                        .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
-                ),
-        ),
+    let block = Block::new(
+        "Finds existing access keys, in the provider's account or in every account of an AWS Organization, for `terraform query`: to review them (each result's name shows the key's age, last use and control findings) or to bring them under management with `-generate-config-out`.",
     )
+    .attribute(
+        Attribute::optional(filters::status.into(), Type::String)
+            .validate(validate_status_filter)
+            .describe("Only keys with this status: `Active`, `Inactive` or `Expired`."),
+    );
+    Schema::new(0, super::organization::declared_in(THRESHOLDS.declared_in(FILTERS.declared_in(block)), filters::organization))
 }
 
 /// The managed resource's state for a listed key: what IAM tells about it.
@@ -66,10 +68,23 @@ fn state_of(report: &KeyReport, description: Option<&String>) -> Value {
     state
 }
 
-/// The listed keys of one user, with their descriptions; none if the user
-/// disappeared while listing.
-async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filter: &KeyFilter<'_>) -> Result<Vec<Listed>, IamError> {
-    let kept = matching_keys(iam, user, filter, &ctx.clock, &ctx.cancel).await?;
+/// What one listing asks for: which keys, with which limits for findings.
+struct Query<'a> {
+    filter: KeyFilter<'a>,
+    limits: Thresholds,
+}
+
+/// The listed keys of one user, with their descriptions and findings (the
+/// findings count every key of the user, the filter then chooses); none if the
+/// user disappeared while listing. In another account than the provider's
+/// (`account`), the name starts with the account and the identity names it.
+async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, query: &Query<'_>, account: Option<&str>) -> Result<Vec<Listed>, IamError> {
+    let reports = match keys_with_last_use(iam, Some(user), &ctx.clock, &ctx.cancel).await {
+        Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
+        reports => reports?,
+    };
+    let findings = findings_of(&reports, false, &query.limits);
+    let kept: Vec<_> = reports.iter().zip(findings).filter(|(r, _)| query.filter.keeps(r)).collect();
     if kept.is_empty() {
         return Ok(Vec::new());
     }
@@ -77,10 +92,16 @@ async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, filter: &KeyFilter<'_>)
         Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
         other => other?,
     };
-    Ok(kept
-        .iter()
-        .map(|r| Listed { display_name: format!("{user}: {}", r.summary()), state: state_of(r, tags.get(&r.key.access_key_id)), identity: None })
-        .collect())
+    let listed = |(report, findings): (&KeyReport, Vec<_>)| {
+        let found = if findings.is_empty() { String::new() } else { format!("; findings: {}", controls(&findings)) };
+        let name = format!("{user}: {}{found}", report.summary());
+        let state = state_of(report, tags.get(&report.key.access_key_id));
+        match account {
+            Some(account) => Listed { display_name: format!("{account}: {name}"), identity: identity_in(account, &state), state },
+            None => Listed { display_name: name, state, identity: None },
+        }
+    };
+    Ok(kept.into_iter().map(listed).collect())
 }
 
 #[async_trait]
@@ -95,11 +116,20 @@ impl ListResource for AccessKeyList {
 
     async fn list(&self, ctx: &OpContext, config: &Value) -> Result<Vec<Listed>, Diagnostics> {
         let clients = self.clients.get()?;
-        let failed = |e: IamError| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None);
-        let filter = FILTERS.filter(config, filters::status.str(config));
-        let iam = &clients.iam;
-        let filter = &filter;
-        for_each_user(iam, filters::user.str(config), &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, filter).await }).await.map_err(failed)
+        let query = &Query { filter: FILTERS.filter(config, filters::status.str(config)), limits: THRESHOLDS.thresholds(config) };
+        let user = filters::user.str(config);
+        let Some(scope) = Scope::configured(filters::organization.of(config)) else {
+            let iam = &clients.iam;
+            let listed = for_each_user(iam, user, &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, query, None).await }).await;
+            return listed.map_err(|e| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None));
+        };
+        let per_account = in_each_account(clients, &scope, &ctx.cancel, |account, iam| async move {
+            let (iam, account) = (&iam, account.as_str());
+            for_each_user(iam, user, &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, query, Some(account)).await }).await
+        })
+        .await?;
+        ctx.warnings.extend(per_account.warnings());
+        Ok(per_account.found.into_iter().flat_map(|(_, listed)| listed).collect())
     }
 }
 

@@ -7,7 +7,7 @@ use crate::framework::schema::{Attribute, Block};
 use crate::framework::SharedClock;
 use crate::resources::common::{validate_user_name, whose};
 use crate::value::summary;
-use crate::value::{Name, NameMap, Number, Type, Value};
+use crate::value::{Type, Value};
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
@@ -180,33 +180,6 @@ pub fn uncertain_create(user: Option<&str>, appeared: &[KeyMetadata], cause: &Ia
     )
 }
 
-crate::framework::field::fields! {
-    /// One reported key, as the data source and the list resource give it.
-    pub mod key_report { access_key_id, age_days, create_date, last_used_date, last_used_region, last_used_service, status, user }
-}
-
-/// The attributes of one reported key, in the order the docs list them.
-pub const KEY_ATTRIBUTES: [(&str, &str); 8] = [
-    (key_report::access_key_id.name, "The access key ID."),
-    (key_report::user.name, "The IAM user the key belongs to."),
-    (key_report::status.name, "`Active`, `Inactive`, or what IAM reports (`Expired`)."),
-    (key_report::create_date.name, "When the key was created (RFC 3339)."),
-    (key_report::age_days.name, "Whole days since the key was created."),
-    (key_report::last_used_date.name, "When the key last signed a request (RFC 3339); null if never."),
-    (key_report::last_used_service.name, "The AWS service the key last called; null if never used."),
-    (key_report::last_used_region.name, "The region the key was last used in; null if never used."),
-];
-
-/// The object type of one reported key.
-pub fn key_type() -> Type {
-    Type::Object(
-        KEY_ATTRIBUTES
-            .iter()
-            .map(|(name, _)| (Name::Borrowed(*name), if *name == key_report::age_days.name { Type::Number } else { Type::String }))
-            .collect::<NameMap<_>>(),
-    )
-}
-
 impl KeyReport {
     /// Whole days since the key was created, by the clock that ages keys.
     pub fn age_days(&self) -> Option<i64> {
@@ -222,19 +195,6 @@ impl KeyReport {
             }
             None => self.age_days(),
         }
-    }
-
-    pub fn to_value(&self) -> Value {
-        Value::object([
-            (key_report::access_key_id.name, Value::string(&self.key.access_key_id)),
-            (key_report::user.name, Value::string(&self.key.user_name)),
-            (key_report::status.name, Value::string(&self.key.status)),
-            (key_report::create_date.name, Value::opt_string(self.key.create_date.clone())),
-            (key_report::age_days.name, self.age_days().map_or(Value::Null, |d| Value::Number(Number::Int(d)))),
-            (key_report::last_used_date.name, Value::opt_string(self.last_used.date.clone())),
-            (key_report::last_used_service.name, Value::opt_string(self.last_used.service.clone())),
-            (key_report::last_used_region.name, Value::opt_string(self.last_used.region.clone())),
-        ])
     }
 
     /// One line for a diagnostic without last use: id, status and age.

@@ -13,6 +13,8 @@ pub mod access_keys;
 pub mod common;
 pub mod deactivate_keys;
 pub mod ephemeral_key;
+pub mod findings;
 pub mod inventory;
+pub mod organization;
 pub mod owner;
 pub mod quarantine_key;

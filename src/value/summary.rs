@@ -65,6 +65,7 @@ declare! {
     ACCESS_KEY_CREATION_UNCERTAIN = "Access key creation uncertain";
     ACCESS_KEY_QUOTA_REACHED = "Access key quota reached";
     ACCESS_KEY_QUOTA_WOULD_BE_EXCEEDED = "Access key quota would be exceeded";
+    ACCOUNT_NOT_READ = "Account {account} not read";
     ACCOUNT_GUARD_NEEDS_THE_CALLER_S_IDENTITY = "Account guard needs the caller's identity";
     AN_INACTIVE_KEY_NEVER_BECOMES_USABLE = "An Inactive key never becomes usable";
     CANNOT_ASSUME_ROLE = "Cannot assume role";
@@ -78,6 +79,7 @@ declare! {
     COULD_NOT_DEACTIVATE_EVERY_KEY = "Could not deactivate every key";
     COULD_NOT_LIST_ACCESS_KEYS = "Could not list access keys";
     COULD_NOT_LIST_THE_ACCESS_KEYS_OF = "Could not list the access keys of {who}";
+    COULD_NOT_LIST_THE_ORGANIZATIONS_ACCOUNTS = "Could not list the organization's accounts";
     COULD_NOT_LIST_THE_USER_S_ACCESS_KEYS = "Could not list the user's access keys";
     COULD_NOT_OPEN_THE_EPHEMERAL_ACCESS_KEY = "Could not open the ephemeral access key";
     COULD_NOT_WRITE_THE_SECRET_TO_ITS_DESTINATION = "Could not write the secret to its destination";
@@ -114,6 +116,7 @@ declare! {
     NO_AGE_OR_IDLE_TIME = "No age or idle time";
     NO_SUCH_ACCESS_KEY = "No such access key";
     NO_AWS_REGION = "No AWS region";
+    NO_ACCOUNTS_TO_READ = "No accounts to read";
     NO_ROOM_FOR_AN_EPHEMERAL_KEY = "No room for an ephemeral key";
     NO_SECRET_STORE = "No secret store";
     NO_SECRET_TO_DELIVER_FOR_THIS_KEY = "No secret to deliver for this key";

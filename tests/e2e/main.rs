@@ -10,6 +10,7 @@ mod actions;
 mod call_counts;
 mod compat;
 mod discovery;
+mod organization;
 mod packaging;
 mod permissions;
 mod provider_config;

@@ -84,7 +84,8 @@ const RUN_HERE: [Example; 7] = [
 ];
 
 /// Examples another test runs end to end, and the one called by another.
-const RUN_ELSEWHERE: [&str; 7] = [
+const RUN_ELSEWHERE: [&str; 8] = [
+    "organization-audit",
     "quickstart",
     "ci-identity",
     "adopt-existing-keys",

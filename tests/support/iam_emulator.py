@@ -34,5 +34,23 @@ if os.environ.get("IAMKEY_EMULATOR_UNSIGNED_POLICIES") == "1":
 
     IAMRequestBase.check_signature = lambda self: None
 
+# Only for the organization tests (IAMKEY_EMULATOR_ROLES_MUST_EXIST=1): moto grants
+# AssumeRole on any role ARN, the role existing or not; AWS refuses a role that does
+# not exist (AccessDenied), which is how an account without the audit role shows.
+if os.environ.get("IAMKEY_EMULATOR_ROLES_MUST_EXIST") == "1":
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend
+
+    assume_any_role = STSBackend.assume_role
+
+    def assume_existing_role(self, region_name, role_session_name, role_arn, *args, **kwargs):
+        account, role_name = role_arn.split(":")[4], role_arn.split("/")[-1]
+        if not any(role.name == role_name for role in iam_backends[account]["global"].roles.values()):
+            raise STSClientError("AccessDenied", f"Not authorized to perform sts:AssumeRole on {role_arn}")
+        return assume_any_role(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    STSBackend.assume_role = assume_existing_role
+
 if __name__ == "__main__":
     server.main()

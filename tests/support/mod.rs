@@ -16,6 +16,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub mod plugin;
+pub mod policies;
 pub mod proxy;
 
 pub const REGION: &str = "us-east-1";
@@ -143,6 +144,11 @@ impl Emulator {
     /// Credentials of a role session in `account`: moto maps a session of a role
     /// ARN in another account to that account (the role need not exist).
     pub fn session_in(&self, account: &str) -> AccountSession {
+        self.session_as(account, "e2e")
+    }
+
+    /// Credentials of a session of the role `role` in `account`.
+    pub fn session_as(&self, account: &str, role: &str) -> AccountSession {
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new(REGION))
@@ -150,9 +156,21 @@ impl Emulator {
             .credentials_provider(aws_sdk_sts::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
             .build();
         let sts = aws_sdk_sts::Client::from_conf(config);
-        let out = block_on(sts.assume_role().role_arn(format!("arn:aws:iam::{account}:role/e2e")).role_session_name("e2e").send()).expect("AssumeRole");
+        let out = block_on(sts.assume_role().role_arn(format!("arn:aws:iam::{account}:role/{role}")).role_session_name("e2e").send()).expect("AssumeRole");
         let credentials = out.credentials().expect("credentials");
         AccountSession { key_id: credentials.access_key_id().into(), secret: credentials.secret_access_key().into(), token: credentials.session_token().into() }
+    }
+
+    /// An AWS Organizations client acting in the default account (the management
+    /// account of an organization it creates).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let config = aws_sdk_organizations::Config::builder()
+            .behavior_version(aws_sdk_organizations::config::BehaviorVersion::latest())
+            .region(aws_sdk_organizations::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_organizations::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
+            .build();
+        aws_sdk_organizations::Client::from_conf(config)
     }
 
     /// An IAM client acting in the account of `session`.
@@ -278,7 +296,9 @@ pub fn two_keys_per_user(endpoint: &str, users: &[String], status: &str) -> Stri
 /// As `provider_block_for`, with more arguments (HCL lines) in the block.
 pub fn provider_block_with(endpoint: &str, arguments: &str) -> String {
     assert!(endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("https://127.0.0.1:"), "tests only ever talk to loopback");
-    format!("provider \"iamkey\" {{\n{arguments}  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n  }}\n}}\n")
+    format!(
+        "provider \"iamkey\" {{\n{arguments}  endpoints {{\n    iam = \"{endpoint}\"\n    sts = \"{endpoint}\"\n    organizations = \"{endpoint}\"\n  }}\n}}\n"
+    )
 }
 
 /// A Terraform CLI configuration at `path` that installs from the filesystem mirror

@@ -45,6 +45,18 @@ pub struct KeyMetadata {
 }
 
 impl KeyMetadata {
+    /// A key created at `created` (seconds since the epoch).
+    pub fn created_at(access_key_id: &str, user_name: &str, status: &str, created: i64) -> Self {
+        let date = aws_smithy_types::DateTime::from_secs(created);
+        KeyMetadata {
+            access_key_id: access_key_id.into(),
+            user_name: user_name.into(),
+            status: status.into(),
+            create_date: rfc3339(&date),
+            create_secs: Some(created),
+        }
+    }
+
     /// Whole days since the key was created, as of `now` (seconds since the epoch).
     pub fn age_days(&self, now: i64) -> Option<i64> {
         self.create_secs.map(|created| (now - created).max(0) / 86_400)

@@ -223,11 +223,7 @@ impl Resource for AccessKeyResource {
 
     fn identity(&self, state: &Value) -> Option<Value> {
         let account_id = self.clients.get().ok()?.account_id.clone()?;
-        let mut identity = Value::Null;
-        key_identity::account_id.set(&mut identity, Value::string(account_id));
-        key_identity::user.set(&mut identity, key::user.of(state).clone());
-        key_identity::access_key_id.set(&mut identity, key::id.of(state).clone());
-        Some(identity).filter(|identity| [key_identity::user, key_identity::access_key_id].iter().all(|f| f.str(identity).is_some()))
+        super::identity_in(&account_id, state)
     }
 
     async fn import_by_identity(&self, ctx: &OpContext, identity: &Value) -> Result<Value, Diagnostics> {

@@ -54,6 +54,16 @@ crate::framework::field::fields! {
     pub mod key_identity { access_key_id, account_id, user }
 }
 
+/// The identity of the key `state` describes, in `account_id`; None unless the
+/// state names its user and key.
+pub fn identity_in(account_id: &str, state: &Value) -> Option<Value> {
+    let mut identity = Value::Null;
+    key_identity::account_id.set(&mut identity, Value::string(account_id));
+    key_identity::user.set(&mut identity, key::user.of(state).clone());
+    key_identity::access_key_id.set(&mut identity, key::id.of(state).clone());
+    Some(identity).filter(|identity| [key_identity::user, key_identity::access_key_id].iter().all(|f| f.str(identity).is_some()))
+}
+
 pub struct AccessKeyResource {
     schema: Schema,
     identity_schema: Schema,

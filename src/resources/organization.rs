@@ -1,0 +1,302 @@
+//! The `organization` block of the types that list keys (the data source, the
+//! list resource): which accounts of an AWS Organization to read, and the reading
+//! of each of them, accounts in parallel, through a role in each. An account that
+//! cannot be read is reported and skipped; the others' results stand.
+
+use std::future::Future;
+
+use futures::stream::{self, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::iam::{Iam, IamError};
+use crate::aws::organizations::Account;
+use crate::aws::AwsClients;
+use crate::framework::field::Field;
+use crate::framework::schema::{Attribute, Block, Nesting};
+use crate::value::summary;
+use crate::value::{Diagnostics, Name, NameMap, Type, Value};
+
+/// The role AWS Organizations creates in every account it creates.
+pub const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";
+/// Accounts read at once unless `max_concurrency` says otherwise.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 10;
+/// The most accounts read at once: each also reads its users in parallel, and
+/// IAM's and STS's rate limits are per account but the client's sockets are not.
+pub const MOST_CONCURRENCY: i64 = 50;
+
+crate::framework::field::fields! {
+    /// The `organization` block.
+    pub mod scope { account_ids, exclude_account_ids, max_concurrency, ou_ids, role_name }
+}
+
+crate::framework::field::fields! {
+    /// One account that could not be read, as `failed_accounts` reports it.
+    pub mod failed_account { account_id, reason }
+}
+
+/// The attributes of a `failed_accounts` entry, for the docs.
+pub const FAILED_ACCOUNT_ATTRIBUTES: [(&str, &str); 2] = [
+    (failed_account::account_id.name, "The account that was not read."),
+    (failed_account::reason.name, "Why: the role could not be assumed, or the call that failed and its error."),
+];
+
+pub fn failed_accounts_type() -> Type {
+    let fields: NameMap<Type> = FAILED_ACCOUNT_ATTRIBUTES.iter().map(|(name, _)| (Name::Borrowed(*name), Type::String)).collect();
+    Type::List(Box::new(Type::Object(fields)))
+}
+
+/// `block` with the `organization` block, named `name`.
+pub fn declared_in(block: Block, name: Field) -> Block {
+    let strings = || Type::Set(Box::new(Type::String));
+    let organization = Block::new(
+        "Read every account of the AWS Organization (the provider's credentials must be allowed to list its accounts) instead of the provider's account alone: in each active account, through a role there, the keys of every user (or of `user`). The provider's own account is read with its own credentials.",
+    )
+    .attribute(
+        Attribute::optional(scope::role_name.into(), Type::String)
+            .validate(validate_role_name)
+            .describe("The role to assume in each member account. Default `OrganizationAccountAccessRole`, the role AWS Organizations creates in the accounts it creates."),
+    )
+    .attribute(
+        Attribute::optional(scope::ou_ids.into(), strings())
+            .validate(validate_parent_ids)
+            .describe("Only the accounts under these organizational units (or roots), and under every unit below them."),
+    )
+    .attribute(Attribute::optional(scope::account_ids.into(), strings()).validate(validate_account_ids).describe("Only these accounts (each must be an active account of the organization)."))
+    .attribute(Attribute::optional(scope::exclude_account_ids.into(), strings()).validate(validate_account_ids).describe("Not these accounts."))
+    .attribute(
+        Attribute::optional(scope::max_concurrency.into(), Type::Number)
+            .validate(validate_concurrency)
+            .describe("Accounts read at once (each reads its users in parallel too). Default 10, at most 50."),
+    );
+    block.block(name.into(), Nesting::Single, organization)
+}
+
+fn each_string(v: &Value, check: impl Fn(&str) -> Result<(), String>) -> Result<(), String> {
+    v.as_list().unwrap_or_default().iter().filter_map(Value::as_str).try_for_each(check)
+}
+
+fn validate_account_ids(v: &Value) -> Result<(), String> {
+    each_string(v, |id| match id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        true => Ok(()),
+        false => Err(format!("{id:?} is not an AWS account ID (12 digits)")),
+    })
+}
+
+/// An organizational unit (`ou-` root part `-` unit part) or a root (`r-`), as
+/// Organizations spells them.
+fn validate_parent_ids(v: &Value) -> Result<(), String> {
+    let lower_alnum = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    each_string(v, |id| {
+        let valid = match id.split('-').collect::<Vec<_>>().as_slice() {
+            ["ou", root, unit] => (4..=32).contains(&root.len()) && (8..=32).contains(&unit.len()) && lower_alnum(root) && lower_alnum(unit),
+            ["r", root] => (4..=32).contains(&root.len()) && lower_alnum(root),
+            _ => false,
+        };
+        match valid {
+            true => Ok(()),
+            false => Err(format!("{id:?} is not an organizational unit ID (ou-xxxx-xxxxxxxx) or a root ID (r-xxxx)")),
+        }
+    })
+}
+
+fn validate_role_name(v: &Value) -> Result<(), String> {
+    let name = v.as_str().unwrap_or_default();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    match (1..=64).contains(&name.len()) && name.chars().all(allowed) {
+        true => Ok(()),
+        false => Err(format!("{name:?} is not an IAM role name (1 to 64 letters, digits and +=,.@_-; no path)")),
+    }
+}
+
+fn validate_concurrency(v: &Value) -> Result<(), String> {
+    match v.as_i64() {
+        Some(n) if (1..=MOST_CONCURRENCY).contains(&n) => Ok(()),
+        _ => Err(format!("must be a whole number from 1 to {MOST_CONCURRENCY}")),
+    }
+}
+
+/// Which accounts to read, as the block configures it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scope {
+    pub role_name: String,
+    pub ou_ids: Vec<String>,
+    pub account_ids: Vec<String>,
+    pub exclude_account_ids: Vec<String>,
+    pub max_concurrency: usize,
+}
+
+impl Scope {
+    /// The scope the block configures; None when there is no block.
+    pub fn configured(block: &Value) -> Option<Scope> {
+        if block.is_null() {
+            return None;
+        }
+        let strings =
+            |field: Field| -> Vec<String> { field.of(block).as_list().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_string).collect() };
+        Some(Scope {
+            role_name: scope::role_name.str(block).unwrap_or(DEFAULT_ROLE_NAME).to_string(),
+            ou_ids: strings(scope::ou_ids),
+            account_ids: strings(scope::account_ids),
+            exclude_account_ids: strings(scope::exclude_account_ids),
+            max_concurrency: scope::max_concurrency.i64(block).and_then(|n| usize::try_from(n).ok()).unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        })
+    }
+
+    /// The accounts to read, in the organization's order, and those asked for
+    /// by `account_ids` that cannot be read (not in the organization, or not
+    /// active).
+    pub fn chosen(&self, accounts: &[Account]) -> (Vec<String>, Vec<AccountFailure>) {
+        let wanted = |id: &String| (self.account_ids.is_empty() || self.account_ids.contains(id)) && !self.exclude_account_ids.contains(id);
+        let chosen = accounts.iter().filter(|a| a.active && wanted(&a.id)).map(|a| a.id.clone()).collect::<Vec<_>>();
+        let unreadable: Vec<_> = self
+            .account_ids
+            .iter()
+            .filter(|id| !chosen.contains(id) && !self.exclude_account_ids.contains(id))
+            .map(|id| {
+                let reason = match accounts.iter().find(|a| &a.id == id) {
+                    Some(_) => "the account is not active (suspended or closing)",
+                    None if self.ou_ids.is_empty() => "not an account of the organization",
+                    None => "not an account of the organization under ou_ids",
+                };
+                AccountFailure { account_id: id.clone(), reason: reason.into() }
+            })
+            .collect();
+        (chosen, unreadable)
+    }
+}
+
+/// An account that was not read, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountFailure {
+    pub account_id: String,
+    pub reason: String,
+}
+
+impl AccountFailure {
+    pub fn to_value(&self) -> Value {
+        Value::object([(failed_account::account_id.name, Value::string(&self.account_id)), (failed_account::reason.name, Value::string(&self.reason))])
+    }
+}
+
+/// What reading every chosen account found: each account's results, in the
+/// organization's order, and the accounts that could not be read.
+pub struct PerAccount<T> {
+    pub found: Vec<(String, Vec<T>)>,
+    pub failed: Vec<AccountFailure>,
+}
+
+impl<T> PerAccount<T> {
+    /// One warning per account not read, naming it and why (`failed_accounts`
+    /// lists them too), for an operation that succeeds with the rest.
+    pub fn warnings(&self) -> Diagnostics {
+        let mut warnings = Diagnostics::new();
+        for failure in &self.failed {
+            warnings.add_warning(
+                summary::ACCOUNT_NOT_READ.fill(&[("account", &failure.account_id)]),
+                format!("The keys of AWS account {} are not in the results: {}.", failure.account_id, failure.reason),
+            );
+        }
+        warnings
+    }
+}
+
+/// `work` done in every account `scope` chooses, at most `max_concurrency`
+/// accounts at once, each with IAM in that account. An account whose role cannot
+/// be assumed or whose work fails is reported in `failed`; listing the
+/// organization's accounts failing, or finding none to read, is the error.
+pub async fn in_each_account<T, F, Fut>(clients: &AwsClients, scope: &Scope, cancel: &CancellationToken, work: F) -> Result<PerAccount<T>, Diagnostics>
+where
+    F: Fn(String, Iam) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, IamError>>,
+{
+    let Some(access) = clients.organization.as_ref() else {
+        return Err(Diagnostics::error(summary::COULD_NOT_LIST_THE_ORGANIZATIONS_ACCOUNTS, "The provider has no AWS Organizations client."));
+    };
+    let accounts = access.organizations.accounts(&scope.ou_ids, cancel).await.map_err(|e| {
+        let detail = format!("{e}.\n\nThe provider's credentials must be those of the organization's management account or of a delegated administrator, allowed organizations:ListAccounts (and, with ou_ids, organizations:ListAccountsForParent and organizations:ListChildren).");
+        Diagnostics::error(summary::COULD_NOT_LIST_THE_ORGANIZATIONS_ACCOUNTS, detail)
+    })?;
+    let (chosen, mut failed) = scope.chosen(&accounts);
+    if chosen.is_empty() {
+        let listed = if scope.ou_ids.is_empty() { "The organization" } else { "The organizational units in ou_ids" };
+        let detail = format!("{listed} has no active account that account_ids and exclude_account_ids leave to read ({} accounts listed).", accounts.len());
+        return Err(Diagnostics::error(summary::NO_ACCOUNTS_TO_READ, detail));
+    }
+    let work = &work;
+    let reads = chosen.into_iter().map(|account| async move {
+        let outcome = match clients.iam_in_account(&account, &scope.role_name).await {
+            Ok(iam) => work(account.clone(), iam).await.map_err(|e| e.to_string()),
+            Err(refused) => Err(refused.to_string()),
+        };
+        (account, outcome)
+    });
+    let mut found = Vec::new();
+    for (account, outcome) in stream::iter(reads).buffered(scope.max_concurrency.max(1)).collect::<Vec<_>>().await {
+        match outcome {
+            Ok(items) => found.push((account, items)),
+            Err(reason) => failed.push(AccountFailure { account_id: account, reason }),
+        }
+    }
+    Ok(PerAccount { found, failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::field::declares_exactly;
+
+    fn account(id: &str, active: bool) -> Account {
+        Account { id: id.into(), name: format!("account {id}"), active }
+    }
+
+    fn block(set: &[(Field, Value)]) -> Value {
+        let mut block = Value::object([]);
+        for (field, value) in set {
+            field.set(&mut block, value.clone());
+        }
+        block
+    }
+
+    fn ids(ids: &[&str]) -> Value {
+        Value::List(ids.iter().map(|id| Value::string(*id)).collect())
+    }
+
+    #[test]
+    fn the_block_declares_its_fields_and_defaults_apply() {
+        let declared = declared_in(Block::new(""), Field::new("organization", &["organization"]));
+        assert_eq!(declares_exactly(&declared.blocks[0].block, scope::NAMES), Ok(()));
+        assert_eq!(Scope::configured(&Value::Null), None, "no block: the provider's account alone");
+        let defaults = Scope::configured(&block(&[])).unwrap();
+        assert_eq!((defaults.role_name.as_str(), defaults.max_concurrency), (DEFAULT_ROLE_NAME, DEFAULT_MAX_CONCURRENCY));
+    }
+
+    #[test]
+    fn accounts_are_chosen_by_the_lists_and_active_only() {
+        let accounts = [account("111111111111", true), account("222222222222", true), account("333333333333", false)];
+        let all = Scope::configured(&block(&[])).unwrap();
+        assert_eq!(all.chosen(&accounts), (vec!["111111111111".to_string(), "222222222222".into()], vec![]), "a suspended account is not read");
+
+        let excluded = Scope::configured(&block(&[(scope::exclude_account_ids, ids(&["111111111111"]))])).unwrap();
+        assert_eq!(excluded.chosen(&accounts).0, ["222222222222"]);
+
+        let named = Scope::configured(&block(&[(scope::account_ids, ids(&["222222222222", "333333333333", "444444444444"]))])).unwrap();
+        let (chosen, unreadable) = named.chosen(&accounts);
+        assert_eq!(chosen, ["222222222222"]);
+        let reasons: Vec<_> = unreadable.iter().map(|f| (f.account_id.as_str(), f.reason.as_str())).collect();
+        assert_eq!(reasons, [("333333333333", "the account is not active (suspended or closing)"), ("444444444444", "not an account of the organization")]);
+    }
+
+    #[test]
+    fn identifiers_are_checked_as_organizations_spells_them() {
+        assert!(validate_account_ids(&ids(&["123456789012"])).is_ok());
+        assert!(validate_account_ids(&ids(&["12345678901"])).unwrap_err().contains("12 digits"));
+        assert!(validate_parent_ids(&ids(&["ou-ab12-cd34ef56", "r-ab12"])).is_ok());
+        for bad in ["ou-ab12", "OU-ab12-cd34ef56", "ou-ab12-cd34", "123456789012"] {
+            assert!(validate_parent_ids(&ids(&[bad])).is_err(), "{bad}");
+        }
+        assert!(validate_role_name(&Value::string("OrganizationAccountAccessRole")).is_ok());
+        assert!(validate_role_name(&Value::string("path/Role")).is_err(), "a role name has no path");
+        assert!(validate_concurrency(&Value::Number(crate::value::Number::Int(0))).is_err());
+        assert!(validate_concurrency(&Value::Number(crate::value::Number::Int(51))).is_err());
+    }
+}
