@@ -201,8 +201,9 @@ impl<T> PerAccount<T> {
 }
 
 /// `work` done in every account `scope` chooses, at most `max_concurrency`
-/// accounts at once, each with IAM in that account. An account whose role cannot
-/// be assumed or whose work fails is reported in `failed`; listing the
+/// accounts at once, each with IAM in that account; an account that fails is
+/// tried once more, alone, after the others. An account whose role cannot be
+/// assumed or whose work fails twice is reported in `failed`; listing the
 /// organization's accounts failing, or finding none to read, is the error.
 pub async fn in_each_account<T, F, Fut>(clients: &AwsClients, scope: &Scope, cancel: &CancellationToken, work: F) -> Result<PerAccount<T>, Diagnostics>
 where
@@ -223,21 +224,31 @@ where
         return Err(Diagnostics::error(summary::NO_ACCOUNTS_TO_READ, detail));
     }
     let work = &work;
-    let reads = chosen.into_iter().map(|account| async move {
+    let read = |(order, account): (usize, String)| async move {
         let outcome = match clients.iam_in_account(&account, &scope.role_name).await {
             Ok(iam) => work(account.clone(), iam).await.map_err(|e| e.to_string()),
             Err(refused) => Err(refused.to_string()),
         };
-        (account, outcome)
-    });
-    let mut found = Vec::new();
-    for (account, outcome) in stream::iter(reads).buffered(scope.max_concurrency.max(1)).collect::<Vec<_>>().await {
+        (order, account, outcome)
+    };
+    let reads = stream::iter(chosen.into_iter().enumerate().map(read)).buffered(scope.max_concurrency.max(1));
+    let (mut found, again): (Vec<_>, Vec<_>) = reads.collect::<Vec<_>>().await.into_iter().partition(|(_, _, outcome)| outcome.is_ok());
+    // An account that failed is read once more, alone, after the others: what
+    // outlasts the retries is mostly throttling, which the reads in parallel
+    // cause (the management account's STS calls, and in its own account its IAM
+    // calls, share one rate limit), and an account read alone gets through. One
+    // that fails again is reported.
+    let again = again.into_iter().map(|(order, account, _)| (order, account));
+    found.extend(stream::iter(again.map(read)).buffered(1).collect::<Vec<_>>().await);
+    found.sort_by_key(|(order, _, _)| *order);
+    let mut read_accounts = Vec::new();
+    for (_, account, outcome) in found {
         match outcome {
-            Ok(items) => found.push((account, items)),
+            Ok(items) => read_accounts.push((account, items)),
             Err(reason) => failed.push(AccountFailure { account_id: account, reason }),
         }
     }
-    Ok(PerAccount { found, failed })
+    Ok(PerAccount { found: read_accounts, failed })
 }
 
 #[cfg(test)]
