@@ -4,7 +4,8 @@
 //!
 //! Baselines: Terraform's built-in `terraform_data` (no plugin at all) and
 //! hashicorp's Go null provider (`null_resource`, a go-plugin provider), given by
-//! BENCH_NULL_PROVIDER. Sizes: BENCH_SIZES (default 10,100,500).
+//! BENCH_NULL_PROVIDER. Sizes: BENCH_SIZES (default 10,100,500). BENCH_ONLY=organization
+//! runs the organization audit's workload alone.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -70,10 +71,15 @@ const REFRESH_CPU: Target = Target { figure: "provider CPU per resource, plan (r
 const REFRESH_CALLS: Target = Target { figure: "IAM calls per default refresh", limit: Limit::PerUser(1.0), unit: "calls" };
 const LATENCY: Target = Target { figure: "latency (+50 ms per IAM request): refresh − plan -refresh=false", limit: Limit::PerTenUsers(62.5), unit: "ms" };
 const THROTTLED: Target = Target { figure: "throttled operation (20 requests/s): wall ÷ rate-limit time", limit: Limit::Fixed(1.3), unit: "×" };
+const ORG_AUDIT: Target = Target {
+    figure: "organization audit (50 accounts × 20 users × 2 keys, +50 ms a request): wall ÷ ⌈calls ÷ 10⌉ × 50 ms",
+    limit: Limit::Fixed(1.5),
+    unit: "×",
+};
 const MEMORY: Target = Target { figure: "peak RSS refreshing 1,000 keys", limit: Limit::Fixed(20.0), unit: "MiB" };
 
 /// Every target, in the order the report shows them.
-const TARGETS: [&Target; 8] = [&STARTUP, &BINARY_SIZE, &PLAN_CPU, &REFRESH_CPU, &REFRESH_CALLS, &LATENCY, &THROTTLED, &MEMORY];
+const TARGETS: [&Target; 9] = [&STARTUP, &BINARY_SIZE, &PLAN_CPU, &REFRESH_CPU, &REFRESH_CALLS, &LATENCY, &THROTTLED, &MEMORY, &ORG_AUDIT];
 
 const LAUNCHES: usize = 30;
 const SCHEMA_CALLS: usize = 200;
@@ -536,6 +542,16 @@ fn main() {
     // The binary users get: the release profile, no test hooks (scripts/bench.sh
     // builds it and checks that it has none). The hooks are the harness's only.
     let own = PathBuf::from(std::env::var("BENCH_PROVIDER").expect("BENCH_PROVIDER: the plain release binary (scripts/bench.sh builds it)"));
+    // BENCH_ONLY=organization: that workload alone, printed (design/benchmarks.md is
+    // written by whole runs only).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("organization") {
+        let scratch = tempfile::tempdir().unwrap();
+        let rc = mirror_with_null_provider(scratch.path(), &own, &null_provider);
+        let (mut report, mut misses) = (Vec::new(), Vec::new());
+        organization_audit(&rc, &mut report, &mut misses);
+        println!("{}\n\nTargets missed: {misses:?}", report.join("\n"));
+        std::process::exit(i32::from(!misses.is_empty()));
+    }
     let mut report = vec![
         "# Benchmarks".to_string(),
         String::new(),
@@ -658,6 +674,7 @@ fn main() {
     if let Some(&largest) = sizes.iter().max() {
         fleet(largest, scratch.path(), &rc, &own, &null_provider, &mut report, &mut misses);
     }
+    organization_audit(&rc, &mut report, &mut misses);
 
     report.push(String::new());
     report.push(
@@ -699,5 +716,125 @@ fn main() {
     if !misses.is_empty() {
         eprintln!("benchmark targets missed: {misses:?}");
         std::process::exit(1);
+    }
+}
+
+/// The organization audit's workload: accounts, users in each, keys per user.
+const ORG_ACCOUNTS: usize = 50;
+const ORG_USERS: usize = 20;
+const ORG_KEYS: usize = 2;
+/// The delay the proxy adds to every request of the latency run.
+const ORG_DELAY: Duration = Duration::from_millis(50);
+
+/// An organization of `ORG_ACCOUNTS` member accounts (Organizations made each one's
+/// OrganizationAccountAccessRole) with `ORG_USERS` users of `ORG_KEYS` keys each,
+/// on an emulator of its own.
+fn organization(emulator: &Emulator) {
+    let orgs = emulator.organizations();
+    block_on(orgs.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send()).unwrap();
+    for a in 0..ORG_ACCOUNTS {
+        let name = format!("bench-{a}");
+        let created = block_on(orgs.create_account().account_name(&name).email(format!("{name}@example.com")).send()).unwrap();
+        let account = created.create_account_status().unwrap().account_id().unwrap().to_string();
+        let iam = emulator.iam_in(&emulator.session_as(&account, "OrganizationAccountAccessRole"));
+        for u in 0..ORG_USERS {
+            let user = format!("user-{u}");
+            block_on(iam.create_user().user_name(&user).send()).unwrap();
+            for _ in 0..ORG_KEYS {
+                block_on(iam.create_access_key().user_name(&user).send()).unwrap();
+            }
+        }
+    }
+}
+
+/// The audit with 50 ms added to every request, against its floors, and the same
+/// audit through the 20 requests/s throttling proxy: complete, no account failed.
+fn organization_audit(rc: &Path, report: &mut Vec<String>, misses: &mut Vec<String>) {
+    let emulator = Emulator::start_with(&[]);
+    organization(&emulator);
+    let proxy = FaultProxy::start(&emulator.endpoint());
+    let config = format!("{}data \"iamkey_access_keys\" \"org\" {{\n  organization {{}}\n}}\n", provider_block_for(&proxy.endpoint()));
+    let ws = Workspace::configured(&config, |ws| ws.with_env("TF_CLI_CONFIG_FILE", rc.to_str().unwrap()).with_env("AWS_ENDPOINT_URL", &proxy.endpoint()));
+    let keys = ORG_ACCOUNTS * ORG_USERS * ORG_KEYS;
+    // The audit's outcome from the state an apply leaves: keys read, accounts not read.
+    let audited = |ws: &Workspace| -> (Run, usize, usize) {
+        let run = ws.tf(&["apply", "-auto-approve", "-input=false"]);
+        let data = ws.resource("data.iamkey_access_keys.org")["values"].clone();
+        let count = |name: &str| data[name].as_array().map_or(0, Vec::len);
+        (run, count("access_keys"), count("failed_accounts"))
+    };
+
+    let planned = || {
+        median(
+            (0..PLAN_REPEATS)
+                .map(|_| {
+                    let started = Instant::now();
+                    ws.tf(&["plan", "-input=false"]).assert_success();
+                    started.elapsed()
+                })
+                .collect(),
+        )
+    };
+    let undelayed = planned();
+    proxy.delay_every_request(Some(ORG_DELAY));
+    let before = proxy.requests();
+    let (run, read, failed) = audited(&ws);
+    let calls = proxy.requests() - before;
+    if run.code != 0 || read != keys || failed != 0 {
+        misses.push(format!("organization audit (+50 ms): exit {}, {read} of {keys} keys, {failed} accounts not read", run.code));
+    }
+    let wall = planned();
+    proxy.delay_every_request(None);
+    let concurrency = 10;
+    let floor = ORG_DELAY * calls.div_ceil(concurrency) as u32;
+    // The longest chain of calls one after another: the caller check and the
+    // account listing, then per wave of 10 accounts AssumeRole, ListUsers and, per
+    // wave of 8 users, ListAccessKeys then GetAccessKeyLastUsed.
+    let chain = 2 + ORG_ACCOUNTS.div_ceil(concurrency) * (2 + 2 * ORG_USERS.div_ceil(8));
+    let critical_path = ORG_DELAY * chain as u32;
+
+    proxy.limit_rate(20);
+    let (throttled_before, requests_before) = (proxy.throttled(), proxy.requests());
+    let started = Instant::now();
+    let (throttled_run, throttled_read, throttled_failed) = audited(&ws);
+    let throttled_wall = started.elapsed();
+    let (refused, requests) = (proxy.throttled() - throttled_before, proxy.requests() - requests_before);
+    proxy.limit_rate(usize::MAX);
+
+    report.push(String::new());
+    report.push(format!(
+        "## Organization audit: {ORG_ACCOUNTS} member accounts × {ORG_USERS} users × {ORG_KEYS} keys ({keys} keys)\n\n\
+         The data source with `organization {{}}` (max_concurrency 10, users 8 at a time in each account), through a proxy \
+         adding 50 ms to every request of every service (STS, Organizations, IAM); `terraform plan`, median of {PLAN_REPEATS}. \
+         The floor is the issue's: ⌈calls ÷ 10⌉ × 50 ms, as if 10 requests were in flight at a time. The provider keeps more \
+         in flight (10 accounts, each 8 users at a time), so the measure that bounds it is the critical path: the calls that \
+         must follow one another ({chain} of them).\n"
+    ));
+    report.push("| figure | value |\n|---|---|".into());
+    report.push(format!("| keys read, accounts not read | {read} of {keys}, {failed} |"));
+    report.push(format!("| requests (STS, Organizations, IAM) | {calls} |"));
+    report.push(format!("| wall, `terraform plan` | {} |", secs(wall)));
+    report.push(format!("| the same plan without the delay (Terraform, the provider and the emulator's own time) | {} |", secs(undelayed)));
+    report.push(format!(
+        "| what the delay added: wall − the plan without it | {} ({:.2}× the critical path) |",
+        secs(wall.saturating_sub(undelayed)),
+        ratio(wall.saturating_sub(undelayed), critical_path)
+    ));
+    report.push(format!("| floor: ⌈{calls} ÷ 10⌉ × 50 ms | {} ({:.2}×; target {}) |", secs(floor), ratio(wall, floor), ORG_AUDIT.shown(1)));
+    report.push(format!("| critical path: {chain} × 50 ms | {} ({:.2}×) |", secs(critical_path), ratio(wall, critical_path)));
+    report.push(format!(
+        "\nThrough the 20 requests/s throttling proxy (no delay), `terraform apply`: exit {}, {throttled_read} of {keys} keys, \
+         {throttled_failed} accounts not read; {requests} requests of which {refused} throttled; wall {} against {} for the \
+         accepted requests at 20/s.",
+        throttled_run.code,
+        secs(throttled_wall),
+        secs(Duration::from_secs_f64((requests - refused) as f64 / 20.0))
+    ));
+    ORG_AUDIT.check(ratio(wall, floor), 1, misses);
+    if throttled_run.code != 0 || throttled_read != keys || throttled_failed != 0 {
+        misses.push(format!(
+            "organization audit at 20 requests/s: exit {}, {throttled_read} of {keys} keys, {throttled_failed} accounts not read",
+            throttled_run.code
+        ));
     }
 }

@@ -51,6 +51,10 @@ struct State {
     throttled: usize,
     /// Connections accepted (for HTTPS, handshakes attempted).
     connections: usize,
+    /// Added to every request (of any service) that no rule faults.
+    delay_every_request: Option<Duration>,
+    /// Requests that reached the proxy, of every service.
+    requests: usize,
 }
 
 impl State {
@@ -144,6 +148,17 @@ impl FaultProxy {
         self.state.0.lock().unwrap().rate_limit = Some(per_second);
     }
 
+    /// Adds `delay` to every request of any service (IAM, STS, Organizations)
+    /// that no armed rule faults; None takes it away.
+    pub fn delay_every_request(&self, delay: Option<Duration>) {
+        self.state.0.lock().unwrap().delay_every_request = delay;
+    }
+
+    /// How many requests of any service reached the proxy.
+    pub fn requests(&self) -> usize {
+        self.state.0.lock().unwrap().requests
+    }
+
     /// How many requests the rate limit refused.
     pub fn throttled(&self) -> usize {
         self.state.0.lock().unwrap().throttled
@@ -178,23 +193,25 @@ impl FaultProxy {
 
 async fn serve(mut client: impl AsyncRead + AsyncWrite + Unpin, upstream: String, state: Arc<(Mutex<State>, std::sync::Condvar)>) {
     while let Some(request) = read_message(&mut client).await {
-        let action = form_action(&request.body);
+        let (action, json) = request_action(&request);
         let fault = {
             let mut state_guard = state.0.lock().unwrap();
             *state_guard.calls.entry(action.clone()).or_default() += 1;
+            state_guard.requests += 1;
             state.1.notify_all();
             if state_guard.over_rate_limit() {
                 Some(Fault::Error { status: 400, code: "Throttling" })
             } else {
-                state_guard.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
+                let armed = state_guard.rules.iter_mut().find(|r| r.action == action && r.remaining > 0).map(|r| {
                     r.remaining -= 1;
                     r.fault.clone()
-                })
+                });
+                armed.or(state_guard.delay_every_request.map(Fault::Delay))
             }
         };
         let response = match fault {
-            Some(Fault::Error { status, code }) => error_response(status, code, None),
-            Some(Fault::ErrorRetryAfter { status, code, retry_after_ms }) => error_response(status, code, Some(retry_after_ms)),
+            Some(Fault::Error { status, code }) => error_response(status, code, None, json),
+            Some(Fault::ErrorRetryAfter { status, code, retry_after_ms }) => error_response(status, code, Some(retry_after_ms), json),
             Some(Fault::ReplaceSecret(canary)) => match forward(&upstream, &request.raw).await {
                 Some(r) => replace_secret(&r, canary),
                 None => return,
@@ -254,8 +271,21 @@ async fn read_message(stream: &mut (impl AsyncRead + Unpin)) -> Option<Message> 
     Some(Message { raw, body })
 }
 
-fn form_action(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).split('&').find_map(|pair| pair.strip_prefix("Action=").map(str::to_string)).unwrap_or_default()
+/// The request's action, and whether it speaks AWS's JSON protocol: the
+/// `X-Amz-Target` header's operation (Organizations), else the form's `Action`
+/// (IAM, STS).
+fn request_action(request: &Message) -> (String, bool) {
+    let head = String::from_utf8_lossy(&request.raw[..request.raw.len() - request.body.len()]).into_owned();
+    let target = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("x-amz-target").then(|| value.trim().rsplit('.').next().unwrap_or_default().to_string())
+    });
+    match target {
+        Some(operation) => (operation, true),
+        None => {
+            (String::from_utf8_lossy(&request.body).split('&').find_map(|pair| pair.strip_prefix("Action=").map(str::to_string)).unwrap_or_default(), false)
+        }
+    }
 }
 
 /// Sends the request to moto on a fresh connection and returns its response.
@@ -265,13 +295,20 @@ async fn forward(upstream: &str, request: &[u8]) -> Option<Vec<u8>> {
     read_message(&mut stream).await.map(|m| m.raw)
 }
 
-fn error_response(status: u16, code: &str, retry_after_ms: Option<u64>) -> Vec<u8> {
-    let body = format!(
-        "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code>\
-         <Message>injected {code}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
-    );
+/// An error as the service speaks it: awsQuery's XML, or the JSON protocol's body.
+fn error_response(status: u16, code: &str, retry_after_ms: Option<u64>, json: bool) -> Vec<u8> {
+    let (content_type, body) = match json {
+        true => ("application/x-amz-json-1.1", format!("{{\"__type\":\"{code}\",\"message\":\"injected {code}\"}}")),
+        false => (
+            "text/xml",
+            format!(
+                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>injected {code}</Message></Error><RequestId>injected</RequestId></ErrorResponse>"
+            ),
+        ),
+    };
     let retry_after = retry_after_ms.map(|ms| format!("x-amz-retry-after: {ms}\r\n")).unwrap_or_default();
-    format!("HTTP/1.1 {status} Injected\r\nContent-Type: text/xml\r\n{retry_after}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+    format!("HTTP/1.1 {status} Injected\r\nContent-Type: {content_type}\r\n{retry_after}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
 /// The same HTTP response with its `<SecretAccessKey>` replaced by `canary`.
