@@ -228,13 +228,16 @@ pub fn role_sessions(
     credentials
 }
 
-/// `session`, asked for credentials now: a session that cannot be had fails
-/// here, with its `SessionFailure`. The credentials it gave are handed out first;
-/// later calls (when the SDK's cache finds them expiring) ask `session` again.
-pub async fn taken_now(session: SharedCredentialsProvider) -> Result<SharedCredentialsProvider, SessionFailure> {
+/// The session of the role `role_arn` (`role_sessions`' one hop), asked for
+/// credentials now: a session that cannot be had fails here, with its
+/// `SessionFailure`. The credentials it gave are handed out first; later calls
+/// (when the SDK's cache finds them expiring) ask the session again.
+pub async fn taken_now(role_arn: &str, session: Option<SharedCredentialsProvider>) -> Result<SharedCredentialsProvider, SessionFailure> {
+    let failure = |reason: String| SessionFailure { step: SessionStep::AssumeRole(0), role: role_arn.to_string(), reason };
+    let session = session.ok_or_else(|| failure("no role session was set up".into()))?;
     let first = session.provide_credentials().await.map_err(|e| match SessionFailure::behind(&e) {
-        Some(failure) => failure.clone(),
-        None => SessionFailure { step: SessionStep::AssumeRole(0), role: String::new(), reason: e.to_string() },
+        Some(found) => found.clone(),
+        None => failure(e.to_string()),
     })?;
     Ok(SharedCredentialsProvider::new(TakenNow { first: std::sync::Mutex::new(Some(first)), then: session }))
 }

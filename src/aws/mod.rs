@@ -124,13 +124,13 @@ impl AwsClients {
             reason: "no AWS Organizations access is configured".into(),
         })?;
         let role_arn = format!("arn:{}:iam::{account}:role/{role_name}", self.partition);
-        let hop = AssumeRole { role_arn, ..Default::default() };
+        let hop = AssumeRole { role_arn: role_arn.clone(), ..Default::default() };
         let session = credentials::role_sessions(access.config.credentials_provider(), None, std::slice::from_ref(&hop), |signer| {
             let mut sts = sts_builder(&access.config, access.sts_endpoint.as_ref());
             sts.set_credentials_provider(signer);
             aws_sdk_sts::Client::from_conf(sts.build())
         });
-        let session = credentials::taken_now(session.expect("a role hop gives credentials")).await?;
+        let session = credentials::taken_now(&role_arn, session).await?;
         let mut config = aws_sdk_iam::config::Builder::from(&access.config).credentials_provider(session).retry_partition(retry::retry_partition("iam"));
         if let Some(endpoint) = &access.iam_endpoint {
             config = config.endpoint_url(endpoint);
