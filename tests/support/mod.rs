@@ -128,13 +128,20 @@ impl Emulator {
 
     /// An IAM client signed with the given key and, for temporary credentials, token.
     fn iam_signed(&self, key_id: &str, secret: &str, token: Option<String>) -> aws_sdk_iam::Client {
-        let config = aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new(REGION))
+        aws_sdk_iam::Client::new(&self.signed(key_id, secret, token))
+    }
+
+    /// The configuration every client of this emulator is built from: its
+    /// endpoint, the test region, and the given credentials.
+    fn signed(&self, key_id: &str, secret: &str, token: Option<String>) -> aws_config::SdkConfig {
+        let credentials = aws_credential_types::Credentials::new(key_id, secret, token, None, "test");
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
             .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(key_id, secret, token, None, "test"))
-            .build();
-        aws_sdk_iam::Client::from_conf(config)
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+            .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio's sleep"))
+            .build()
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
@@ -149,13 +156,7 @@ impl Emulator {
 
     /// Credentials of a session of the role `role` in `account`.
     pub fn session_as(&self, account: &str, role: &str) -> AccountSession {
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
-            .build();
-        let sts = aws_sdk_sts::Client::from_conf(config);
+        let sts = aws_sdk_sts::Client::new(&self.signed(DUMMY_KEY_ID, DUMMY_SECRET, None));
         let out = block_on(sts.assume_role().role_arn(format!("arn:aws:iam::{account}:role/{role}")).role_session_name("e2e").send()).expect("AssumeRole");
         let credentials = out.credentials().expect("credentials");
         AccountSession { key_id: credentials.access_key_id().into(), secret: credentials.secret_access_key().into(), token: credentials.session_token().into() }
@@ -164,13 +165,7 @@ impl Emulator {
     /// An AWS Organizations client acting in the default account (the management
     /// account of an organization it creates).
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        let config = aws_sdk_organizations::Config::builder()
-            .behavior_version(aws_sdk_organizations::config::BehaviorVersion::latest())
-            .region(aws_sdk_organizations::config::Region::new(REGION))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_organizations::config::Credentials::new(DUMMY_KEY_ID, DUMMY_SECRET, None, None, "test"))
-            .build();
-        aws_sdk_organizations::Client::from_conf(config)
+        aws_sdk_organizations::Client::new(&self.signed(DUMMY_KEY_ID, DUMMY_SECRET, None))
     }
 
     /// An IAM client acting in the account of `session`.
