@@ -35,6 +35,18 @@ use credentials::{AccountRefused, BaseSource, SessionFailure};
 
 use crate::secret::Secret;
 
+/// A service's client built from `config`: its own retry partition, and the
+/// endpoint the settings give, if any. Every client of the provider is built so.
+macro_rules! service_client {
+    ($sdk:ident, $config:expr, $partition:literal, $endpoint:expr) => {{
+        let mut builder = $sdk::config::Builder::from($config).retry_partition(retry::retry_partition($partition));
+        if let Some(endpoint) = $endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
+}
+
 /// What the provider configuration decides about the clients. Every field is
 /// optional: unset means "as the AWS SDK's default chain decides".
 #[derive(Debug, Default, Clone)]
@@ -87,16 +99,24 @@ pub struct AwsClients {
     pub organization: Option<OrganizationAccess>,
 }
 
-/// What reading an AWS Organization needs: its account listing, and the
-/// provider's own signed configuration, from which a role session into each
-/// member account is taken.
+/// What reading an AWS Organization needs: the provider's own signed
+/// configuration and endpoints, from which its account listing and a role
+/// session into each member account are made when an audit asks (nothing is
+/// built at start-up for a configuration that never audits).
 #[derive(Clone, Debug)]
 pub struct OrganizationAccess {
-    pub organizations: organizations::Organizations,
     config: SdkConfig,
     iam_endpoint: Option<String>,
     sts_endpoint: Option<String>,
+    organizations_endpoint: Option<String>,
     max_attempts: u32,
+}
+
+impl OrganizationAccess {
+    /// The organization's account listing.
+    pub fn organizations(&self) -> organizations::Organizations {
+        organizations::Organizations::new(service_client!(aws_sdk_organizations, &self.config, "organizations", &self.organizations_endpoint))
+    }
 }
 
 impl AwsClients {
@@ -131,11 +151,8 @@ impl AwsClients {
             aws_sdk_sts::Client::from_conf(sts.build())
         });
         let session = credentials::taken_now(&role_arn, session).await?;
-        let mut config = aws_sdk_iam::config::Builder::from(&access.config).credentials_provider(session).retry_partition(retry::retry_partition("iam"));
-        if let Some(endpoint) = &access.iam_endpoint {
-            config = config.endpoint_url(endpoint);
-        }
-        Ok(iam::Iam::new(aws_sdk_iam::Client::from_conf(config.build()), access.max_attempts))
+        let in_account = access.config.to_builder().credentials_provider(session).build();
+        Ok(iam::Iam::new(service_client!(aws_sdk_iam, &in_account, "iam", &access.iam_endpoint), access.max_attempts))
     }
 }
 
@@ -301,33 +318,17 @@ impl ClientSettings {
             let partition = caller::partition_of_arn(&arn).unwrap_or_else(|| caller::partition_of_region(&region));
             (Some(account), caller::CallerIdentity::known(caller::Caller::from_arn(&arn)), partition)
         };
-        let mut iam_config = aws_sdk_iam::config::Builder::from(&config).retry_partition(retry::retry_partition("iam"));
-        if let Some(endpoint) = &self.iam_endpoint {
-            iam_config = iam_config.endpoint_url(endpoint);
-        }
-        let iam = aws_sdk_iam::Client::from_conf(iam_config.build());
+        let iam = service_client!(aws_sdk_iam, &config, "iam", &self.iam_endpoint);
         let probe = Some(probe::KeyProbe::new(self.sts_config(&config)));
-        let mut secrets_config = aws_sdk_secretsmanager::config::Builder::from(&config).retry_partition(retry::retry_partition("secretsmanager"));
-        if let Some(endpoint) = &self.secretsmanager_endpoint {
-            secrets_config = secrets_config.endpoint_url(endpoint);
-        }
-        let mut ssm_config = aws_sdk_ssm::config::Builder::from(&config).retry_partition(retry::retry_partition("ssm"));
-        if let Some(endpoint) = &self.ssm_endpoint {
-            ssm_config = ssm_config.endpoint_url(endpoint);
-        }
         let stores = Some(destination::SecretStores::new(
-            aws_sdk_secretsmanager::Client::from_conf(secrets_config.build()),
-            aws_sdk_ssm::Client::from_conf(ssm_config.build()),
+            service_client!(aws_sdk_secretsmanager, &config, "secretsmanager", &self.secretsmanager_endpoint),
+            service_client!(aws_sdk_ssm, &config, "ssm", &self.ssm_endpoint),
         ));
-        let mut organizations_config = aws_sdk_organizations::config::Builder::from(&config).retry_partition(retry::retry_partition("organizations"));
-        if let Some(endpoint) = &self.organizations_endpoint {
-            organizations_config = organizations_config.endpoint_url(endpoint);
-        }
         let organization = Some(OrganizationAccess {
-            organizations: organizations::Organizations::new(aws_sdk_organizations::Client::from_conf(organizations_config.build())),
             config: config.clone(),
             iam_endpoint: self.iam_endpoint.clone(),
             sts_endpoint: self.sts_endpoint.clone(),
+            organizations_endpoint: self.organizations_endpoint.clone(),
             max_attempts: self.max_attempts(),
         });
         Ok(AwsClients { iam: iam::Iam::new(iam, self.max_attempts()), region, partition, account_id, caller, probe, stores, organization })

@@ -213,7 +213,7 @@ where
     let Some(access) = clients.organization.as_ref() else {
         return Err(Diagnostics::error(summary::COULD_NOT_LIST_THE_ORGANIZATIONS_ACCOUNTS, "The provider has no AWS Organizations client."));
     };
-    let accounts = access.organizations.accounts(&scope.ou_ids, cancel).await.map_err(|e| {
+    let accounts = access.organizations().accounts(&scope.ou_ids, cancel).await.map_err(|e| {
         let detail = format!("{e}.\n\nThe provider's credentials must be those of the organization's management account or of a delegated administrator, allowed organizations:ListAccounts (and, with ou_ids, organizations:ListAccountsForParent and organizations:ListChildren).");
         Diagnostics::error(summary::COULD_NOT_LIST_THE_ORGANIZATIONS_ACCOUNTS, detail)
     })?;
