@@ -28,6 +28,20 @@ pub fn is_access_key_id(id: &str) -> bool {
     (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
+/// `id` as an argument: an access key ID, or why not.
+pub fn access_key_id(id: &str) -> Result<(), String> {
+    match is_access_key_id(id) {
+        true => Ok(()),
+        false => Err(format!("{id:?} is not an access key ID (16 to 128 ASCII letters and digits)")),
+    }
+}
+
+/// Every string of a list or set argument, checked by `check` (the first refused
+/// one says why).
+pub fn each_string(v: &Value, check: impl Fn(&str) -> Result<(), String>) -> Result<(), String> {
+    v.as_list().unwrap_or_default().iter().filter_map(Value::as_str).try_for_each(check)
+}
+
 /// Who a key is for, in words (None: the identity that signs the requests).
 pub fn whose(user: Option<&str>) -> String {
     user.map_or("the calling identity".to_string(), |u| format!("user {u:?}"))
@@ -65,6 +79,15 @@ fn error_at(path: Option<AttributePath>, summary: impl Into<SummaryText>, detail
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_string_of_a_list_is_checked_and_the_first_refused_one_is_named() {
+        let ids = |ids: &[&str]| Value::List(ids.iter().map(|id| Value::string(*id)).collect());
+        assert_eq!(each_string(&ids(&["AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE"]), access_key_id), Ok(()));
+        let refused = each_string(&ids(&["AKIAIOSFODNN7EXAMPLE", "AKIA-short", "bad!"]), access_key_id).unwrap_err();
+        assert_eq!(refused, "\"AKIA-short\" is not an access key ID (16 to 128 ASCII letters and digits)");
+        assert_eq!(each_string(&Value::Null, access_key_id), Ok(()), "no list, nothing to check");
+    }
 
     #[test]
     fn user_names_follow_iam_and_say_what_is_wrong() {

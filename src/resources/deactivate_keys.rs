@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::common::{iam_failure, is_access_key_id};
+use super::common::{access_key_id, each_string, iam_failure};
 use super::inventory::{for_each_user, matching_keys, FilterArguments, KeyFilter, KeyReport};
 use crate::framework::field::fields;
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -38,10 +38,7 @@ impl DeactivateKeys {
 }
 
 fn key_ids(v: &Value) -> Result<(), String> {
-    match v.as_list().unwrap_or_default().iter().filter_map(Value::as_str).find(|id| !is_access_key_id(id)) {
-        Some(id) => Err(format!("{id:?} is not an access key ID (16 to 128 ASCII letters and digits)")),
-        None => Ok(()),
-    }
+    each_string(v, access_key_id)
 }
 
 /// The arguments shared with the list resource.

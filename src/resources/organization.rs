@@ -8,6 +8,7 @@ use std::future::Future;
 use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use super::common::each_string;
 use crate::aws::iam::{Iam, IamError};
 use crate::aws::organizations::Account;
 use crate::aws::AwsClients;
@@ -69,10 +70,6 @@ pub fn declared_in(block: Block, name: Field) -> Block {
             .describe("Accounts read at once (each reads its users in parallel too). Default 10, at most 50."),
     );
     block.block(name.into(), Nesting::Single, organization)
-}
-
-fn each_string(v: &Value, check: impl Fn(&str) -> Result<(), String>) -> Result<(), String> {
-    v.as_list().unwrap_or_default().iter().filter_map(Value::as_str).try_for_each(check)
 }
 
 fn validate_account_ids(v: &Value) -> Result<(), String> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::common::{iam_diagnostic, iam_failure, is_access_key_id, validate_user_name};
+use super::common::{access_key_id, iam_diagnostic, iam_failure, validate_user_name};
 use super::inventory::KeyReport;
 use crate::aws::iam::{Iam, KeyMetadata};
 use crate::framework::field::fields;
@@ -41,10 +41,7 @@ impl QuarantineKey {
 }
 
 fn key_id(v: &Value) -> Result<(), String> {
-    match v.as_str().is_some_and(is_access_key_id) {
-        true => Ok(()),
-        false => Err("an access key ID has 16 to 128 ASCII letters and digits".into()),
-    }
+    access_key_id(v.as_str().unwrap_or_default())
 }
 
 fn schema() -> Schema {
