@@ -11,7 +11,7 @@ use super::access_key::{identity_in, key, TYPE_NAME};
 use super::access_keys::validate_status_filter;
 use super::common::iam_failure;
 use super::findings::{controls, findings_of, ThresholdArguments, Thresholds};
-use super::inventory::{for_each_user, keys_with_last_use, FilterArguments, KeyFilter, KeyReport};
+use super::inventory::{for_each_user, keys_of_user, FilterArguments, KeyFilter, KeyReport};
 use super::organization::{in_each_account, Scope};
 use crate::aws::iam::{Iam, IamError};
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -79,10 +79,7 @@ struct Query<'a> {
 /// user disappeared while listing. In another account than the provider's
 /// (`account`), the name starts with the account and the identity names it.
 async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, query: &Query<'_>, account: Option<&str>) -> Result<Vec<Listed>, IamError> {
-    let reports = match keys_with_last_use(iam, Some(user), &ctx.clock, &ctx.cancel).await {
-        Err(e) if e.is_no_such_entity() => return Ok(Vec::new()),
-        reports => reports?,
-    };
+    let reports = keys_of_user(iam, user, &ctx.clock, &ctx.cancel).await?;
     let findings = findings_of(&reports, false, &query.limits);
     let kept: Vec<_> = reports.iter().zip(findings).filter(|(r, _)| query.filter.keeps(r)).collect();
     if kept.is_empty() {

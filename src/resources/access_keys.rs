@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::common::{iam_failure, validate_user_name, whose};
 use super::findings::{findings_of, findings_type, Finding, ThresholdArguments, Thresholds};
-use super::inventory::{for_each_user, keys_with_last_use, matching_keys, KeyFilter, KeyReport};
+use super::inventory::{for_each_user, keys_of_user, keys_with_last_use, KeyReport};
 use super::organization::{failed_accounts_type, in_each_account, Scope, FAILED_ACCOUNT_ATTRIBUTES};
 use crate::aws::AwsClients;
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -160,10 +160,9 @@ impl AccessKeysDataSource {
         limits: &Thresholds,
     ) -> Result<(Vec<Value>, Vec<Value>), Diagnostics> {
         let user = keys_data::user.str(config);
-        let every_key = KeyFilter::default();
         let per_account = in_each_account(clients, scope, &ctx.cancel, |_, iam| async move {
             let iam = &iam;
-            for_each_user(iam, user, &ctx.cancel, |user| async move { matching_keys(iam, &user, &every_key, &ctx.clock, &ctx.cancel).await }).await
+            for_each_user(iam, user, &ctx.cancel, |user| async move { keys_of_user(iam, &user, &ctx.clock, &ctx.cancel).await }).await
         })
         .await?;
         ctx.warnings.extend(per_account.warnings());

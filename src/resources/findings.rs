@@ -76,13 +76,10 @@ crate::framework::field::fields! {
     pub mod finding { control, reason }
 }
 
-/// The attributes of one finding, for the docs.
-pub const FINDING_ATTRIBUTES: [(&str, &str); 2] =
-    [(finding::control.name, "The control: `IAM.3`, `IAM.22`, `IAM.4` or `TWO_ACTIVE_KEYS`."), (finding::reason.name, "Why the key fails it, in words.")];
-
-/// The type of a key's findings: a list of objects.
+/// The type of a key's findings: a list of objects of strings (the data
+/// source's `findings` description says what each one holds).
 pub fn findings_type() -> Type {
-    let fields: NameMap<Type> = FINDING_ATTRIBUTES.iter().map(|(name, _)| (Name::Borrowed(*name), Type::String)).collect();
+    let fields: NameMap<Type> = finding::NAMES.iter().map(|name| (Name::Borrowed(*name), Type::String)).collect();
     Type::List(Box::new(Type::Object(fields)))
 }
 

@@ -126,13 +126,18 @@ where
     Ok(all)
 }
 
-/// The keys of `user` that `filter` keeps, oldest first, with last use; none if
-/// the user disappeared while listing.
-pub async fn matching_keys(iam: &Iam, user: &str, filter: &KeyFilter<'_>, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
+/// Every key of `user`, oldest first, with last use; none if the user
+/// disappeared while listing (a listing over users never fails for that).
+pub async fn keys_of_user(iam: &Iam, user: &str, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
     match keys_with_last_use(iam, Some(user), clock, cancel).await {
         Err(e) if e.is_no_such_entity() => Ok(Vec::new()),
-        reports => Ok(reports?.into_iter().filter(|r| filter.keeps(r)).collect()),
+        reports => reports,
     }
+}
+
+/// The keys of `user` that `filter` keeps, as `keys_of_user`.
+pub async fn matching_keys(iam: &Iam, user: &str, filter: &KeyFilter<'_>, clock: &SharedClock, cancel: &CancellationToken) -> Result<Vec<KeyReport>, IamError> {
+    Ok(keys_of_user(iam, user, clock, cancel).await?.into_iter().filter(|r| filter.keeps(r)).collect())
 }
 
 /// The keys `user` has, one line each with age and last use (never a secret),
