@@ -101,6 +101,12 @@ async fn keys_of(iam: &Iam, ctx: &OpContext, user: &str, query: &Query<'_>, acco
     Ok(kept.into_iter().map(listed).collect())
 }
 
+/// The listed keys of `user`, else of every user, in one account (`account`: as
+/// `keys_of`).
+async fn listed_in(iam: &Iam, ctx: &OpContext, user: Option<&str>, query: &Query<'_>, account: Option<&str>) -> Result<Vec<Listed>, IamError> {
+    for_each_user(iam, user, &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, query, account).await }).await
+}
+
 #[async_trait]
 impl ListResource for AccessKeyList {
     fn type_name(&self) -> &'static str {
@@ -116,15 +122,11 @@ impl ListResource for AccessKeyList {
         let query = &Query { filter: FILTERS.filter(config, filters::status.str(config)), limits: THRESHOLDS.thresholds(config) };
         let user = filters::user.str(config);
         let Some(scope) = Scope::configured(filters::organization.of(config)) else {
-            let iam = &clients.iam;
-            let listed = for_each_user(iam, user, &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, query, None).await }).await;
+            let listed = listed_in(&clients.iam, ctx, user, query, None).await;
             return listed.map_err(|e| iam_failure(summary::COULD_NOT_LIST_ACCESS_KEYS, &e, None));
         };
-        let per_account = in_each_account(clients, &scope, &ctx.cancel, |account, iam| async move {
-            let (iam, account) = (&iam, account.as_str());
-            for_each_user(iam, user, &ctx.cancel, |user| async move { keys_of(iam, ctx, &user, query, Some(account)).await }).await
-        })
-        .await?;
+        let per_account =
+            in_each_account(clients, &scope, &ctx.cancel, |account, iam| async move { listed_in(&iam, ctx, user, query, Some(&account)).await }).await?;
         ctx.warnings.extend(per_account.warnings());
         Ok(per_account.found.into_iter().flat_map(|(_, listed)| listed).collect())
     }
