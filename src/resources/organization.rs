@@ -279,6 +279,22 @@ mod tests {
         assert_eq!(Scope::configured(&Value::Null), None, "no block: the provider's account alone");
         let defaults = Scope::configured(&block(&[])).unwrap();
         assert_eq!((defaults.role_name.as_str(), defaults.max_concurrency), (DEFAULT_ROLE_NAME, DEFAULT_MAX_CONCURRENCY));
+        let set = Scope::configured(&block(&[
+            (scope::role_name, Value::string("Auditor")),
+            (scope::max_concurrency, Value::Number(crate::value::Number::Int(3))),
+            (scope::ou_ids, ids(&["ou-ab12-cd34ef56"])),
+            (scope::account_ids, ids(&["111111111111"])),
+            (scope::exclude_account_ids, ids(&["222222222222"])),
+        ]))
+        .unwrap();
+        let expected = Scope {
+            role_name: "Auditor".into(),
+            ou_ids: vec!["ou-ab12-cd34ef56".into()],
+            account_ids: vec!["111111111111".into()],
+            exclude_account_ids: vec!["222222222222".into()],
+            max_concurrency: 3,
+        };
+        assert_eq!(set, expected, "every argument is read from its own slot");
     }
 
     #[test]

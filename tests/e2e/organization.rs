@@ -223,6 +223,15 @@ fn units_and_account_lists_choose_the_accounts() {
     assert!(prod["access_keys"].as_array().unwrap().iter().all(|k| k["account_id"] != DEFAULT_ACCOUNT), "the management account is not under prod");
     assert_eq!(keys("prod_but_payments"), org.keys_in(&[&org.prod_account]));
     assert_eq!(keys("dev_one"), org.keys_in(&[&org.dev_account]));
+
+    // Nothing left to read is an error, not an empty audit.
+    let none = org.workspace(&format!(
+        "data \"iamkey_access_keys\" \"none\" {{\n  organization {{\n    account_ids         = [\"{a}\"]\n    exclude_account_ids = [\"{a}\"]\n  }}\n}}\n",
+        a = org.dev_account
+    ));
+    let refused = none.plan();
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(refused.stderr.contains("No accounts to read"), "{}", refused.all());
 }
 
 #[test]
