@@ -20,6 +20,11 @@ command -v python3 >/dev/null || { echo "python3 (3.9+) is required"; exit 1; }
 if ! command -v gpg >/dev/null; then
   echo "note: gpg not found; the quick start does not need it, the test suite does (Debian: apt-get install gnupg)"
 fi
+# Likewise a release binary of terraform or tofu on PATH: the compatibility test runs
+# the core lifecycle on it, beside the pinned releases set-up installs below.
+if ! command -v terraform >/dev/null && ! command -v tofu >/dev/null; then
+  echo "note: neither terraform nor tofu is on PATH; the quick start does not need one, the test suite does"
+fi
 
 if [ ! -x .venv/bin/python ]; then
   step "creating the Python venv in .venv"

@@ -10,6 +10,9 @@ step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 
 ./scripts/setup.sh
 command -v gpg >/dev/null || { echo "the test suite needs gpg (Debian: apt-get install gnupg)" >&2; exit 1; }
+# The compatibility test also runs a real Go build of the CLI from PATH (tests/e2e/compat.rs).
+command -v terraform >/dev/null || command -v tofu >/dev/null \
+  || { echo "the test suite needs terraform or tofu on PATH (a release binary of either)" >&2; exit 1; }
 step "building"
 cargo build --locked --features test-hooks
 step "checking formatting and lints"

@@ -1,7 +1,8 @@
 //! Compatibility: the core lifecycle on every Terraform release the provider
 //! supports from one binary (1.6 speaks protocol 6.4, 1.11 speaks 6.8, 1.15 speaks
-//! 6.10), and on `terraform` / `tofu` found on PATH.
+//! 6.10), and on `terraform` / `tofu` from PATH, at least one of which must be there.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::support::*;
@@ -62,22 +63,46 @@ fn core_lifecycle_on_terraform_1_15_5() {
     core_lifecycle(&pinned_terraform("1.15.5"));
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
+fn in_search_path(search_path: &OsStr, name: &str) -> Option<PathBuf> {
+    std::env::split_paths(search_path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
-/// `terraform` and `tofu` on PATH, when present, get the same lifecycle. One that
-/// is absent is reported as skipped on the terminal (past the test harness's
-/// output capture), so a run without them never looks like it tested them.
+/// The CLIs on PATH that the lifecycle runs on, and the message that fails the
+/// test when PATH holds neither: the pinned releases come from set-up, but a
+/// real Go build of `terraform` or `tofu` must be proven too, so its absence is a
+/// missing prerequisite, never a pass.
+fn clis_in(search_path: &OsStr) -> Result<Vec<PathBuf>, String> {
+    let found: Vec<PathBuf> = ["terraform", "tofu"].into_iter().filter_map(|name| in_search_path(search_path, name)).collect();
+    if found.is_empty() {
+        let path = search_path.to_string_lossy();
+        return Err(format!(
+            "neither `terraform` nor `tofu` is on PATH ({path}): install one (a release binary of either) to run the core lifecycle on a real Go CLI"
+        ));
+    }
+    Ok(found)
+}
+
+/// `terraform` and `tofu` on PATH get the same lifecycle; at least one must be
+/// there. One of the two that is absent is reported on the terminal (past the
+/// test harness's output capture), so a run never looks like it tested it.
 #[test]
 fn core_lifecycle_on_clis_found_on_path() {
     use std::io::Write;
-    for name in ["terraform", "tofu"] {
-        match on_path(name) {
-            Some(cli) => core_lifecycle(&cli),
-            None => {
-                let _ = writeln!(std::io::stderr().lock(), "SKIPPED: core lifecycle on `{name}` from PATH: no `{name}` on PATH");
-            }
-        }
+    let clis = clis_in(&std::env::var_os("PATH").unwrap_or_default()).unwrap_or_else(|missing| panic!("{missing}"));
+    for cli in &clis {
+        let _ = writeln!(std::io::stderr().lock(), "core lifecycle on {} from PATH", cli.display());
+        core_lifecycle(cli);
     }
+}
+
+#[test]
+fn a_path_without_terraform_or_tofu_is_a_missing_prerequisite() {
+    let empty = tempfile::tempdir().unwrap();
+    let message = clis_in(empty.path().as_os_str()).unwrap_err();
+    assert!(message.contains("neither `terraform` nor `tofu` is on PATH"), "{message}");
+    assert!(message.contains(&empty.path().display().to_string()), "names the PATH searched: {message}");
+    let with_tofu = tempfile::tempdir().unwrap();
+    std::fs::write(with_tofu.path().join("tofu"), "").unwrap();
+    let search = std::env::join_paths([empty.path(), with_tofu.path()]).unwrap();
+    assert_eq!(clis_in(&search).unwrap(), vec![with_tofu.path().join("tofu")], "either CLI is enough");
 }
