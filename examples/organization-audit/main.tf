@@ -17,12 +17,16 @@ data "iamkey_access_keys" "organization" {
 }
 
 locals {
-  # One line per key and control it fails.
-  findings = flatten([
-    for key in data.iamkey_access_keys.organization.access_keys : [
-      for finding in key.findings : "${key.account_id} ${key.user} ${key.access_key_id} ${finding.control}: ${finding.reason}"
-    ]
-  ])
+  # One line per key and control it fails, and one per account whose root user
+  # holds a key (IAM.4: a role cannot list the root user's keys, only learn of them).
+  findings = concat(
+    flatten([
+      for key in data.iamkey_access_keys.organization.access_keys : [
+        for finding in key.findings : "${key.account_id} ${key.user} ${key.access_key_id} ${finding.control}: ${finding.reason}"
+      ]
+    ]),
+    [for account in data.iamkey_access_keys.organization.accounts_with_root_keys : "${account} root IAM.4: the root user holds an access key"],
+  )
 }
 
 # A warning on every plan and apply while a key fails a control.

@@ -47,6 +47,12 @@ pub const ACTIONS: &[Action] = &[
     Action { name: "iam:UntagUser", resource: Some(&IAM_USER), condition_keys: &["aws:TagKeys"], used_for: "removing `description`" },
     Action { name: "iam:ListUsers", resource: None, condition_keys: &[], used_for: "the list resource over every user" },
     Action {
+        name: "iam:GetAccountSummary",
+        resource: None,
+        condition_keys: &[],
+        used_for: "`organization`: whether each account's root user holds a key (IAM.4)",
+    },
+    Action {
         name: "iam:AttachUserPolicy",
         resource: Some(&IAM_USER),
         condition_keys: &["iam:PermissionsBoundary", "iam:PolicyARN"],

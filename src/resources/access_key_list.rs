@@ -128,7 +128,8 @@ impl ListResource for AccessKeyList {
         let per_account =
             in_each_account(clients, &scope, &ctx.cancel, |account, iam| async move { listed_in(&iam, ctx, user, query, Some(&account)).await }).await?;
         ctx.warnings.extend(per_account.warnings());
-        Ok(per_account.found.into_iter().flat_map(|(_, listed)| listed).collect())
+        ctx.warnings.extend(per_account.root_key_warnings());
+        Ok(per_account.found.into_iter().flat_map(|read| read.items).collect())
     }
 }
 

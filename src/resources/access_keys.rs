@@ -22,7 +22,7 @@ pub const TYPE_NAME: &str = "iamkey_access_keys";
 
 crate::framework::field::fields! {
     /// The data source's attributes.
-    pub mod keys_data { access_keys, failed_accounts, id, max_age_days, max_unused_days, organization, status, user }
+    pub mod keys_data { access_keys, accounts_with_root_keys, failed_accounts, id, max_age_days, max_unused_days, organization, status, user }
 }
 
 crate::framework::field::fields! {
@@ -43,7 +43,7 @@ pub const KEY_ATTRIBUTES: [(&str, &str); 10] = [
     (key_report::last_used_region.name, "The region the key was last used in; null if never used."),
     (
         key_report::findings.name,
-        "The controls the key fails, each a `control` id and a `reason`: `IAM.3` (active and older than `max_age_days`), `IAM.22` (active and unused, or never used, for more than `max_unused_days`), `IAM.4` (a root user's key), `TWO_ACTIVE_KEYS` (its user has two active keys). Empty when it fails none.",
+        "The controls the key fails, each a `control` id and a `reason`: `IAM.3` (active and older than `max_age_days`), `IAM.22` (active and unused, or never used, for more than `max_unused_days`), `IAM.4` (a root user's key: the caller's own, when it is the root user; with `organization`, see `accounts_with_root_keys`), `TWO_ACTIVE_KEYS` (its user has two active keys). Empty when it fails none.",
     ),
 ];
 
@@ -117,7 +117,10 @@ fn schema() -> Schema {
         Attribute::computed(keys_data::failed_accounts.into(), failed_accounts_type())
             .describe("With `organization`: the accounts that could not be read (each also a warning), with why. Empty when every account was read; null without `organization`.")
             .describe_fields(&FAILED_ACCOUNT_ATTRIBUTES),
-    );
+    )
+    .attribute(Attribute::computed(keys_data::accounts_with_root_keys.into(), Type::List(Box::new(Type::String))).describe(
+        "With `organization`: the accounts read whose root user holds an access key (IAM.4, from GetAccountSummary). A role cannot list the root user's keys, so they are not in `access_keys`. Empty when none does; null without `organization`.",
+    ));
     Schema::new(0, super::organization::declared_in(THRESHOLDS.declared_in(block), keys_data::organization))
 }
 
@@ -125,6 +128,14 @@ fn schema() -> Schema {
 fn reported(account_id: Option<&str>, reports: &[KeyReport], root_keys: bool, limits: &Thresholds, status: Option<&str>) -> Vec<Value> {
     let findings = findings_of(reports, root_keys, limits);
     reports.iter().zip(findings).filter(|(r, _)| status.is_none_or(|s| r.key.status == s)).map(|(r, f)| key_value(r, account_id, &f)).collect()
+}
+
+/// What an organization read sets: the keys, the accounts not read, and the
+/// accounts whose root user holds a key.
+struct OrganizationRead {
+    keys: Vec<Value>,
+    failed_accounts: Vec<Value>,
+    accounts_with_root_keys: Vec<Value>,
 }
 
 impl AccessKeysDataSource {
@@ -158,7 +169,7 @@ impl AccessKeysDataSource {
         config: &Value,
         scope: &Scope,
         limits: &Thresholds,
-    ) -> Result<(Vec<Value>, Vec<Value>), Diagnostics> {
+    ) -> Result<OrganizationRead, Diagnostics> {
         let user = keys_data::user.str(config);
         let per_account = in_each_account(clients, scope, &ctx.cancel, |_, iam| async move {
             let iam = &iam;
@@ -167,8 +178,12 @@ impl AccessKeysDataSource {
         .await?;
         ctx.warnings.extend(per_account.warnings());
         let status = keys_data::status.str(config);
-        let keys = per_account.found.iter().flat_map(|(account, reports)| reported(Some(account), reports, false, limits, status)).collect();
-        Ok((keys, per_account.failed.iter().map(|f| f.to_value()).collect()))
+        let keys = per_account.found.iter().flat_map(|read| reported(Some(&read.account_id), &read.items, false, limits, status)).collect();
+        Ok(OrganizationRead {
+            keys,
+            failed_accounts: per_account.failed.iter().map(|f| f.to_value()).collect(),
+            accounts_with_root_keys: per_account.accounts_with_root_keys().into_iter().map(Value::string).collect(),
+        })
     }
 }
 
@@ -195,10 +210,11 @@ impl DataSource for AccessKeysDataSource {
                 keys_data::access_keys.set(&mut state, Value::List(keys));
             }
             Some(scope) => {
-                let (keys, failed) = self.organization(ctx, clients, config, &scope, &limits).await?;
+                let read = self.organization(ctx, clients, config, &scope, &limits).await?;
                 keys_data::id.set(&mut state, Value::string(format!("organization/{}", configured_user.unwrap_or("*"))));
-                keys_data::access_keys.set(&mut state, Value::List(keys));
-                keys_data::failed_accounts.set(&mut state, Value::List(failed));
+                keys_data::access_keys.set(&mut state, Value::List(read.keys));
+                keys_data::failed_accounts.set(&mut state, Value::List(read.failed_accounts));
+                keys_data::accounts_with_root_keys.set(&mut state, Value::List(read.accounts_with_root_keys));
             }
         }
         Ok(state)

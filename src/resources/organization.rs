@@ -175,14 +175,40 @@ impl AccountFailure {
     }
 }
 
+/// One account that was read: its results, and whether its root user holds an
+/// access key (IAM.4), which no role can list, so it is never among the results.
+pub struct AccountRead<T> {
+    pub account_id: String,
+    pub items: Vec<T>,
+    pub root_access_keys: bool,
+}
+
 /// What reading every chosen account found: each account's results, in the
 /// organization's order, and the accounts that could not be read.
 pub struct PerAccount<T> {
-    pub found: Vec<(String, Vec<T>)>,
+    pub found: Vec<AccountRead<T>>,
     pub failed: Vec<AccountFailure>,
 }
 
 impl<T> PerAccount<T> {
+    /// The accounts read whose root user holds an access key, in the organization's order.
+    pub fn accounts_with_root_keys(&self) -> Vec<&str> {
+        self.found.iter().filter(|read| read.root_access_keys).map(|read| read.account_id.as_str()).collect()
+    }
+
+    /// One warning per account whose root user holds an access key: for the list
+    /// resource, whose results are keys and so cannot carry one it cannot list.
+    pub fn root_key_warnings(&self) -> Diagnostics {
+        let mut warnings = Diagnostics::new();
+        for account in self.accounts_with_root_keys() {
+            warnings.add_warning(
+                summary::ACCOUNT_HAS_A_ROOT_ACCESS_KEY.fill(&[("account", account)]),
+                format!("IAM.4: the root user of AWS account {account} holds an access key (GetAccountSummary's AccountAccessKeysPresent). A role cannot list the root user's keys, so it is not among the results; the root user must delete it."),
+            );
+        }
+        warnings
+    }
+
     /// One warning per account not read, naming it and why (`failed_accounts`
     /// lists them too), for an operation that succeeds with the rest.
     pub fn warnings(&self) -> Diagnostics {
@@ -198,7 +224,8 @@ impl<T> PerAccount<T> {
 }
 
 /// `work` done in every account `scope` chooses, at most `max_concurrency`
-/// accounts at once, each with IAM in that account; an account that fails is
+/// accounts at once, each with IAM in that account, after asking whether its
+/// root user holds an access key (one GetAccountSummary); an account that fails is
 /// tried once more, alone, after the others. An account whose role cannot be
 /// assumed or whose work fails twice is reported in `failed`; listing the
 /// organization's accounts failing, or finding none to read, is the error.
@@ -223,7 +250,7 @@ where
     let work = &work;
     let read = |(order, account): (usize, String)| async move {
         let outcome = match clients.iam_in_account(&account, &scope.role_name).await {
-            Ok(iam) => work(account.clone(), iam).await.map_err(|e| e.to_string()),
+            Ok(iam) => read_account(&account, iam, work, cancel).await.map_err(|e| e.to_string()),
             Err(refused) => Err(refused.to_string()),
         };
         (order, account, outcome)
@@ -244,11 +271,22 @@ where
     let mut read_accounts = Vec::new();
     for (_, account, outcome) in found {
         match outcome {
-            Ok(items) => read_accounts.push((account, items)),
+            Ok(read) => read_accounts.push(read),
             Err(reason) => failed.push(AccountFailure { account_id: account, reason }),
         }
     }
     Ok(PerAccount { found: read_accounts, failed })
+}
+
+/// One account's read: whether its root user holds a key, then `work`.
+async fn read_account<T, F, Fut>(account: &str, iam: Iam, work: &F, cancel: &CancellationToken) -> Result<AccountRead<T>, IamError>
+where
+    F: Fn(String, Iam) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, IamError>>,
+{
+    let root_access_keys = iam.root_access_keys_present(cancel).await?;
+    let items = work(account.to_string(), iam).await?;
+    Ok(AccountRead { account_id: account.to_string(), items, root_access_keys })
 }
 
 #[cfg(test)]

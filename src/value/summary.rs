@@ -65,6 +65,7 @@ declare! {
     ACCESS_KEY_CREATION_UNCERTAIN = "Access key creation uncertain";
     ACCESS_KEY_QUOTA_REACHED = "Access key quota reached";
     ACCESS_KEY_QUOTA_WOULD_BE_EXCEEDED = "Access key quota would be exceeded";
+    ACCOUNT_HAS_A_ROOT_ACCESS_KEY = "Account {account} has a root access key";
     ACCOUNT_NOT_READ = "Account {account} not read";
     ACCOUNT_GUARD_NEEDS_THE_CALLER_S_IDENTITY = "Account guard needs the caller's identity";
     AN_INACTIVE_KEY_NEVER_BECOMES_USABLE = "An Inactive key never becomes usable";

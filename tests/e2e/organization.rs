@@ -31,11 +31,19 @@ struct Org {
     keys: Vec<(String, String, String, &'static str)>,
     /// An administrator in each account (after enforcement, the only way to change policies).
     admins: Vec<(String, aws_sdk_iam::Client)>,
+    /// The accounts whose root user holds an access key, as the emulator reads them
+    /// at each GetAccountSummary (tests/support/iam_emulator.py); none at first.
+    root_keys_file: tempfile::NamedTempFile,
 }
 
+/// The shared organization: in it, the root user of the payments account holds a key.
 fn org() -> &'static Org {
     static ORG: OnceLock<Org> = OnceLock::new();
-    ORG.get_or_init(make_org)
+    ORG.get_or_init(|| {
+        let org = make_org();
+        std::fs::write(org.root_keys_file.path(), &org.payments_account).unwrap();
+        org
+    })
 }
 
 fn everything() -> serde_json::Value {
@@ -50,7 +58,13 @@ fn admin_in(emulator: &Emulator, iam: &aws_sdk_iam::Client) -> (aws_sdk_iam::Cli
 }
 
 fn make_org() -> Org {
-    let emulator = Emulator::start_with(&[("IAMKEY_EMULATOR_UNSIGNED_POLICIES", "1"), ("IAMKEY_EMULATOR_ROLES_MUST_EXIST", "1")]);
+    let root_keys_file = tempfile::NamedTempFile::new().unwrap();
+    let root_keys_path = root_keys_file.path().to_str().unwrap();
+    let emulator = Emulator::start_with(&[
+        ("IAMKEY_EMULATOR_UNSIGNED_POLICIES", "1"),
+        ("IAMKEY_EMULATOR_ROLES_MUST_EXIST", "1"),
+        ("IAMKEY_EMULATOR_ROOT_KEYS_FILE", root_keys_path),
+    ]);
     let orgs = emulator.organizations();
     block_on(orgs.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send()).unwrap();
     let root = block_on(orgs.list_roots().send()).unwrap().roots()[0].id().unwrap().to_string();
@@ -116,7 +130,7 @@ fn make_org() -> Org {
         }
     }
     enforce_policies(&emulator);
-    Org { emulator, auditor, root, prod, prod_account, payments_account, dev_account, roleless_account, keys, admins }
+    Org { emulator, auditor, root, prod, prod_account, payments_account, dev_account, roleless_account, keys, admins, root_keys_file }
 }
 
 impl Org {
@@ -197,6 +211,7 @@ fn the_data_source_reads_every_member_account_with_findings_and_reports_the_one_
     let reasons = |id: &str| data["access_keys"].as_array().unwrap().iter().find(|k| k["access_key_id"] == id).unwrap()["findings"].to_string();
     assert!(reasons(&key("bob", "Active")).contains("unused for 100 days (limit 45)"), "{}", reasons(&key("bob", "Active")));
     assert!(reasons(&key("carol", "Active")).contains("never used in its 100 days (limit 45)"), "{}", reasons(&key("carol", "Active")));
+    assert_eq!(data["accounts_with_root_keys"], serde_json::json!([org.payments_account]), "IAM.4: the one account whose root user holds a key");
 
     let lenient = ws.resource("data.iamkey_access_keys.lenient")["values"].clone();
     assert_eq!(findings_of(&lenient, &alice[0]), ["TWO_ACTIVE_KEYS"], "the limits are configurable");
@@ -258,6 +273,10 @@ fn terraform_query_lists_member_keys_and_generates_imports_that_carry_the_accoun
     assert_eq!(identities, org.keys_in(&[&org.prod_account, &org.payments_account, &org.dev_account]), "each identity names the key's account");
     let warned = events.iter().any(|e| e["type"] == "diagnostic" && e["diagnostic"]["summary"] == format!("Account {} not read", org.roleless_account));
     assert!(warned, "the account without the role is a warning:\n{}", run.stdout);
+    let root_key =
+        events.iter().find(|e| e["type"] == "diagnostic" && e["diagnostic"]["summary"] == format!("Account {} has a root access key", org.payments_account));
+    let root_key = root_key.unwrap_or_else(|| panic!("a root user's key, which no role can list, is a warning:\n{}", run.stdout));
+    assert!(root_key["diagnostic"]["detail"].as_str().unwrap().starts_with("IAM.4: "), "{root_key}");
 
     let carol = org.keys.iter().find(|k| k.1 == "carol").unwrap();
     let carol_found = found.iter().find(|f| f["identity"]["access_key_id"] == carol.2.as_str()).unwrap();
@@ -353,6 +372,8 @@ fn the_audit_example_warns_on_findings_stops_on_unread_accounts_and_queries_read
     let carol = org.keys.iter().find(|k| k.1 == "carol").unwrap();
     let line = format!("{} carol {} IAM.22: active and never used in its 100 days (limit 45)", org.dev_account, carol.2);
     assert!(audited.all().contains(&line), "{line} missing from:\n{}", audited.all());
+    let root_line = format!("{} root IAM.4: the root user holds an access key", org.payments_account);
+    assert!(audited.all().contains(&root_line), "{root_line} missing from:\n{}", audited.all());
 
     std::fs::copy(example.join("audit.tfquery.hcl"), ws.path().join("audit.tfquery.hcl")).unwrap();
     let query = ws.tf(&["query"]);

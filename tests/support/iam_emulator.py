@@ -1,4 +1,5 @@
-"""moto's server, as `moto_server` starts it, with two per-request costs taken out.
+"""moto's server, as `moto_server` starts it, with two per-request costs taken out
+(and, for some tests only, three changes, each behind its own variable).
 
 The tests and the benchmark make thousands of IAM calls; measured with py-spy, moto
 spent about a third of each one outside IAM: finding the backend for the request's
@@ -51,6 +52,25 @@ if os.environ.get("IAMKEY_EMULATOR_ROLES_MUST_EXIST") == "1":
         return assume_any_role(self, region_name, role_session_name, role_arn, *args, **kwargs)
 
     STSBackend.assume_role = assume_existing_role
+
+# Only for the organization tests (IAMKEY_EMULATOR_ROOT_KEYS_FILE=PATH): moto's
+# account summary always reports AccountAccessKeysPresent 0, and no API of moto's
+# gives a root user a key. The file names, one a line, the accounts whose root user
+# the test says holds one; it is read at each GetAccountSummary.
+root_keys_file = os.environ.get("IAMKEY_EMULATOR_ROOT_KEYS_FILE")
+if root_keys_file:
+    from moto.iam.models import AccountSummary
+
+    moto_summary_map = AccountSummary.summary_map
+
+    def summary_map_with_root_keys(self):
+        summary = moto_summary_map.fget(self)
+        with open(root_keys_file, encoding="utf-8") as declared:
+            holders = declared.read().split()
+        summary["AccountAccessKeysPresent"] = int(self._iam_backend.account_id in holders)
+        return summary
+
+    AccountSummary.summary_map = property(summary_map_with_root_keys)
 
 if __name__ == "__main__":
     server.main()

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures::future::FutureExt;
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_iam::types::StatusType;
+use aws_sdk_iam::types::{StatusType, SummaryKeyType};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::date_time::Format;
 use tokio_util::sync::CancellationToken;
@@ -222,6 +222,19 @@ impl Iam {
     /// Attaches a managed policy to a user; attaching one already attached changes nothing.
     pub async fn attach_user_policy(&self, user: &str, policy_arn: &str, cancel: &CancellationToken) -> Result<(), IamError> {
         write("AttachUserPolicy", cancel, self.client.attach_user_policy().user_name(user).policy_arn(policy_arn).send()).await
+    }
+
+    /// Whether the account's root user holds an access key (GetAccountSummary's
+    /// AccountAccessKeysPresent): the one way to learn it through a role, which
+    /// cannot list the root user's keys.
+    pub async fn root_access_keys_present(&self, cancel: &CancellationToken) -> Result<bool, IamError> {
+        let call = self.client.get_account_summary().send();
+        unless_cancelled("GetAccountSummary", cancel, async {
+            let output = call.await.map_err(|e| IamError::from_sdk("GetAccountSummary", e))?;
+            let present = output.summary_map().and_then(|summary| summary.get(&SummaryKeyType::AccountAccessKeysPresent));
+            Ok(present.is_some_and(|count| *count > 0))
+        })
+        .await
     }
 
     /// The user that owns a key (GetAccessKeyLastUsed, which needs no user name).
