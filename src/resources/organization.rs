@@ -248,34 +248,49 @@ where
         return Err(Diagnostics::error(summary::NO_ACCOUNTS_TO_READ, detail));
     }
     let work = &work;
-    let read = |(order, account): (usize, String)| async move {
-        let outcome = match clients.iam_in_account(&account, &scope.role_name).await {
+    let outcomes = read_each(chosen, scope.max_concurrency, cancel, |account| async move {
+        match clients.iam_in_account(&account, &scope.role_name).await {
             Ok(iam) => read_account(&account, iam, work, cancel).await.map_err(|e| e.to_string()),
             Err(refused) => Err(refused.to_string()),
-        };
-        (order, account, outcome)
-    };
-    let reads = stream::iter(chosen.into_iter().enumerate().map(read)).buffered(scope.max_concurrency.max(1));
-    let (mut found, again): (Vec<_>, Vec<_>) = reads.collect::<Vec<_>>().await.into_iter().partition(|(_, _, outcome)| outcome.is_ok());
-    // An account that failed is read once more, alone, after the others: what
-    // outlasts the retries is mostly throttling, which the reads in parallel
-    // cause (the management account's STS calls, and in its own account its IAM
-    // calls, share one rate limit), and an account read alone gets through. One
-    // that fails again is reported. A cancelled audit reports what it had.
-    let retried = match cancel.is_cancelled() {
-        true => again,
-        false => stream::iter(again.into_iter().map(|(order, account, _)| read((order, account)))).buffered(1).collect::<Vec<_>>().await,
-    };
-    found.extend(retried);
-    found.sort_by_key(|(order, _, _)| *order);
+        }
+    })
+    .await;
     let mut read_accounts = Vec::new();
-    for (_, account, outcome) in found {
+    for (account, outcome) in outcomes {
         match outcome {
             Ok(read) => read_accounts.push(read),
             Err(reason) => failed.push(AccountFailure { account_id: account, reason }),
         }
     }
     Ok(PerAccount { found: read_accounts, failed })
+}
+
+/// `read` of every account, at most `max_concurrency` at once, and the outcomes in
+/// the accounts' order. An account whose read fails is read once more, alone,
+/// after the others: what outlasts the retries is mostly throttling, which the
+/// reads in parallel cause (the management account's STS calls, and in its own
+/// account its IAM calls, share one rate limit), and an account read alone gets
+/// through. One that fails again keeps its failure. A cancelled audit reports
+/// what it had.
+async fn read_each<T, R, Fut>(accounts: Vec<String>, max_concurrency: usize, cancel: &CancellationToken, read: R) -> Vec<(String, Result<T, String>)>
+where
+    R: Fn(String) -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let read = &read;
+    let attempt = |(order, account): (usize, String)| async move {
+        let outcome = read(account.clone()).await;
+        (order, account, outcome)
+    };
+    let first = stream::iter(accounts.into_iter().enumerate().map(attempt)).buffered(max_concurrency.max(1)).collect::<Vec<_>>().await;
+    let (mut outcomes, failed): (Vec<_>, Vec<_>) = first.into_iter().partition(|(_, _, outcome)| outcome.is_ok());
+    let again = match cancel.is_cancelled() {
+        true => failed,
+        false => stream::iter(failed.into_iter().map(|(order, account, _)| attempt((order, account)))).buffered(1).collect::<Vec<_>>().await,
+    };
+    outcomes.extend(again);
+    outcomes.sort_by_key(|(order, _, _)| *order);
+    outcomes.into_iter().map(|(_, account, outcome)| (account, outcome)).collect()
 }
 
 /// One account's read: whether its root user holds a key, then `work`.
@@ -349,6 +364,72 @@ mod tests {
         assert_eq!(chosen, ["222222222222"]);
         let reasons: Vec<_> = unreadable.iter().map(|f| (f.account_id.as_str(), f.reason.as_str())).collect();
         assert_eq!(reasons, [("333333333333", "the account is not active (suspended or closing)"), ("444444444444", "not an account of the organization")]);
+    }
+
+    /// Reads `accounts` with `read_each`: each read fails while its account has
+    /// failures left in `failures`; returns the outcomes, how often each account
+    /// was read, and the most reads in flight at once.
+    async fn read_with_failures(accounts: &[&str], max_concurrency: usize, failures: &[(&str, usize)], cancel: &CancellationToken) -> ReadLog {
+        use std::collections::HashMap;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        let left: Mutex<HashMap<String, usize>> = Mutex::new(failures.iter().map(|(a, n)| (a.to_string(), *n)).collect());
+        let reads: Mutex<Vec<String>> = Mutex::default();
+        let (in_flight, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let accounts = accounts.iter().map(|a| a.to_string()).collect();
+        let outcomes = read_each(accounts, max_concurrency, cancel, |account| {
+            let (left, reads, in_flight, most) = (&left, &reads, &in_flight, &most);
+            async move {
+                reads.lock().unwrap().push(account.clone());
+                most.fetch_max(in_flight.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                // Give the other reads their turn, as a read waiting on IAM would.
+                tokio::task::yield_now().await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                match left.lock().unwrap().get_mut(&account) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        Err(format!("{account} throttled"))
+                    }
+                    _ => Ok(account.to_uppercase()),
+                }
+            }
+        })
+        .await;
+        let reads = reads.into_inner().unwrap();
+        let most = most.into_inner();
+        ReadLog { outcomes, reads, most_in_flight: most }
+    }
+
+    struct ReadLog {
+        outcomes: Vec<(String, Result<String, String>)>,
+        reads: Vec<String>,
+        most_in_flight: usize,
+    }
+
+    impl ReadLog {
+        fn times_read(&self, account: &str) -> usize {
+            self.reads.iter().filter(|a| *a == account).count()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_account_that_fails_is_read_once_more_alone_after_the_others() {
+        let log = read_with_failures(&["a", "b", "c", "d"], 2, &[("b", 1), ("c", 2)], &CancellationToken::new()).await;
+        let expected =
+            vec![("a".to_string(), Ok("A".to_string())), ("b".into(), Ok("B".into())), ("c".into(), Err("c throttled".into())), ("d".into(), Ok("D".into()))];
+        assert_eq!(log.outcomes, expected, "b got through the second time; c failed twice and keeps its failure; the accounts' order holds");
+        assert_eq!((log.times_read("a"), log.times_read("b"), log.times_read("c")), (1, 2, 2), "only a failed account is read again, once");
+        assert_eq!(&log.reads[4..], ["b", "c"], "after every first read");
+        assert_eq!(log.most_in_flight, 2, "max_concurrency reads at once");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_audit_reads_no_account_again() {
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let log = read_with_failures(&["a", "b"], 10, &[("b", 1)], &cancel).await;
+        assert_eq!(log.times_read("b"), 1);
+        assert_eq!(log.outcomes[1], ("b".to_string(), Err("b throttled".to_string())));
     }
 
     #[test]
