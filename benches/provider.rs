@@ -788,9 +788,9 @@ fn organization_audit(rc: &Path, report: &mut Vec<String>, misses: &mut Vec<Stri
     let concurrency = 10;
     let floor = ORG_DELAY * calls.div_ceil(concurrency) as u32;
     // The longest chain of calls one after another: the caller check and the
-    // account listing, then per wave of 10 accounts AssumeRole, ListUsers and, per
-    // wave of 8 users, ListAccessKeys then GetAccessKeyLastUsed.
-    let chain = 2 + ORG_ACCOUNTS.div_ceil(concurrency) * (2 + 2 * ORG_USERS.div_ceil(8));
+    // account listing, then per wave of 10 accounts AssumeRole, GetAccountSummary,
+    // ListUsers and, per wave of 8 users, ListAccessKeys then GetAccessKeyLastUsed.
+    let chain = 2 + ORG_ACCOUNTS.div_ceil(concurrency) * (3 + 2 * ORG_USERS.div_ceil(8));
     let critical_path = ORG_DELAY * chain as u32;
 
     proxy.limit_rate(20);
