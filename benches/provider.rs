@@ -5,7 +5,8 @@
 //! Baselines: Terraform's built-in `terraform_data` (no plugin at all) and
 //! hashicorp's Go null provider (`null_resource`, a go-plugin provider), given by
 //! BENCH_NULL_PROVIDER. Sizes: BENCH_SIZES (default 10,100,500). BENCH_ONLY=organization
-//! runs the organization audit's workload alone.
+//! runs the organization audit's workload alone; BENCH_ONLY=refresh-cpu with
+//! BENCH_BASELINE_PROVIDER=<another build> compares the refresh CPU of two builds.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -428,6 +429,53 @@ fn provider_cpu<const N: usize>(runs: [(&Workspace, &Path); N], args: &[&str]) -
     samples.map(median)
 }
 
+/// The refresh CPU figure alone, at 500 keys over 250 users, for this binary and
+/// `baseline` (another build of the provider) next to the Go null provider's, the
+/// three taking turns: whether a change moved the figure, apart from the machine's
+/// drift between whole runs. Printed rows.
+fn refresh_cpu_against(baseline: &Path, scratch: &Path, rc: &Path, own: &Path, null_provider: &Path) -> Vec<String> {
+    const KEYS: usize = 500;
+    let users = KEYS / 2;
+    let null_log = scratch.join("null-cpu.log");
+    let null_dir = timed_provider(scratch, "null", null_provider, &null_log);
+    let endpoint = Emulator::get().endpoint();
+    let workspace_of = |label: &str, binary: &Path| {
+        let dir = scratch.join(label);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("cpu.log");
+        let timed_rc = timed_cli_config(&dir, rc, &timed_provider(&dir, "iamkey", binary, &log), &null_dir);
+        let prefix = unique_user(label);
+        for u in 0..users {
+            create_user(&format!("{prefix}-{u}"));
+        }
+        let ws = Workspace::configured(&iamkey_config(&endpoint, users, KEYS, &prefix), |ws| ws.with_env("TF_CLI_CONFIG_FILE", timed_rc.to_str().unwrap()));
+        ws.tf(&["apply", "-auto-approve", "-input=false"]).assert_success();
+        (ws, log)
+    };
+    let (this, this_log) = workspace_of("this", own);
+    let (other, other_log) = workspace_of("baseline", baseline);
+    // Every CLI config written here runs the same timed null provider.
+    let null_rc = scratch.join("this").join("timed.rc");
+    let null = Workspace::configured(&format!("resource \"null_resource\" \"r\" {{\n  count = {KEYS}\n}}\n"), |ws| {
+        ws.with_env("TF_CLI_CONFIG_FILE", null_rc.to_str().unwrap())
+    });
+    null.tf(&["apply", "-auto-approve", "-input=false"]).assert_success();
+    let per_resource = |d: Duration| d.as_secs_f64() * 1000.0 / KEYS as f64;
+    let [this_cpu, other_cpu, null_cpu] =
+        provider_cpu([(&this, &this_log), (&other, &other_log), (&null, &null_log)], &["plan", "-input=false"]).map(per_resource);
+    for ws in [&this, &other, &null] {
+        ws.tf(&["destroy", "-auto-approve", "-input=false"]).assert_success();
+    }
+    vec![
+        format!("Provider CPU per resource, plan (refresh) of {KEYS} keys over {users} users; medians of {CPU_REPEATS} plans each, taking turns.\n"),
+        "| provider | CPU per resource | ÷ the Go null provider's |\n|---|---|---|".into(),
+        format!("| this build ({}) | {this_cpu:.3} ms | {:.3}× |", own.display(), this_cpu / null_cpu),
+        format!("| baseline ({}) | {other_cpu:.3} ms | {:.3}× |", baseline.display(), other_cpu / null_cpu),
+        format!("| Go null provider | {null_cpu:.3} ms | 1× |"),
+        format!("\nthis build ÷ baseline: {:.3}×", this_cpu / other_cpu),
+    ]
+}
+
 /// The fleet figures at `n` keys over n/2 users: the provider's CPU from outside
 /// next to the Go null provider's, IAM calls per refresh, and the latency and
 /// throttling workloads. Rows go to `report`, missed targets to `misses`.
@@ -551,6 +599,15 @@ fn main() {
         organization_audit(&rc, &mut report, &mut misses);
         println!("{}\n\nTargets missed: {misses:?}", report.join("\n"));
         std::process::exit(i32::from(!misses.is_empty()));
+    }
+    // BENCH_ONLY=refresh-cpu with BENCH_BASELINE_PROVIDER=<another build>: the
+    // refresh CPU figure of both builds, taking turns, printed.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("refresh-cpu") {
+        let baseline = PathBuf::from(std::env::var("BENCH_BASELINE_PROVIDER").expect("BENCH_BASELINE_PROVIDER: the build to compare with"));
+        let scratch = tempfile::tempdir().unwrap();
+        let rc = mirror_with_null_provider(scratch.path(), &own, &null_provider);
+        println!("{}", refresh_cpu_against(&baseline, scratch.path(), &rc, &own, &null_provider).join("\n"));
+        return;
     }
     let mut report = vec![
         "# Benchmarks".to_string(),

@@ -6,7 +6,8 @@
 # outside (getrusage of each provider process, by a wrapper) next to the Go null provider's, IAM calls per refresh, a 50 ms
 # latency workload and a 20 requests/s throttling workload; then the organization audit (50 accounts x 20 users x 2 keys,
 # +50 ms a request, and at 20 requests/s). Prints the figures, writes design/benchmarks.md, and exits non-zero when a
-# target is missed. BENCH_SIZES=10,100 runs a shorter set; BENCH_ONLY=organization the organization audit alone.
+# target is missed. BENCH_SIZES=10,100 runs a shorter set; BENCH_ONLY=organization the organization audit alone;
+# BENCH_ONLY=refresh-cpu BENCH_BASELINE_PROVIDER=<another build> compares the refresh CPU of two builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
