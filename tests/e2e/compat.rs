@@ -83,8 +83,8 @@ fn clis_in(search_path: &OsStr) -> Result<Vec<PathBuf>, String> {
 }
 
 /// `terraform` and `tofu` on PATH get the same lifecycle; at least one must be
-/// there. One of the two that is absent is reported on the terminal (past the
-/// test harness's output capture), so a run never looks like it tested it.
+/// there. Each one run is named on the terminal (past the test harness's output
+/// capture), so a run shows which of the two it proved.
 #[test]
 fn core_lifecycle_on_clis_found_on_path() {
     use std::io::Write;
