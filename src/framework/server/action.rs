@@ -5,7 +5,7 @@
 //! nothing yet (it is planned again once they are known); an invoke never runs
 //! with an unknown value. Progress goes out as the action reports it.
 
-use super::{decode, unknown_type, Encoded};
+use super::{decode_valid, unknown_type, Encoded};
 use crate::framework::{Action, OpContext, Progress, Provider};
 use crate::value::summary;
 use crate::value::{Diagnostics, Value};
@@ -13,11 +13,9 @@ use crate::value::{Diagnostics, Value};
 /// The served action of that name, and its configuration, decoded and validated.
 fn validated<'a>(provider: &'a dyn Provider, type_name: &str, config: &dyn Encoded) -> Result<(&'a dyn Action, Value), Diagnostics> {
     let action = provider.action(type_name).map(|a| a.as_ref()).ok_or_else(|| unknown_type("action", type_name))?;
-    let config = decode(config, action.schema().value_type(), "action configuration")?;
-    let mut diags = action.schema().validate(&config);
-    if !diags.has_errors() {
-        action.validate(&config, &mut diags);
-    }
+    let config = decode_valid(config, action.schema(), "action configuration")?;
+    let mut diags = Diagnostics::new();
+    action.validate(&config, &mut diags);
     match diags.has_errors() {
         true => Err(diags),
         false => Ok((action, config)),

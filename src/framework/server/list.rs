@@ -4,7 +4,7 @@
 //! back (0: no limit); every object comes with its complete identity, and with
 //! its state only when Terraform asks for it.
 
-use super::{decode, identity_of, resource, state_type, unknown_type, Encoded, Typed};
+use super::{decode_valid, identity_of, resource, state_type, unknown_type, Encoded, Typed};
 use crate::framework::{OpContext, Provider};
 use crate::value::summary;
 use crate::value::Diagnostics;
@@ -32,11 +32,7 @@ pub async fn list_resource<'a>(
 ) -> Result<(Vec<ListedObject<'a>>, Diagnostics), Diagnostics> {
     let lister = provider.list_resource(request.type_name).ok_or_else(|| unknown_type("list resource", request.type_name))?;
     let resource = resource(provider, request.type_name)?;
-    let config = decode(request.config, lister.schema().value_type(), "list configuration")?;
-    let diags = lister.schema().validate(&config);
-    if diags.has_errors() {
-        return Err(diags);
-    }
+    let config = decode_valid(request.config, lister.schema(), "list configuration")?;
     let limit = usize::try_from(request.limit).ok().filter(|l| *l > 0).unwrap_or(usize::MAX);
     let mut objects = Vec::new();
     for listed in lister.list(ctx, &config).await?.into_iter().take(limit) {

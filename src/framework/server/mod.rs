@@ -67,6 +67,17 @@ pub fn decode(value: &dyn Encoded, ty: &Type, what: &str) -> Result<Value, Diagn
     value.decode(ty).map_err(|e| Diagnostics::error(summary::INVALID_VALUE_FROM_TERRAFORM, format!("The {what} sent by Terraform could not be decoded: {e}.")))
 }
 
+/// Decodes a configuration Terraform sent and validates it against `schema`:
+/// whatever RPC brings a configuration, nothing acts on one its schema refuses.
+pub fn decode_valid(value: &dyn Encoded, schema: &crate::framework::schema::Schema, what: &str) -> Result<Value, Diagnostics> {
+    let config = decode(value, schema.value_type(), what)?;
+    let diags = schema.validate(&config);
+    match diags.has_errors() {
+        true => Err(diags),
+        false => Ok(config),
+    }
+}
+
 /// The diagnostic for a type name this provider does not serve.
 pub fn unknown_type(kind: &str, type_name: &str) -> Diagnostics {
     Diagnostics::error(summary::UNKNOWN_TYPE.fill(&[("kind", kind)]), format!("This provider has no {kind} type \"{type_name}\"."))

@@ -5,7 +5,7 @@
 //! an identity that is not complete yet (the account unknown) keeps the one
 //! Terraform holds; warnings of a successful read come back with it.
 
-use super::{decode, identity_of, resource, state_type, Encoded, IdentityChange, Typed};
+use super::{decode, decode_valid, identity_of, resource, state_type, Encoded, IdentityChange, Typed};
 use crate::framework::{OpContext, Provider, FAILED_CREATE_PRIVATE};
 use crate::value::{Diagnostics, Value};
 
@@ -66,14 +66,9 @@ pub async fn read_data_source<'a>(
     config: &dyn Encoded,
 ) -> Result<(Typed<'a>, Diagnostics), Diagnostics> {
     let data_source = provider.data_source(type_name).ok_or_else(|| super::unknown_type("data source", type_name))?;
-    let ty = data_source.schema().value_type();
-    let config = decode(config, ty, "configuration")?;
-    let diags = data_source.schema().validate(&config);
-    if diags.has_errors() {
-        return Err(diags);
-    }
+    let config = decode_valid(config, data_source.schema(), "configuration")?;
     let value = data_source.read(ctx, &config).await?;
-    Ok((Typed { value, ty }, ctx.warnings.take()))
+    Ok((Typed { value, ty: data_source.schema().value_type() }, ctx.warnings.take()))
 }
 
 #[cfg(test)]
