@@ -3,6 +3,8 @@
 //! what a listing already knows (age, last use, status, owner, and how many
 //! active keys the owner has), never from another call.
 
+use std::collections::HashMap;
+
 use super::inventory::KeyReport;
 use crate::framework::field::Field;
 use crate::framework::schema::{Attribute, Block};
@@ -43,7 +45,12 @@ pub struct Finding {
 /// keys fail no age control: they sign nothing (Security Hub's IAM.3 and IAM.22
 /// evaluate active keys); a root user's key fails IAM.4 whatever its status.
 pub fn findings_of(reports: &[KeyReport], root_keys: bool, limits: &Thresholds) -> Vec<Vec<Finding>> {
-    let active_keys_of = |user: &str| reports.iter().filter(|r| r.key.user_name == user && r.key.status == "Active").count();
+    // Counted once: an account's listing holds every key of every user.
+    let mut active_keys: HashMap<&str, usize> = HashMap::new();
+    for report in reports.iter().filter(|r| r.key.status == "Active") {
+        *active_keys.entry(report.key.user_name.as_str()).or_default() += 1;
+    }
+    let active_keys_of = |user: &str| active_keys.get(user).copied().unwrap_or(0);
     reports.iter().map(|report| key_findings(report, root_keys, active_keys_of(&report.key.user_name), limits)).collect()
 }
 
