@@ -42,7 +42,7 @@ impl Organizations {
                 return self.all_accounts().await;
             }
             let mut accounts = Vec::new();
-            // Breadth first over the units; each is visited once (a tree has no cycles,
+            // Unit by unit, depth first; each is visited once (a tree has no cycles,
             // but a unit named twice, or under another named one, is listed once).
             let mut pending: Vec<String> = units.to_vec();
             let mut seen = std::collections::HashSet::new();

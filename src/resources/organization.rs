@@ -9,6 +9,7 @@ use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::common::each_string;
+use super::findings::ROOT_USER_KEY;
 use crate::aws::iam::{Iam, IamError};
 use crate::aws::organizations::Account;
 use crate::aws::AwsClients;
@@ -203,7 +204,7 @@ impl<T> PerAccount<T> {
         for account in self.accounts_with_root_keys() {
             warnings.add_warning(
                 summary::ACCOUNT_HAS_A_ROOT_ACCESS_KEY.fill(&[("account", account)]),
-                format!("IAM.4: the root user of AWS account {account} holds an access key (GetAccountSummary's AccountAccessKeysPresent). A role cannot list the root user's keys, so it is not among the results; the root user must delete it."),
+                format!("{ROOT_USER_KEY}: the root user of AWS account {account} holds an access key (GetAccountSummary's AccountAccessKeysPresent). A role cannot list the root user's keys, so it is not among the results; the root user must delete it."),
             );
         }
         warnings
